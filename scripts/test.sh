@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install everything the tests need (engine, base images, Python deps) and run the full suite,
+# with the same lint and type checks CI runs.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+bash scripts/engine-up.sh
+bash scripts/base-images.sh
+bash scripts/python-env.sh test
+export PATH="$repo/.venv/bin:$PATH"
+ruff check src tests bench
+ruff format --check src tests bench
+mypy
+pytest "$@"

@@ -1,0 +1,3 @@
+from trimdock.cli.main import main
+
+main()

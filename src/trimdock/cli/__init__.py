@@ -1,0 +1,1 @@
+"""Thin command functions: parse options, call sources and analyses, hand results to formats."""

@@ -1,0 +1,71 @@
+"""Options every report command shares, and the one way a report reaches the user."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from trimdock.config import RawConfig, load_config
+from trimdock.report.output import OutputFormat, emit, make_console, to_json_text
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to FILE (atomically) instead of stdout."),
+]
+NoColorOption = Annotated[bool, typer.Option("--no-color", help="Plain text without colour.")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print nothing on stdout; the exit code tells.")
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Settings file (default: nearest .trimdock.toml or pyproject.toml [tool.trimdock]).",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    format: OutputFormat = OutputFormat.TEXT
+    output: Path | None = None
+    no_color: bool = False
+    quiet: bool = False
+
+
+def deliver(
+    options: OutputOptions,
+    *,
+    json_data: Callable[[], Any],
+    render_text: Callable[[Console], None],
+) -> None:
+    """Render the report in the chosen format and send it to stdout or the output file.
+
+    `--quiet` silences stdout only; a report asked for with `--output` is still written.
+    """
+    if options.quiet and options.output is None:
+        return
+    if options.format is OutputFormat.JSON:
+        emit(to_json_text(json_data()), options.output)
+        return
+    if options.output is not None:
+        buffer = io.StringIO()
+        console = Console(file=buffer, no_color=True, width=120, highlight=False)
+        render_text(console)
+        emit(buffer.getvalue(), options.output)
+        return
+    render_text(make_console(no_color=options.no_color))
+
+
+def settings(explicit: Path | None, start: Path | None = None) -> RawConfig:
+    return load_config(explicit, start)

@@ -1,0 +1,1 @@
+"""The finding model shared by every analysis, and the output formats."""
