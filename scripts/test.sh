@@ -8,7 +8,7 @@ bash scripts/engine-up.sh
 bash scripts/base-images.sh
 bash scripts/python-env.sh test
 export PATH="$repo/.venv/bin:$PATH"
-ruff check src tests bench
-ruff format --check src tests bench
+ruff check src tests bench examples
+ruff format --check src tests bench examples
 mypy
 pytest "$@"
