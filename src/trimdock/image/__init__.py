@@ -1,0 +1,1 @@
+"""Image references, sources (archive, OCI layout, engine) and the one `Image` model."""
