@@ -1,0 +1,107 @@
+"""Human-readable report: findings grouped by file, each with its source line and a caret."""
+
+from __future__ import annotations
+
+import unicodedata
+from itertools import groupby
+
+from trimdock.report.finding import FileLocation, Finding, ImageLocation, Severity
+from trimdock.report.formats.common import (
+    Context,
+    image_target,
+    location_key,
+    safe_terminal,
+    source_line,
+)
+
+_COLORS = {
+    Severity.ERROR: "\x1b[1;31m",
+    Severity.WARNING: "\x1b[33m",
+    Severity.INFO: "\x1b[36m",
+    Severity.STYLE: "\x1b[2m",
+}
+_BOLD = "\x1b[1m"
+_RESET = "\x1b[0m"
+
+
+def render(ctx: Context, *, color: bool) -> str:
+    out: list[str] = []
+    for key, group in groupby(ctx.findings, key=lambda f: location_key(f.location)):
+        items = list(group)
+        header = safe_terminal(key) if key else "(no location)"
+        noun = "finding" if len(items) == 1 else "findings"
+        out.append(_paint(f"{header}: {len(items)} {noun}", _BOLD, color))
+        for finding in items:
+            out.extend(_finding_lines(ctx, finding, color))
+        out.append("")
+    out.append(_summary(ctx))
+    return "\n".join(out) + "\n"
+
+
+def _paint(value: str, code: str, color: bool) -> str:
+    return f"{code}{value}{_RESET}" if color else value
+
+
+def _finding_lines(ctx: Context, finding: Finding, color: bool) -> list[str]:
+    loc = finding.location
+    if isinstance(loc, FileLocation):
+        where = f"{safe_terminal(loc.path)}:{loc.line}:{loc.column}"
+    elif isinstance(loc, ImageLocation):
+        where = safe_terminal(image_target(loc))
+    else:
+        where = "-"
+    severity = _paint(finding.severity.value.upper(), _COLORS[finding.severity], color)
+    line = f"  {where}  {severity}  {finding.rule_id}  {safe_terminal(finding.message)}"
+    peer = ctx.peer_id(finding)
+    if peer:
+        line += f"  [{safe_terminal(peer)}]"
+    lines = [line]
+    if isinstance(loc, FileLocation):
+        lines.extend(_snippet(ctx, loc, color))
+    return lines
+
+
+def _snippet(ctx: Context, loc: FileLocation, color: bool) -> list[str]:
+    """The source line and a caret line under the span (to the line's end if it continues)."""
+    text = source_line(ctx.sources, loc.path, loc.line)
+    if text is None:
+        return []
+    start = min(max(loc.column, 1) - 1, len(text))
+    if loc.end_line is not None and loc.end_line > loc.line:
+        end = len(text)
+    elif loc.end_column is not None:
+        end = min(loc.end_column - 1, len(text))
+    else:
+        end = start + 1
+    shown = [_show(ch) for ch in text]
+    # Tabs are copied into the padding so the caret lines up whatever the tab width.
+    pad = "".join("\t" if ch == "\t" else " " * _width(ch) for ch in shown[:start])
+    width = sum(max(_width(ch), 1) for ch in shown[start:end])
+    carets = _paint("^" * max(width, 1), _COLORS[Severity.ERROR], color)
+    return [f"{loc.line:>6} | {''.join(shown)}", f"{'':>6} | {pad}{carets}"]
+
+
+def _show(ch: str) -> str:
+    return ch if ch == "\t" else safe_terminal(ch)
+
+
+def _width(shown: str) -> int:
+    """Terminal columns taken by `shown` (wide East Asian characters take two)."""
+    total = 0
+    for ch in shown:
+        if unicodedata.combining(ch):
+            continue
+        total += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return total
+
+
+def _summary(ctx: Context) -> str:
+    counts = ctx.counts()
+    total = sum(counts.values())
+    files = len(ctx.files)
+    checked = f"{files} file{'s' if files != 1 else ''} checked"
+    if total == 0:
+        return f"{checked}, no findings"
+    parts = ", ".join(f"{n} {sev.value}" for sev, n in counts.items())
+    noun = "finding" if total == 1 else "findings"
+    return f"{checked}, {total} {noun}: {parts}"
