@@ -1,15 +1,14 @@
 """Checkstyle XML in the shape hadolint writes (`hadolint --format checkstyle`).
 
-Every checked file gets a `<file>` element, empty when clean, as checkstyle itself does.
+Every checked file gets a `<file>` element, empty when clean, as checkstyle itself does; an
+image finding is reported under the image name, with the path inside it in the message.
 Checkstyle knows error, warning and info; trimdock's `style` maps to `info`.
 """
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from trimdock.report.finding import FileLocation, ImageLocation, Severity
-from trimdock.report.formats.common import Context, image_target, location_key
+from trimdock.report.formats.common import Context, image_target
 from trimdock.report.formats.xml_util import document, element
 
 SEVERITY = {
@@ -21,15 +20,11 @@ SEVERITY = {
 
 
 def render(ctx: Context) -> str:
-    grouped = {
-        key: list(group)
-        for key, group in groupby(ctx.findings, key=lambda f: location_key(f.location))
-    }
     root = element("checkstyle", {"version": "4.3"})
-    for name in sorted(set(ctx.files) | {k for k in grouped if k}):
+    for name, findings in ctx.groups(with_clean_files=True):
         node = element("file", {"name": name})
         root.append(node)
-        for finding in grouped.get(name, []):
+        for finding in findings:
             loc = finding.location
             attrs: dict[str, str | int | None] = {}
             message = finding.message
@@ -40,16 +35,6 @@ def render(ctx: Context) -> str:
             attrs |= {
                 "severity": SEVERITY[finding.severity],
                 "message": message,
-                "source": finding.rule_id,
-            }
-            node.append(element("error", attrs))
-    if "" in grouped:
-        node = element("file", {"name": ""})
-        root.append(node)
-        for finding in grouped[""]:
-            attrs = {
-                "severity": SEVERITY[finding.severity],
-                "message": finding.message,
                 "source": finding.rule_id,
             }
             node.append(element("error", attrs))

@@ -54,6 +54,17 @@ def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
+NO_LOCATION = "(no location)"
+
+
+def _group_rank(findings: Sequence[Finding], file_index: int | None) -> tuple[int, int]:
+    if file_index is not None:
+        return (0, file_index)
+    if findings and isinstance(findings[0].location, ImageLocation):
+        return (1, 0)
+    return (2, 0)
+
+
 def location_key(location: FileLocation | ImageLocation | None) -> str:
     """The name findings are grouped under: a file path, or an image (and path inside it)."""
     if isinstance(location, FileLocation):
@@ -128,6 +139,21 @@ class Context:
             files=tuple(sorted(checked)),
             information_uri=information_uri,
         )
+
+    def groups(self, *, with_clean_files: bool) -> list[tuple[str, list[Finding]]]:
+        """Findings grouped in report order: files, then images, then findings with no location.
+
+        With `with_clean_files`, every checked file has a group, empty when it has no findings.
+        """
+        grouped: dict[str, list[Finding]] = {}
+        if with_clean_files:
+            grouped.update((path, []) for path in self.files)
+        for finding in self.findings:
+            name = location_key(finding.location) or NO_LOCATION
+            grouped.setdefault(name, []).append(finding)
+        order = {name: i for i, name in enumerate(self.files)}
+        rank = {name: _group_rank(items, order.get(name)) for name, items in grouped.items()}
+        return sorted(grouped.items(), key=lambda item: (*rank[item[0]], item[0]))
 
     def counts(self) -> dict[Severity, int]:
         """Findings per severity, every severity present, most severe first."""

@@ -7,8 +7,10 @@ from typing import Any
 from trimdock.report.finding import FileLocation, ImageLocation, Severity
 from trimdock.report.formats.common import Context, dump_json, safe_text
 
+# error and warning as hadolint maps them; info and style keep trimdock's order (hadolint
+# ranks style above info).
 SEVERITY = {
-    Severity.ERROR: "critical",
+    Severity.ERROR: "blocker",
     Severity.WARNING: "major",
     Severity.INFO: "minor",
     Severity.STYLE: "info",

@@ -1,35 +1,28 @@
 """JUnit XML: a test suite per checked file, a failing test case per finding.
 
 A file with no findings gets one passing test case, so CI dashboards show it was checked.
+Image findings form a suite per image; findings with no location one suite of their own.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from itertools import groupby
 
 from trimdock.report.finding import FileLocation, Finding, ImageLocation
-from trimdock.report.formats.common import TOOL_NAME, Context, image_target, location_key
+from trimdock.report.formats.common import TOOL_NAME, Context, image_target
 from trimdock.report.formats.xml_util import document, element
 
 PASSING_CASE = "no findings"
 
 
 def render(ctx: Context) -> str:
-    grouped = {
-        key: list(group)
-        for key, group in groupby(ctx.findings, key=lambda f: location_key(f.location))
-    }
-    names = sorted(set(ctx.files) | {k for k in grouped if k}) + (
-        ["(no location)"] if "" in grouped else []
-    )
+    groups = ctx.groups(with_clean_files=True)
+    total = sum(max(len(findings), 1) for _, findings in groups)
     root = element(
         "testsuites",
-        {"name": TOOL_NAME, "tests": 0, "failures": len(ctx.findings), "errors": 0},
+        {"name": TOOL_NAME, "tests": total, "failures": len(ctx.findings), "errors": 0},
     )
-    total = 0
-    for name in names:
-        findings = grouped.get("" if name == "(no location)" else name, [])
+    for name, findings in groups:
         suite = element(
             "testsuite",
             {
@@ -45,8 +38,6 @@ def render(ctx: Context) -> str:
             suite.append(element("testcase", {"name": PASSING_CASE, "classname": name}))
         for finding in findings:
             suite.append(_case(ctx, name, finding))
-        total += max(len(findings), 1)
-    root.set("tests", str(total))
     return document(root)
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
-from itertools import groupby
 
 from trimdock.report.finding import FileLocation, Finding, ImageLocation, Severity
 from trimdock.report.formats.common import (
     Context,
     image_target,
-    location_key,
     safe_terminal,
     source_line,
 )
@@ -20,15 +18,20 @@ _COLORS = {
     Severity.INFO: "\x1b[36m",
     Severity.STYLE: "\x1b[2m",
 }
+_PLURAL = {
+    Severity.ERROR: "errors",
+    Severity.WARNING: "warnings",
+    Severity.INFO: "info",
+    Severity.STYLE: "style",
+}
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
 
 
 def render(ctx: Context, *, color: bool) -> str:
     out: list[str] = []
-    for key, group in groupby(ctx.findings, key=lambda f: location_key(f.location)):
-        items = list(group)
-        header = safe_terminal(key) if key else "(no location)"
+    for key, items in ctx.groups(with_clean_files=False):
+        header = safe_terminal(key)
         noun = "finding" if len(items) == 1 else "findings"
         out.append(_paint(f"{header}: {len(items)} {noun}", _BOLD, color))
         for finding in items:
@@ -102,6 +105,6 @@ def _summary(ctx: Context) -> str:
     checked = f"{files} file{'s' if files != 1 else ''} checked"
     if total == 0:
         return f"{checked}, no findings"
-    parts = ", ".join(f"{n} {sev.value}" for sev, n in counts.items())
+    parts = ", ".join(f"{n} {_PLURAL[sev] if n != 1 else sev.value}" for sev, n in counts.items())
     noun = "finding" if total == 1 else "findings"
     return f"{checked}, {total} {noun}: {parts}"
