@@ -74,7 +74,7 @@ def render(ctx: Context) -> str:
 
 def artifact_uri(path: str) -> dict[str, Any]:
     """An artifactLocation for a file path as given on the command line."""
-    posix = path.replace("\\", "/")
+    posix = safe_text(path).replace("\\", "/")
     if posix.startswith("/"):
         return {"uri": "file://" + quote(posix, safe="/")}
     while posix.startswith("./"):
@@ -170,7 +170,7 @@ def _result(ctx: Context, finding: Finding, fingerprint: str, rule_index: int) -
         result["locations"] = [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": quote(loc.image, safe="/")},
+                    "artifactLocation": {"uri": quote(safe_text(loc.image), safe="/")},
                     "region": {"startLine": 1},
                 },
                 "logicalLocations": [logical],
