@@ -1,0 +1,91 @@
+"""`open_image`: the one entry point from a reference string to an `Image`.
+
+    with open_image("docker-archive:app.tar") as image:
+        for layer in image.layers:
+            for entry in layer.content.entries(): ...
+
+The image's layer contents are valid inside the `with` block only (archives stay open, the
+engine's save stream or temporary files are released on exit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+
+from trimdock.errors import ImageSourceError
+from trimdock.image.docker_archive import load_manifest_json
+from trimdock.image.model import Image
+from trimdock.image.reference import ImageReference, Transport, parse_reference
+from trimdock.image.store import DirStore, TarStore
+
+
+def open_image(
+    reference: str, *, platform: str | None = None, verify: bool = True
+) -> AbstractContextManager[Image]:
+    """Open an image by reference (see `trimdock.image.reference`).
+
+    `platform` (`os/arch[/variant]`) picks a manifest from a multi-platform index (default: the
+    host's platform, else linux/amd64). `verify=False` skips the layer digest checks, which lets
+    header-only reads of uncompressed layers seek over file data from the first read.
+    """
+    ref = parse_reference(reference)
+    return _open(ref, platform, verify)
+
+
+@contextmanager
+def _open(ref: ImageReference, platform: str | None, verify: bool) -> Iterator[Image]:
+    with ExitStack() as stack:
+        if ref.transport is Transport.DOCKER_DAEMON:
+            from trimdock.image.daemon import open_daemon_image
+
+            yield stack.enter_context(open_daemon_image(ref, verify=verify))
+            return
+        path = Path(ref.target).expanduser()
+        if ref.transport is Transport.OCI:
+            store: TarStore | DirStore = DirStore(path, ref.text)
+        else:
+            if not path.exists():
+                raise ImageSourceError("no such file", source=ref.text)
+            store = TarStore(path, ref.text)
+        stack.callback(store.close)
+        yield _load(store, ref, platform, verify)
+
+
+def _load(
+    store: TarStore | DirStore, ref: ImageReference, platform: str | None, verify: bool
+) -> Image:
+    source = ref.transport.value
+    if ref.transport is Transport.ARCHIVE:
+        source = (
+            Transport.DOCKER_ARCHIVE.value
+            if store.exists("manifest.json")
+            else Transport.OCI_ARCHIVE.value
+        )
+    has_layout = store.exists("oci-layout") and store.exists("index.json")
+    if has_layout:
+        from trimdock.image.oci import load_oci_layout
+
+        image = load_oci_layout(
+            store,
+            reference=ref.text,
+            source=source,
+            wanted=ref.selector,
+            platform=platform,
+            verify=verify,
+            allow_fallback=store.exists("manifest.json"),
+        )
+        if image is not None:
+            return image
+    if store.exists("manifest.json"):
+        return load_manifest_json(
+            store, reference=ref.text, source=source, wanted=ref.selector, verify=verify
+        )
+    if ref.transport is Transport.OCI:
+        raise ImageSourceError(
+            "not an OCI image layout (no oci-layout/index.json)", source=ref.text
+        )
+    raise ImageSourceError(
+        "not an image archive (no manifest.json, no oci-layout/index.json)", source=ref.text
+    )
