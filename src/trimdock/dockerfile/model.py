@@ -1,0 +1,152 @@
+"""The parsed Dockerfile: instructions, flags, words and comments, each with its source span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """1-based lines and columns; `end_column` is exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Word:
+    """One argument as written (`raw`, quotes kept) and its span."""
+
+    raw: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A `--name=value` builder flag; `value` is None for a bare `--name`."""
+
+    name: str
+    value: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Heredoc:
+    name: str
+    content: str
+    chomp: bool
+    expand: bool
+    fd: int
+    span: Span  # the body and the terminator line
+
+
+@dataclass(frozen=True)
+class Comment:
+    text: str  # without the leading '#', stripped
+    span: Span
+
+
+@dataclass(frozen=True)
+class Directive:
+    name: str  # lower case: syntax, escape, check
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ParseIssue:
+    """Something BuildKit would reject or warn about; the linter turns it into a finding."""
+
+    code: str  # short machine name, e.g. "unterminated-heredoc"
+    message: str
+    span: Span
+    parser_error: bool = False  # BuildKit's parser itself rejects the file here
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One instruction. `keyword` is upper case; `args` are the values BuildKit's parser yields.
+
+    For the shell form of RUN/CMD/ENTRYPOINT/SHELL and one-string instructions `args` has one
+    word: the whole rest of the line (continuations joined). `json` marks the exec form.
+    For ONBUILD, `trigger` is the inner instruction.
+    """
+
+    keyword: str
+    raw_keyword: str
+    original: str
+    span: Span
+    keyword_span: Span
+    flags: tuple[Flag, ...] = ()
+    args: tuple[Word, ...] = ()
+    json: bool = False
+    heredocs: tuple[Heredoc, ...] = ()
+    trigger: Instruction | None = None
+    comments: tuple[Comment, ...] = ()  # comment lines directly above
+    rest: str = ""  # the argument text after flags, as BuildKit sees it
+    rest_span: Span | None = None
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    def flag(self, name: str) -> Flag | None:
+        for item in self.flags:
+            if item.name == name:
+                return item
+        return None
+
+    def flag_values(self, name: str) -> tuple[str, ...]:
+        return tuple(f.value or "" for f in self.flags if f.name == name)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(w.raw for w in self.args)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A build stage: its FROM, optional name, index, and the instructions after it."""
+
+    index: int
+    name: str | None
+    base: str  # image reference as written (variables not substituted)
+    resolved_base: str  # after substituting ARGs declared before the first FROM
+    platform: str | None
+    from_instruction: Instruction
+    instructions: tuple[Instruction, ...]
+    parent_stage: int | None = None  # index of a stage this one is built FROM, if any
+
+    @property
+    def line(self) -> int:
+        return self.from_instruction.line
+
+
+@dataclass(frozen=True)
+class Dockerfile:
+    path: str
+    text: str
+    directives: tuple[Directive, ...] = ()
+    escape: str = "\\"
+    instructions: tuple[Instruction, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    issues: tuple[ParseIssue, ...] = ()
+    global_args: tuple[Instruction, ...] = ()  # ARGs before the first FROM
+    stages: tuple[Stage, ...] = field(default_factory=tuple)
+
+    @property
+    def final_stage(self) -> Stage | None:
+        return self.stages[-1] if self.stages else None
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def stage_by_name(self, name: str) -> Stage | None:
+        lowered = name.lower()
+        for stage in self.stages:
+            if stage.name is not None and stage.name.lower() == lowered:
+                return stage
+        return None
