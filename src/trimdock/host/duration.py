@@ -1,0 +1,53 @@
+"""Durations as people write them for retention: `30d`, `12h`, `1w2d`, `90m`, `45s`."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from trimdock.errors import UsageError
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PART = re.compile(r"(\d+)([smhdw])")
+
+
+def parse_duration(text: str, *, source: str = "duration") -> timedelta:
+    """Parse `1w2d3h`; a bare number is refused because its unit would be a guess."""
+    cleaned = text.strip().lower()
+    if not cleaned:
+        raise UsageError("empty duration (use e.g. 30d, 12h, 1w2d)", source=source)
+    position = 0
+    seconds = 0
+    for match in _PART.finditer(cleaned):
+        if match.start() != position:
+            break
+        seconds += int(match.group(1)) * _UNITS[match.group(2)]
+        position = match.end()
+    if position != len(cleaned):
+        raise UsageError(
+            f"invalid duration {text!r} (use a number and a unit s, m, h, d or w, e.g. 30d, 1w2d)",
+            source=source,
+        )
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest exact form: 3d, 1w2d, 90m -> 1h30m."""
+    seconds = int(value.total_seconds())
+    if seconds == 0:
+        return "0s"
+    parts = []
+    for unit, size in sorted(_UNITS.items(), key=lambda item: -item[1]):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+def format_age(value: timedelta) -> str:
+    """A rounded age for tables: 45s, 12m, 5h, 3d, 11w."""
+    seconds = max(0, int(value.total_seconds()))
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size * (2 if unit == "w" else 1):
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
