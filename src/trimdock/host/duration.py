@@ -32,12 +32,14 @@ def parse_duration(text: str, *, source: str = "duration") -> timedelta:
 
 
 def format_duration(value: timedelta) -> str:
-    """The shortest exact form: 3d, 1w2d, 90m -> 1h30m."""
+    """An exact form people read easily: 2w, 25d, 1d12h, 90m -> 1h30m."""
     seconds = int(value.total_seconds())
     if seconds == 0:
         return "0s"
+    if seconds % _UNITS["w"] == 0:
+        return f"{seconds // _UNITS['w']}w"
     parts = []
-    for unit, size in sorted(_UNITS.items(), key=lambda item: -item[1]):
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count}{unit}")
@@ -48,6 +50,6 @@ def format_age(value: timedelta) -> str:
     """A rounded age for tables: 45s, 12m, 5h, 3d, 11w."""
     seconds = max(0, int(value.total_seconds()))
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size * (2 if unit == "w" else 1):
+        if seconds >= size * (8 if unit == "w" else 1):
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
