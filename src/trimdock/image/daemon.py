@@ -1,16 +1,294 @@
-"""The local engine (docker-daemon:NAME and bare NAME[:TAG]) through the Docker SDK."""
+"""The local engine (`docker-daemon:NAME` and bare `NAME[:TAG]`) through the Docker SDK.
+
+How it reads an image without writing the archive to disk:
+
+1. `inspect` gives the config digest (the image id) and the DiffIDs.
+2. One pass over the `save` stream (legacy `<id>/layer.tar` folders or Engine >= 25 `blobs/`):
+   every layer tar is parsed as it streams by, its headers kept as `LayerEntry` values and its
+   bytes hashed; the hash *is* its DiffID, which pairs it with the config's layer list whatever
+   the member order or folder names (they are synthetic). JSON members are kept; the one whose
+   sha256 equals the image id is the config (history, runtime settings). A DiffID the stream
+   did not deliver, or a config that does not hash to the id, is an error.
+3. `entries()` then serves the kept headers (memory grows with the number of entries, never
+   with layer bytes). `open()` needs file bytes: the first call saves the image once more into
+   a temporary archive (deleted when the `open_image` block ends) and reads it with the
+   docker-archive source, digests verified.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+from typing import IO, Any, cast
 
-from trimdock.errors import EngineError
-from trimdock.image.model import Image
-from trimdock.image.reference import ImageReference
+from trimdock.errors import EngineError, ImageSourceError
+from trimdock.image.assemble import BlobRef, assemble_image, layer_label
+from trimdock.image.imageconfig import parse_image_config, sha256_digest
+from trimdock.image.layer import TarLayer
+from trimdock.image.model import Image, LayerContent, LayerEntry
+from trimdock.image.reference import ImageReference, Transport
+from trimdock.image.store import MAX_DOCUMENT, TarStore
+
+SAVE_CHUNK = 1 << 20
+
+
+class ChunkStream(io.RawIOBase):
+    """A readable file over an iterator of byte chunks (the engine's save stream)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._buffer = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._buffer = memoryview(chunk)
+        size = min(len(buffer), len(self._buffer))
+        buffer[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
+def _client(source: str) -> Any:
+    try:
+        import docker
+        import docker.errors
+
+        return docker.from_env()
+    except Exception as exc:  # docker.errors.DockerException and connection errors
+        raise EngineError(
+            f"cannot reach the Docker Engine ({_short(exc)}); is it running? "
+            "(DOCKER_HOST selects another one)",
+            source=source,
+        ) from exc
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+class _CachedLayer:
+    """A daemon layer: headers from the streaming pass, bytes from a lazily saved archive."""
+
+    def __init__(
+        self, entries: tuple[LayerEntry, ...], diff_id: str, archive: Callable[[str], TarLayer]
+    ) -> None:
+        self._entries = entries
+        self._diff_id = diff_id
+        self._archive = archive
+
+    def entries(self) -> Iterator[LayerEntry]:
+        return iter(self._entries)
+
+    def open(self) -> AbstractContextManager[Iterator[tuple[LayerEntry, IO[bytes] | None]]]:
+        return self._archive(self._diff_id).open()
+
+
+class _Scan:
+    """What one pass over the save stream found."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.entries: dict[str, tuple[LayerEntry, ...]] = {}
+        self.sizes: dict[str, int] = {}
+        self.documents: dict[str, bytes] = {}  # sha256 digest -> JSON bytes
+
+
+def _scan_save_stream(stream: IO[bytes], scan: _Scan) -> None:
+    import tarfile
+
+    with tarfile.open(fileobj=stream, mode="r|", bufsize=SAVE_CHUNK) as outer:
+        for member in outer:
+            cast(Any, outer).members.clear()
+            if not member.isreg():
+                continue  # symlinked layer.tar: same DiffID as its target, scanned once
+            reader = outer.extractfile(member)
+            if reader is None:
+                continue
+            name = member.name
+            if member.size <= MAX_DOCUMENT and (
+                name.endswith(".json") or name.startswith("blobs/") or "/" not in name
+            ):
+                head = reader.read(1)
+                if head in (b"{", b"["):
+                    data = head + reader.read()
+                    scan.documents[sha256_digest(data)] = data
+                    continue
+                reader = cast(IO[bytes], _Prefixed(head, reader))
+            elif not name.endswith("layer.tar"):
+                continue
+            _scan_layer(reader, name, scan)
+
+
+class _Prefixed(io.RawIOBase):
+    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            size = len(self._head)
+            buffer[:size] = self._head
+            self._head = b""
+            return size
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _scan_layer(reader: IO[bytes], name: str, scan: _Scan) -> None:
+    """Parse one layer tar from the stream, keep its headers under the DiffID it hashes to."""
+    probe = TarLayer(
+        source=scan.source,
+        label=f"layer {name}",
+        opener=lambda: _nullcontext(reader),
+        diff_id="",
+        verify=True,
+    )
+    entries = tuple(probe.entries())
+    if probe.computed_diff_id:
+        scan.entries[probe.computed_diff_id] = entries
+        scan.sizes[probe.computed_diff_id] = probe.uncompressed_size or 0
+
+
+@contextmanager
+def _nullcontext(value: IO[bytes]) -> Iterator[IO[bytes]]:
+    yield value
+
+
+def _engine_call(source: str, what: str, call: Callable[[], Any]) -> Any:
+    import docker.errors
+    import requests
+
+    try:
+        return call()
+    except docker.errors.ImageNotFound as exc:
+        raise ImageSourceError("no such image on the local engine", source=source) from exc
+    except docker.errors.NotFound as exc:
+        raise ImageSourceError("no such image on the local engine", source=source) from exc
+    except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
+        raise EngineError(f"the engine failed to {what} ({_short(exc)})", source=source) from exc
 
 
 @contextmanager
 def open_daemon_image(ref: ImageReference, *, verify: bool = True) -> Iterator[Image]:
-    raise EngineError("the local engine source is not implemented yet", source=ref.text)
-    yield  # pragma: no cover
+    source = ref.text
+    client = _client(source)
+    with ExitStack() as stack:
+        stack.callback(client.close)
+        engine_image = _engine_call(
+            source, "inspect the image", lambda: client.images.get(ref.target)
+        )
+        attrs = engine_image.attrs
+        image_id = str(attrs.get("Id", ""))
+        diff_ids = [str(d) for d in (attrs.get("RootFS") or {}).get("Layers") or []]
+        scan = _Scan(source)
+
+        def scan_stream() -> None:
+            chunks = engine_image.save(chunk_size=SAVE_CHUNK, named=False)
+            _scan_save_stream(
+                cast(IO[bytes], io.BufferedReader(ChunkStream(chunks), SAVE_CHUNK)), scan
+            )
+
+        _engine_call(source, "stream the image (save)", scan_stream)
+        config_bytes = scan.documents.get(image_id)
+        if config_bytes is None:
+            raise ImageSourceError(
+                f"the engine's save stream has no config matching the image id {image_id}",
+                source=source,
+            )
+        parsed = parse_image_config(config_bytes, source)
+        if list(parsed.diff_ids) != diff_ids:
+            raise ImageSourceError(
+                "the engine's inspect and the saved config disagree on the layers", source=source
+            )
+        archive = _LazyArchive(source, engine_image, stack, verify)
+        contents: list[LayerContent] = []
+        blobs: list[BlobRef] = []
+        for index, diff_id in enumerate(parsed.diff_ids):
+            if diff_id not in scan.entries:
+                raise ImageSourceError(
+                    f"{layer_label(index, diff_id)}: not in the engine's save stream, "
+                    "or its content does not hash to its DiffID",
+                    source=source,
+                )
+            contents.append(_CachedLayer(scan.entries[diff_id], diff_id, archive.layer))
+            blobs.append(
+                BlobRef(
+                    opener=archive.unavailable,
+                    size=scan.sizes[diff_id],
+                    media_type="application/vnd.docker.image.rootfs.diff.tar",
+                    uncompressed=True,
+                )
+            )
+        yield assemble_image(
+            reference=source,
+            source="docker-daemon",
+            config_digest=image_id,
+            parsed=parsed,
+            blobs=blobs,
+            repo_tags=tuple(str(tag) for tag in attrs.get("RepoTags") or []),
+            verify=verify,
+            contents=contents,
+        )
+
+
+class _LazyArchive:
+    """The image saved into a temporary archive on first need (for file bytes)."""
+
+    def __init__(self, source: str, engine_image: Any, stack: ExitStack, verify: bool) -> None:
+        self._source = source
+        self._engine_image = engine_image
+        self._stack = stack
+        self._verify = verify
+        self._layers: dict[str, TarLayer] | None = None
+
+    def unavailable(self) -> AbstractContextManager[IO[bytes]]:
+        raise ImageSourceError(
+            "layer blobs are read through the layer content", source=self._source
+        )
+
+    def layer(self, diff_id: str) -> TarLayer:
+        if self._layers is None:
+            self._layers = self._save()
+        return self._layers[diff_id]
+
+    def _save(self) -> dict[str, TarLayer]:
+        from trimdock.image.open import load_store
+
+        handle, name = tempfile.mkstemp(prefix="trimdock-save-", suffix=".tar")
+        path = Path(name)
+        self._stack.callback(path.unlink, missing_ok=True)
+
+        def save() -> None:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in self._engine_image.save(chunk_size=SAVE_CHUNK, named=False):
+                    out.write(chunk)
+
+        _engine_call(self._source, "save the image", save)
+        store = TarStore(path, self._source)
+        self._stack.callback(store.close)
+        image = load_store(
+            store,
+            reference=self._source,
+            transport=Transport.ARCHIVE,
+            selector=None,
+            platform=None,
+            verify=self._verify,
+        )
+        return {layer.diff_id: cast(TarLayer, layer.content) for layer in image.layers}

@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import IO, Any, cast
 
 import zstandard
+from isal.igzip_lib import IsalError
 
 from trimdock.errors import ImageSourceError
 from trimdock.image.model import EntryType, LayerEntry
@@ -38,7 +39,15 @@ from trimdock.image.tarentry import entry_from_tarinfo
 BlobOpener = Callable[[], AbstractContextManager[IO[bytes]]]
 
 # Errors a corrupt or truncated blob can raise from the tar parser or a decompressor.
-_CORRUPT = (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdError, ValueError)
+_CORRUPT = (
+    tarfile.TarError,
+    EOFError,
+    OSError,
+    zlib.error,
+    IsalError,
+    zstandard.ZstdError,
+    ValueError,
+)
 
 
 class TarLayer:
@@ -64,6 +73,9 @@ class TarLayer:
         self._verified = not verify
         self.compression: Compression | None = None
         self.uncompressed_size: int | None = None
+        # Set after a full streamed read; with an empty `diff_id` nothing is compared (the
+        # engine source learns a layer's DiffID this way).
+        self.computed_diff_id: str | None = None
 
     # -- LayerContent -------------------------------------------------------------------------
 
@@ -162,7 +174,8 @@ class TarLayer:
             raise self._error(f"corrupt or truncated layer ({exc})") from exc
         self.uncompressed_size = tar_hash.count
         actual = tar_hash.hexdigest()
-        if actual != self.diff_id:
+        self.computed_diff_id = actual
+        if self.diff_id and actual != self.diff_id:
             raise self._error(f"DiffID mismatch: expected {self.diff_id}, content is {actual}")
         if self.blob_digest is not None and blob_hash.hexdigest() != self.blob_digest:
             raise self._error(

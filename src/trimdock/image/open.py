@@ -50,14 +50,28 @@ def _open(ref: ImageReference, platform: str | None, verify: bool) -> Iterator[I
                 raise ImageSourceError("no such file", source=ref.text)
             store = TarStore(path, ref.text)
         stack.callback(store.close)
-        yield _load(store, ref, platform, verify)
+        yield load_store(
+            store,
+            reference=ref.text,
+            transport=ref.transport,
+            selector=ref.selector,
+            platform=platform,
+            verify=verify,
+        )
 
 
-def _load(
-    store: TarStore | DirStore, ref: ImageReference, platform: str | None, verify: bool
+def load_store(
+    store: TarStore | DirStore,
+    *,
+    reference: str,
+    transport: Transport,
+    selector: str | None,
+    platform: str | None,
+    verify: bool,
 ) -> Image:
-    source = ref.transport.value
-    if ref.transport is Transport.ARCHIVE:
+    """The image in an archive or layout: its OCI index if usable, else its manifest.json."""
+    source = transport.value
+    if transport is Transport.ARCHIVE:
         source = (
             Transport.DOCKER_ARCHIVE.value
             if store.exists("manifest.json")
@@ -69,9 +83,9 @@ def _load(
 
         image = load_oci_layout(
             store,
-            reference=ref.text,
+            reference=reference,
             source=source,
-            wanted=ref.selector,
+            wanted=selector,
             platform=platform,
             verify=verify,
             allow_fallback=store.exists("manifest.json"),
@@ -80,12 +94,12 @@ def _load(
             return image
     if store.exists("manifest.json"):
         return load_manifest_json(
-            store, reference=ref.text, source=source, wanted=ref.selector, verify=verify
+            store, reference=reference, source=source, wanted=selector, verify=verify
         )
-    if ref.transport is Transport.OCI:
+    if transport is Transport.OCI:
         raise ImageSourceError(
-            "not an OCI image layout (no oci-layout/index.json)", source=ref.text
+            "not an OCI image layout (no oci-layout/index.json)", source=reference
         )
     raise ImageSourceError(
-        "not an image archive (no manifest.json, no oci-layout/index.json)", source=ref.text
+        "not an image archive (no manifest.json, no oci-layout/index.json)", source=reference
     )
