@@ -27,9 +27,11 @@ def read_all(image: Image) -> None:
 
 
 def fails(reference: str, pattern: str, **options: str) -> ImageSourceError:
-    with pytest.raises(ImageSourceError, match=pattern) as caught:
-        with open_image(reference, **options) as image:  # type: ignore[arg-type]
-            read_all(image)
+    with (
+        pytest.raises(ImageSourceError, match=pattern) as caught,
+        open_image(reference, **options) as image,  # type: ignore[arg-type]
+    ):
+        read_all(image)
     message = str(caught.value)
     assert message.startswith(reference + ": ") and "\n" not in message
     return caught.value
@@ -229,8 +231,8 @@ def test_platform_not_in_index(tmp_path: Path) -> None:
 
 def test_missing_blobs_of_other_platforms_are_skipped(tmp_path: Path) -> None:
     layout = multi_platform(tmp_path)
-    nested = json.loads(layout.blob_path(json.loads(
-        (layout.root / "index.json").read_text())["manifests"][0]["digest"]).read_text())  # fmt: skip
+    top = json.loads((layout.root / "index.json").read_text())["manifests"][0]
+    nested = json.loads(layout.blob_path(top["digest"]).read_text())
     arm = nested["manifests"][0]
     layout.blob_path(arm["digest"]).unlink()
     assert first_path(f"oci:{layout.root}", "linux/amd64") == "amd64"

@@ -39,7 +39,7 @@ from trimdock.image.tarentry import entry_from_tarinfo
 BlobOpener = Callable[[], AbstractContextManager[IO[bytes]]]
 
 # Errors a corrupt or truncated blob can raise from the tar parser or a decompressor.
-_CORRUPT = (
+_CORRUPT: tuple[type[BaseException], ...] = (
     tarfile.TarError,
     EOFError,
     OSError,
