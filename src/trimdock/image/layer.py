@@ -44,7 +44,7 @@ _CORRUPT: tuple[type[BaseException], ...] = (
     EOFError,
     OSError,
     zlib.error,
-    IsalError,
+    cast(type[BaseException], IsalError),
     zstandard.ZstdError,
     ValueError,
 )
