@@ -1,0 +1,261 @@
+"""From a scanned tree, an ignore file and the Dockerfile to the numbers a user acts on (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from trimdock.context.ignorefile import IgnoreFile
+from trimdock.context.instructions import BuildFile, ContextUse
+from trimdock.context.resolve import UseResolution, resolve_uses
+from trimdock.context.tree import ContextTree, Kind, Problem
+from trimdock.context.walk import Builder, Selection, select
+
+TOP = 10
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Non-directory entries (files, links, ...) and the bytes of the regular files among them."""
+
+    files: int
+    bytes: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"files": self.files, "bytes": self.bytes}
+
+
+@dataclass(frozen=True)
+class PathSize:
+    path: str
+    bytes: int
+    files: int
+    is_dir: bool = False
+
+
+@dataclass(frozen=True)
+class UseSummary:
+    """One COPY/ADD (or RUN bind mount) and what it takes from the context."""
+
+    keyword: str
+    line: int
+    stage: int
+    stage_name: str | None
+    final_stage: bool
+    text: str
+    from_stage: str | None
+    files: int
+    bytes: int
+    broad: bool  # copies the whole context or a whole directory
+    errors: tuple[tuple[str, str], ...]  # (source, error code)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything derived from one run; the report, findings and suggestion read from it."""
+
+    tree: ContextTree
+    ignore: IgnoreFile
+    build: BuildFile
+    builder: Builder
+    dockerfile: str | None  # relative to the context; None when outside it
+    selection: Selection
+    resolutions: tuple[UseResolution, ...]
+    used: frozenset[int]
+
+
+def analyze(
+    tree: ContextTree,
+    ignore: IgnoreFile,
+    build: BuildFile,
+    builder: Builder,
+    dockerfile: str | None,
+) -> Analysis:
+    selection = select(tree, ignore, builder, dockerfile)
+    resolutions = resolve_uses(tree, selection.visible, build.uses)
+    used: set[int] = set()
+    for resolution in resolutions:
+        used |= resolution.entries
+    return Analysis(
+        tree, ignore, build, builder, dockerfile, selection, resolutions, frozenset(used)
+    )
+
+
+def totals(tree: ContextTree, chosen: Iterable[int]) -> Totals:
+    files = 0
+    size = 0
+    entries = tree.entries
+    for i in chosen:
+        entry = entries[i]
+        if entry.kind is Kind.DIR:
+            continue
+        files += 1
+        size += entry.size
+    return Totals(files, size)
+
+
+def flagged(flags: Sequence[bool]) -> list[int]:
+    return [i for i, on in enumerate(flags) if on]
+
+
+def _dir_sizes(tree: ContextTree, chosen: set[int]) -> tuple[list[int], list[int]]:
+    entries = tree.entries
+    size = [0] * len(entries)
+    count = [0] * len(entries)
+    for i in range(len(entries) - 1, -1, -1):
+        entry = entries[i]
+        if entry.kind is not Kind.DIR and i in chosen:
+            size[i] += entry.size
+            count[i] += 1
+        if entry.parent >= 0:
+            size[entry.parent] += size[i]
+            count[entry.parent] += count[i]
+    return size, count
+
+
+def biggest_dirs(tree: ContextTree, chosen: set[int], depth: int = 2) -> tuple[PathSize, ...]:
+    size, count = _dir_sizes(tree, chosen)
+    rows = [
+        PathSize(e.path, size[i], count[i], True)
+        for i, e in enumerate(tree.entries)
+        if e.kind is Kind.DIR and count[i] and e.path.count("/") < depth
+    ]
+    rows.sort(key=lambda r: (-r.bytes, r.path))
+    return tuple(rows[:TOP])
+
+
+def biggest_files(tree: ContextTree, chosen: Iterable[int]) -> tuple[PathSize, ...]:
+    rows = [
+        PathSize(tree.entries[i].path, tree.entries[i].size, 1)
+        for i in chosen
+        if tree.entries[i].kind is not Kind.DIR
+    ]
+    rows.sort(key=lambda r: (-r.bytes, r.path))
+    return tuple(rows[:TOP])
+
+
+def maximal_groups(tree: ContextTree, chosen: set[int], present: set[int]) -> list[PathSize]:
+    """Directories all of whose present content is in `chosen`, else single chosen entries."""
+    entries = tree.entries
+    size, count = _dir_sizes(tree, chosen)
+    _, present_count = _dir_sizes(tree, present)
+    out: list[PathSize] = []
+    i = 0
+    while i < len(entries):
+        entry = entries[i]
+        if entry.kind is Kind.DIR:
+            if count[i] and count[i] == present_count[i]:
+                out.append(PathSize(entry.path, size[i], count[i], True))
+                i = entry.end
+                continue
+        elif i in chosen:
+            out.append(PathSize(entry.path, entry.size, 1))
+        i += 1
+    return out
+
+
+def unused_entries(analysis: Analysis) -> set[int]:
+    visible = analysis.selection.visible
+    return {
+        i
+        for i, e in enumerate(analysis.tree.entries)
+        if visible[i] and e.kind is not Kind.DIR and i not in analysis.used
+    }
+
+
+def _is_broad(use: ContextUse, resolution: UseResolution, tree: ContextTree) -> bool:
+    for result in resolution.sources:
+        if result.source.strip("/") in ("", ".", "./"):
+            return True
+        if any(tree.entries[i].kind is Kind.DIR for i in result.entries):
+            return True
+    return False
+
+
+def use_summaries(analysis: Analysis) -> tuple[UseSummary, ...]:
+    stages = analysis.build.stages
+    last = len(stages) - 1
+    rows: list[UseSummary] = []
+    for resolution in analysis.resolutions:
+        use = resolution.use
+        got = totals(analysis.tree, resolution.entries)
+        rows.append(
+            UseSummary(
+                keyword=use.keyword,
+                line=use.line,
+                stage=use.stage,
+                stage_name=stages[use.stage].name if use.stage < len(stages) else None,
+                final_stage=use.stage == last,
+                text=use.text,
+                from_stage=use.from_stage,
+                files=got.files,
+                bytes=got.bytes,
+                broad=use.reads_context and _is_broad(use, resolution, analysis.tree),
+                errors=tuple((s.source, s.error) for s in resolution.failed if s.error),
+            )
+        )
+    return tuple(rows)
+
+
+def final_broad_files(analysis: Analysis) -> tuple[PathSize, ...]:
+    """Largest files the final stage gets through a whole-context or whole-directory COPY."""
+    last = len(analysis.build.stages) - 1
+    chosen: set[int] = set()
+    for resolution in analysis.resolutions:
+        use = resolution.use
+        if (
+            use.stage == last
+            and use.keyword != "RUN"
+            and use.reads_context
+            and _is_broad(use, resolution, analysis.tree)
+        ):
+            chosen |= resolution.entries
+    return biggest_files(analysis.tree, chosen)
+
+
+@dataclass(frozen=True)
+class ContextReport:
+    context: str
+    dockerfile: str
+    ignore_file: str | None
+    builder: Builder
+    total: Totals
+    sent: Totals
+    excluded: Totals
+    used: Totals
+    unused: Totals
+    biggest_dirs: tuple[PathSize, ...]
+    biggest_files: tuple[PathSize, ...]
+    biggest_unused: tuple[PathSize, ...]
+    final_broad: tuple[PathSize, ...]
+    uses: tuple[UseSummary, ...]
+    problems: tuple[Problem, ...]
+
+
+def summarize(analysis: Analysis, dockerfile_label: str) -> ContextReport:
+    tree = analysis.tree
+    everything = [i for i, e in enumerate(tree.entries) if e.kind is not Kind.DIR]
+    sent = [i for i in flagged(analysis.selection.sent) if tree.entries[i].kind is not Kind.DIR]
+    sent_set = set(sent)
+    excluded = [i for i in everything if i not in sent_set]
+    unused = unused_entries(analysis)
+    visible = set(flagged(analysis.selection.visible))
+    groups = maximal_groups(tree, unused, visible)
+    groups.sort(key=lambda r: (-r.bytes, r.path))
+    return ContextReport(
+        context=tree.root,
+        dockerfile=dockerfile_label,
+        ignore_file=analysis.ignore.path,
+        builder=analysis.builder,
+        total=totals(tree, everything),
+        sent=totals(tree, sent),
+        excluded=totals(tree, excluded),
+        used=totals(tree, analysis.used),
+        unused=totals(tree, unused),
+        biggest_dirs=biggest_dirs(tree, sent_set),
+        biggest_files=biggest_files(tree, sent),
+        biggest_unused=tuple(groups[:TOP]),
+        final_broad=final_broad_files(analysis),
+        uses=use_summaries(analysis),
+        problems=tree.problems,
+    )

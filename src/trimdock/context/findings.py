@@ -1,0 +1,311 @@
+"""Context findings in the shared Finding model (pure): `context_findings(analysis, ...)`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from trimdock.context import rules as R
+from trimdock.context.analysis import Analysis, flagged, maximal_groups, totals, unused_entries
+from trimdock.context.ignorefile import IgnoreRule
+from trimdock.context.names import display
+from trimdock.context.resolve import describe_error
+from trimdock.context.tree import Kind
+from trimdock.context.walk import walk
+from trimdock.report.finding import FileLocation, Finding, Severity
+from trimdock.report.rules import RuleInfo
+from trimdock.report.units import human_bytes
+
+VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
+_SECRET_NAMES = frozenset(
+    {
+        ".env",
+        ".npmrc",
+        ".pypirc",
+        ".netrc",
+        ".git-credentials",
+        ".htpasswd",
+        "credentials",
+        "id_rsa",
+        "id_dsa",
+        "id_ecdsa",
+        "id_ed25519",
+    }
+)
+_SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore")
+_HARMLESS = re.compile(r"(example|sample|template|dist|\.pub)$", re.IGNORECASE)
+MAX_EXCEPTION_CHECKS = 32
+
+
+@dataclass(frozen=True)
+class FindingSettings:
+    large_context_bytes: int = 50_000_000
+    unused_min_bytes: int = 1_000_000
+
+
+def is_secret_name(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    if _HARMLESS.search(name):
+        return False
+    lower = name.lower()
+    return (
+        lower in _SECRET_NAMES
+        or lower.startswith(".env.")
+        or lower.endswith(_SECRET_SUFFIXES)
+        or "secret" in lower
+    )
+
+
+def _finding(
+    rule: RuleInfo,
+    message: str,
+    location: FileLocation | None = None,
+    severity: Severity | None = None,
+    **evidence: object,
+) -> Finding:
+    return Finding(
+        rule_id=rule.rule_id,
+        severity=severity or rule.severity,
+        message=message,
+        location=location,
+        title=rule.title,
+        evidence=tuple(evidence.items()),
+    )
+
+
+def patterns_matching_nothing(analysis: Analysis) -> list[IgnoreRule]:
+    """Rules whose pattern matches no path of the tree (one regex call per path)."""
+    remaining = list(analysis.ignore.rules)
+    paths = [e.path for e in analysis.tree.entries]
+    position = 0
+    while remaining and position < len(paths):
+        joined = re.compile(
+            "|".join(f"(?:{r.pattern.python_regex()})" for r in remaining), re.ASCII
+        )
+        hit = None
+        for index in range(position, len(paths)):
+            if joined.match(paths[index]) is not None:
+                hit = index
+                break
+        if hit is None:
+            break
+        remaining = [r for r in remaining if not r.pattern.match(paths[hit])]
+        position = hit + 1
+    return remaining
+
+
+def _exception_findings(analysis: Analysis, unmatched: set[int]) -> list[Finding]:
+    rules = analysis.ignore.rules
+    location_file = analysis.ignore.path or ".dockerignore"
+    patterns = tuple(r.pattern for r in rules)
+    base, _ = walk(analysis.tree, patterns, analysis.builder)
+    entries = analysis.tree.entries
+    out: list[Finding] = []
+    checked = 0
+    for k, rule in enumerate(rules):
+        if not rule.exclusion or id(rule) in unmatched:
+            continue
+        checked += 1
+        if checked > MAX_EXCEPTION_CHECKS:
+            break
+        sent, _ = walk(analysis.tree, patterns[:k] + patterns[k + 1 :], analysis.builder)
+        if sent != base:
+            continue
+        matched = [i for i, e in enumerate(entries) if rule.pattern.match(e.path)]
+        reason = "nothing it matches was excluded"
+        for i in matched:
+            if base[i]:
+                continue
+            skipped = _skipped_ancestor(analysis, i)
+            if skipped is not None:
+                reason = (
+                    f"the {analysis.builder.value} builder never looks inside "
+                    f"'{display(entries[skipped].path)}' (no exception starts with that "
+                    "directory)"
+                )
+            else:
+                reason = "a later pattern (or an earlier match on a parent) excludes it again"
+            break
+        out.append(
+            _finding(
+                R.EXCEPTION_NO_EFFECT,
+                f"exception '!{rule.text}' cannot take effect: {reason}",
+                FileLocation(location_file, rule.line),
+                pattern=rule.source_text,
+                matched_paths=len(matched),
+                builder=analysis.builder.value,
+            )
+        )
+    return out
+
+
+def _skipped_ancestor(analysis: Analysis, index: int) -> int | None:
+    entries = analysis.tree.entries
+    parent = entries[index].parent
+    found = None
+    while parent >= 0:
+        if parent in analysis.selection.skipped_dirs:
+            found = parent
+        parent = entries[parent].parent
+    return found
+
+
+def context_findings(analysis: Analysis, settings: FindingSettings | None = None) -> list[Finding]:
+    """Every context finding for one analysis, most severe first, then by rule id."""
+    settings = settings or FindingSettings()
+    tree = analysis.tree
+    entries = tree.entries
+    dockerfile = analysis.build.path
+    sent = flagged(analysis.selection.sent)
+    sent_set = set(sent)
+    sent_totals = totals(tree, sent)
+    out: list[Finding] = []
+
+    if sent_totals.bytes > settings.large_context_bytes:
+        out.append(
+            _finding(
+                R.LARGE_CONTEXT,
+                f"the builder receives {human_bytes(sent_totals.bytes)} in "
+                f"{sent_totals.files} files (limit {human_bytes(settings.large_context_bytes)})",
+                bytes=sent_totals.bytes,
+                files=sent_totals.files,
+                limit=settings.large_context_bytes,
+            )
+        )
+
+    unused = unused_entries(analysis)
+    unused_totals = totals(tree, unused)
+    if unused_totals.bytes >= settings.unused_min_bytes or (
+        unused_totals.files and analysis.ignore.path is None
+    ):
+        groups = maximal_groups(tree, unused, set(flagged(analysis.selection.visible)))
+        groups.sort(key=lambda g: (-g.bytes, g.path))
+        biggest = [display(g.path) + ("/" if g.is_dir else "") for g in groups[:5]]
+        rule = R.NO_DOCKERIGNORE if analysis.ignore.path is None else R.UNUSED_CONTEXT
+        lead = "no .dockerignore, and " if analysis.ignore.path is None else ""
+        out.append(
+            _finding(
+                rule,
+                f"{lead}{unused_totals.files} files ({human_bytes(unused_totals.bytes)}) are "
+                f"sent that no instruction uses, e.g. {', '.join(biggest)}",
+                files=unused_totals.files,
+                bytes=unused_totals.bytes,
+                largest=biggest,
+            )
+        )
+
+    for i in sent:
+        entry = entries[i]
+        name = entry.path.rsplit("/", 1)[-1]
+        if entry.kind is Kind.DIR and name in VCS_DIRS:
+            size = totals(tree, [j for j in range(i, entry.end) if j in sent_set])
+            out.append(
+                _finding(
+                    R.VCS_IN_CONTEXT,
+                    f"'{display(entry.path)}/' is sent to the builder "
+                    f"({size.files} files, {human_bytes(size.bytes)})",
+                    path=display(entry.path),
+                    files=size.files,
+                    bytes=size.bytes,
+                )
+            )
+
+    copied_by: dict[int, int] = {}
+    for resolution in analysis.resolutions:
+        if resolution.use.keyword == "RUN":
+            continue
+        for i in resolution.entries:
+            copied_by.setdefault(i, resolution.use.line)
+    for i in sent:
+        entry = entries[i]
+        if entry.kind is Kind.DIR or not is_secret_name(entry.path):
+            continue
+        line = copied_by.get(i)
+        if line is not None:
+            out.append(
+                _finding(
+                    R.SECRET_IN_CONTEXT,
+                    f"'{display(entry.path)}' looks like a secret and is copied into an image "
+                    f"by line {line}",
+                    FileLocation(dockerfile, line),
+                    Severity.ERROR,
+                    path=display(entry.path),
+                    copied=True,
+                )
+            )
+        else:
+            out.append(
+                _finding(
+                    R.SECRET_IN_CONTEXT,
+                    f"'{display(entry.path)}' looks like a secret and is sent to the builder",
+                    path=display(entry.path),
+                    copied=False,
+                )
+            )
+
+    nothing = patterns_matching_nothing(analysis)
+    for stale in nothing:
+        out.append(
+            _finding(
+                R.PATTERN_MATCHES_NOTHING,
+                f"pattern '{stale.source_text}' matches no path in the context",
+                FileLocation(analysis.ignore.path or ".dockerignore", stale.line),
+                pattern=stale.source_text,
+            )
+        )
+    out.extend(_exception_findings(analysis, {id(r) for r in nothing}))
+
+    for resolution in analysis.resolutions:
+        use = resolution.use
+        for result in resolution.failed:
+            assert result.error is not None
+            out.append(
+                _finding(
+                    R.COPY_SOURCE_MISSING,
+                    f"{use.keyword} source '{display(result.source)}': "
+                    f"{describe_error(result.error)}",
+                    FileLocation(dockerfile, use.line, end_line=use.end_line),
+                    source=result.source,
+                    error=result.error,
+                )
+            )
+
+    last = len(analysis.build.stages) - 1
+    for resolution in analysis.resolutions:
+        use = resolution.use
+        if use.stage != last or use.keyword == "RUN" or not use.reads_context:
+            continue
+        whole = [s for s in resolution.sources if s.source.strip("/") in ("", ".")]
+        if not whole:
+            continue
+        got = totals(tree, resolution.entries)
+        out.append(
+            _finding(
+                R.FINAL_COPY_ALL,
+                f"final-stage {use.keyword} of the whole context copies {got.files} files "
+                f"({human_bytes(got.bytes)}) into the image",
+                FileLocation(dockerfile, use.line, end_line=use.end_line),
+                files=got.files,
+                bytes=got.bytes,
+            )
+        )
+
+    index_of = tree.index() if tree.problems else {}
+    for problem in tree.problems:
+        if problem.problem == "socket":
+            continue
+        index = index_of.get(problem.path)
+        if index is not None and index not in sent_set:
+            continue
+        out.append(
+            _finding(
+                R.UNREADABLE_IN_CONTEXT,
+                f"'{display(problem.path)}': {problem.problem.replace('-', ' ')} "
+                f"({problem.detail}); the docker CLI refuses to send it",
+                path=display(problem.path),
+                problem=problem.problem,
+            )
+        )
+
+    out.sort(key=lambda f: (-f.severity.rank, f.rule_id))
+    return out

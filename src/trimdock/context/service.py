@@ -1,0 +1,85 @@
+"""The I/O edge of `trimdock context`: read the Dockerfile, ignore file and tree, then analyse."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trimdock.context.analysis import Analysis, analyze, summarize
+from trimdock.context.findings import FindingSettings, context_findings
+from trimdock.context.ignorefile import IgnoreFile, locate_ignore_file, read_ignore_file
+from trimdock.context.instructions import parse_build_file
+from trimdock.context.render import Rendered
+from trimdock.context.suggest import Suggestion, suggest
+from trimdock.context.tree import scan_tree
+from trimdock.context.walk import Builder
+from trimdock.errors import ContextError, DockerfileError
+from trimdock.report.output import write_atomically
+
+
+@dataclass(frozen=True)
+class ContextRequest:
+    context: Path
+    dockerfile: Path | None = None
+    builder: Builder = Builder.BUILDKIT
+    build_args: Mapping[str, str] | None = None
+    settings: FindingSettings = field(default_factory=FindingSettings)
+    suggest: bool = False
+    write: bool = False
+
+
+def _read_dockerfile(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DockerfileError(f"cannot read: {exc.strerror}", source=str(path)) from exc
+    if b"\0" in data:
+        raise DockerfileError("not a text file", source=str(path))
+    return data.decode("utf-8", "replace")
+
+
+def _relative(dockerfile: Path, context: Path) -> str | None:
+    try:
+        rel = os.path.relpath(dockerfile.resolve(), context.resolve())
+    except ValueError:
+        return None
+    if rel.startswith(".."):
+        return None
+    return rel.replace(os.sep, "/")
+
+
+def load_analysis(request: ContextRequest) -> Analysis:
+    context = request.context
+    if not context.is_dir():
+        raise ContextError("build context is not a directory", source=str(context))
+    dockerfile = request.dockerfile or context / "Dockerfile"
+    text = _read_dockerfile(dockerfile)
+    build = parse_build_file(text, str(dockerfile), request.build_args)
+    ignore_path = locate_ignore_file(context, dockerfile, request.builder.value)
+    ignore = read_ignore_file(ignore_path) if ignore_path else IgnoreFile(path=None)
+    tree = scan_tree(context)
+    return analyze(tree, ignore, build, request.builder, _relative(dockerfile, context))
+
+
+def target_ignore_path(request: ContextRequest, analysis: Analysis) -> Path:
+    """Where the builder would read the written file from: the ignore file in use, if any."""
+    if analysis.ignore.path is not None:
+        return Path(analysis.ignore.path)
+    return request.context / ".dockerignore"
+
+
+def run_context(request: ContextRequest) -> Rendered:
+    analysis = load_analysis(request)
+    findings = tuple(context_findings(analysis, request.settings))
+    report = summarize(analysis, str(request.dockerfile or request.context / "Dockerfile"))
+    suggestion: Suggestion | None = None
+    written: str | None = None
+    if request.suggest or request.write:
+        target = target_ignore_path(request, analysis)
+        suggestion = suggest(analysis, str(target))
+        if request.write and suggestion.text is not None:
+            write_atomically(target, suggestion.text.encode("utf-8", "surrogateescape"))
+            written = str(target)
+    return Rendered(report, findings, suggestion, written)

@@ -1,0 +1,141 @@
+"""The build context as a flat, pre-ordered list of entries, and the one function that reads it.
+
+`scan_tree` is the only I/O: one `lstat` per entry, symlinks never followed (Docker sends them as
+links, so a symlink loop is just two links), entries sorted by name bytes like Go's Walk. Each
+directory records where its subtree ends, so a walk can skip it in O(1). Problems (unreadable
+files, directories that cannot be listed, sockets Docker cannot send) are recorded, never raised.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from trimdock.errors import ContextError
+
+
+class Kind(Enum):
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    OTHER = "other"  # fifo, device
+    SOCKET = "socket"  # not sendable: Docker's tar writer skips it
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    path: str  # relative, '/'-separated, surrogateescape-decoded
+    kind: Kind
+    size: int  # bytes of a regular file, else 0
+    parent: int  # index of the parent directory entry, -1 at the top level
+    end: int  # for a directory: index after its last descendant; else own index + 1
+    readable: bool = True
+    link: str | None = None  # symlink target as written
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    problem: str  # "unreadable-file", "unlistable-dir", "socket", "vanished"
+    detail: str
+
+
+@dataclass(frozen=True)
+class ContextTree:
+    root: str
+    entries: tuple[Entry, ...]
+    problems: tuple[Problem, ...] = ()
+
+    def index(self) -> dict[str, int]:
+        return {entry.path: i for i, entry in enumerate(self.entries)}
+
+
+def _readable(st: os.stat_result, uid: int, gids: frozenset[int]) -> bool:
+    if uid == 0:
+        return True
+    mode = st.st_mode
+    if st.st_uid == uid:
+        return bool(mode & stat.S_IRUSR)
+    if st.st_gid in gids:
+        return bool(mode & stat.S_IRGRP)
+    return bool(mode & stat.S_IROTH)
+
+
+def scan_tree(root: Path) -> ContextTree:
+    """Read the whole context tree under `root` (never following symlinks)."""
+    try:
+        top = os.lstat(root)
+    except OSError as exc:
+        raise ContextError(f"cannot read build context: {exc.strerror}", source=str(root)) from exc
+    if not stat.S_ISDIR(top.st_mode):
+        raise ContextError("build context is not a directory", source=str(root))
+    uid = os.geteuid()
+    gids = frozenset([os.getegid(), *os.getgroups()])
+    entries: list[Entry | None] = []
+    problems: list[Problem] = []
+
+    def listing(directory: str) -> list[os.DirEntry[str]] | None:
+        try:
+            with os.scandir(directory) as it:
+                found = list(it)
+        except OSError as exc:
+            rel = os.path.relpath(directory, root).replace(os.sep, "/")
+            problems.append(Problem(rel, "unlistable-dir", exc.strerror or str(exc)))
+            return None
+        found.sort(key=lambda e: os.fsencode(e.name))
+        return found
+
+    # Iterative depth-first walk: deep trees must not hit Python's recursion limit.
+    stack: list[tuple[list[os.DirEntry[str]], int, str, int]] = []
+    top_list = listing(str(root))
+    if top_list is not None:
+        stack.append((top_list, 0, "", -1))
+    while stack:
+        items, pos, prefix, parent = stack[-1]
+        if pos >= len(items):
+            stack.pop()
+            if parent >= 0:
+                done = entries[parent]
+                assert done is not None
+                entries[parent] = Entry(
+                    done.path, done.kind, 0, done.parent, len(entries), done.readable
+                )
+            continue
+        stack[-1] = (items, pos + 1, prefix, parent)
+        item = items[pos]
+        rel = prefix + item.name
+        try:
+            st = item.stat(follow_symlinks=False)
+        except OSError as exc:
+            problems.append(Problem(rel, "vanished", exc.strerror or str(exc)))
+            continue
+        mode = st.st_mode
+        index = len(entries)
+        if stat.S_ISDIR(mode):
+            entries.append(Entry(rel, Kind.DIR, 0, parent, index + 1))
+            children = listing(item.path)
+            if children is None:
+                entries[index] = Entry(rel, Kind.DIR, 0, parent, index + 1, readable=False)
+            else:
+                stack.append((children, 0, rel + "/", index))
+        elif stat.S_ISREG(mode):
+            ok = _readable(st, uid, gids)
+            if not ok:
+                problems.append(Problem(rel, "unreadable-file", "permission denied"))
+            entries.append(Entry(rel, Kind.FILE, st.st_size, parent, index + 1, ok))
+        elif stat.S_ISLNK(mode):
+            try:
+                target = os.readlink(item.path)
+            except OSError:
+                target = ""
+            entries.append(Entry(rel, Kind.SYMLINK, 0, parent, index + 1, link=target))
+        elif stat.S_ISSOCK(mode):
+            problems.append(Problem(rel, "socket", "sockets cannot be sent to the builder"))
+            entries.append(Entry(rel, Kind.SOCKET, 0, parent, index + 1))
+        else:
+            entries.append(Entry(rel, Kind.OTHER, 0, parent, index + 1))
+    final = tuple(e for e in entries if e is not None)
+    return ContextTree(root=str(root), entries=final, problems=tuple(problems))
