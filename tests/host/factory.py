@@ -109,7 +109,5 @@ def family() -> tuple[StateBuilder, dict[str, str]]:
     ids["other"] = b.image(
         "other", [*base, ("other", 4000)], tags=("other:1",), parent=ids["base"], age_days=50
     )
-    ids["dangling"] = b.image(
-        "dangling", [*base, ("old", 70)], parent=ids["base"], age_days=40
-    )
+    ids["dangling"] = b.image("dangling", [*base, ("old", 70)], parent=ids["base"], age_days=40)
     return b, ids

@@ -124,7 +124,7 @@ def test_repo_scope_leaves_everything_else_alone() -> None:
 
 
 def test_label_scope() -> None:
-    builder, ids = family()
+    builder, _ = family()
     mine = builder.image("mine", [("mine", 9)], tags=("mine:1",), labels={"team": "a"})
     plan = plan_prune(builder.build(), Policy(keep_newest=0, labels=("team=a",)), NOW)
     assert removed(plan) == {mine}

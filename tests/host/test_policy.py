@@ -83,7 +83,7 @@ def test_invalid_duration_in_config_names_file_and_key(tmp_path: Path) -> None:
 
 def test_unknown_policy_lists_the_known_ones(tmp_path: Path) -> None:
     write(tmp_path, "[prune.policies.nightly]\nkeep-newest = 3\n")
-    with pytest.raises(UsageError, match="unknown policy 'weekly'.*nightly"):
+    with pytest.raises(UsageError, match=r"unknown policy 'weekly'.*nightly"):
         load_policy(load_config(start=tmp_path), "weekly")
 
 

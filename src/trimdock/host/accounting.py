@@ -121,6 +121,7 @@ class Totals:
     containers: int
     container_bytes: int  # writable layers
     log_bytes: int
+    container_files_bytes: int  # the containers' own directories: config, hosts, json-file log
     volumes: int
     volume_bytes: int
     build_cache_bytes: int
@@ -130,7 +131,7 @@ class Totals:
         return (
             self.image_bytes
             + self.container_bytes
-            + self.log_bytes
+            + self.container_files_bytes
             + self.volume_bytes
             + self.build_cache_bytes
         )
@@ -143,6 +144,7 @@ def totals(state: HostState) -> Totals:
         containers=len(state.containers),
         container_bytes=sum(c.size_rw for c in state.containers),
         log_bytes=sum(c.log_size for c in state.containers),
+        container_files_bytes=sum(max(c.files_size, c.log_size) for c in state.containers),
         volumes=len(state.volumes),
         volume_bytes=sum(max(v.size, 0) for v in state.volumes),
         build_cache_bytes=sum(r.size for r in state.build_cache),

@@ -90,6 +90,7 @@ def df_json(report: DfReport) -> dict[str, Any]:
             "containers": t.containers,
             "container_bytes": t.container_bytes,
             "log_bytes": t.log_bytes,
+            "container_files_bytes": t.container_files_bytes,
             "volumes": t.volumes,
             "volume_bytes": t.volume_bytes,
             "build_cache_bytes": t.build_cache_bytes,
@@ -316,7 +317,7 @@ def render_df(report: DfReport, console: Console) -> None:
     row(
         "Containers (+logs)",
         t.containers,
-        t.container_bytes + t.log_bytes,
+        t.container_bytes + t.container_files_bytes,
         everything.container_bytes,
         chosen.container_bytes,
     )
