@@ -1,0 +1,258 @@
+"""`trimdock layers IMAGE`: what every layer costs and wastes, a CI gate, and time travel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trimdock.cli.common import (
+    ConfigOption,
+    FormatOption,
+    NoColorOption,
+    OutputOption,
+    OutputOptions,
+    QuietOption,
+    deliver,
+    settings,
+)
+from trimdock.errors import UsageError
+from trimdock.image.model import Image
+from trimdock.image.open import open_image
+from trimdock.layers.analysis import WasteAnalysis, analyze_layers
+from trimdock.layers.gate import (
+    GateResult,
+    Thresholds,
+    evaluate,
+    parse_max_waste,
+    parse_min_efficiency,
+)
+from trimdock.layers.overlay import REMOVALS
+from trimdock.layers.render import (
+    analysis_json,
+    export_json,
+    filesystem_json,
+    hidden_json,
+    render_analysis,
+    render_export,
+    render_filesystem,
+    render_hidden,
+)
+from trimdock.layers.timetravel import (
+    check_layer_index,
+    export_at,
+    extract_path,
+    filesystem_at,
+    last_visible_layer,
+    normalise_request,
+    overlay_at,
+)
+from trimdock.report.output import OutputFormat
+
+CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
+    "max-waste": (int, str),
+    "min-efficiency": (int, float, str),
+    "top": int,
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("layers")(layers)
+
+
+def layers(
+    image: Annotated[
+        str,
+        typer.Argument(
+            help="NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, "
+            "oci:DIR[:TAG], oci-archive:FILE, or a path to an archive.",
+            show_default=False,
+        ),
+    ],
+    platform: Annotated[
+        str | None,
+        typer.Option("--platform", help="os/arch[/variant] to pick from a multi-platform index."),
+    ] = None,
+    format: FormatOption = OutputFormat.TEXT,
+    output: OutputOption = None,
+    no_color: NoColorOption = False,
+    quiet: QuietOption = False,
+    config: ConfigOption = None,
+    max_waste: Annotated[
+        str | None,
+        typer.Option(
+            "--max-waste",
+            help="Fail (exit 1) when exact waste exceeds BYTES (50000000, 50MB, 20MiB) or "
+            "PCT of the image size (10%).",
+        ),
+    ] = None,
+    min_efficiency: Annotated[
+        str | None,
+        typer.Option(
+            "--min-efficiency",
+            help="Fail (exit 1) when visible/total bytes is below this ratio (0.9) or percent.",
+        ),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option("--top", help="Wasted paths to list (default 10; 0: all).", min=0),
+    ] = None,
+    at: Annotated[
+        int | None,
+        typer.Option(
+            "--at",
+            help="Layer index N (0-based, -1 = last): list the filesystem as it was after it, "
+            "or export it with --export.",
+        ),
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="With --at N: write that filesystem to this new directory."),
+    ] = None,
+    deleted: Annotated[
+        bool,
+        typer.Option("--deleted", help="List the files later layers hid, with their sizes."),
+    ] = False,
+    extract: Annotated[
+        str | None,
+        typer.Option(
+            "--extract",
+            help="Recover PATH (as of --at N, else its last version before it was hidden).",
+        ),
+    ] = None,
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Where --extract writes (a new file or directory)."),
+    ] = None,
+) -> None:
+    """Per-layer size and exact, blamed waste; dive-compatible figures; CI gate; time travel.
+
+    Exit codes: 0 pass, 1 a --max-waste/--min-efficiency threshold failed, 2 bad input.
+    """
+    options = OutputOptions(format, output, no_color, quiet)
+    _check_combination(at, export, deleted, extract, to, max_waste, min_efficiency)
+    section = settings(config).section("layers", CONFIG_KEYS)
+    thresholds = _thresholds(section, max_waste, min_efficiency)
+    limit = top if top is not None else int(section.get("top", 10))
+    if limit < 0:
+        raise UsageError("[layers] top must not be negative")
+    with open_image(image, platform=platform) as img:
+        if extract is not None:
+            assert to is not None
+            _extract(img, extract, to, at, options)
+            return
+        if at is not None:
+            _at(img, at, export, options)
+            return
+        if deleted:
+            analysis = analyze_layers(
+                (layer.content.entries() for layer in img.layers),
+                top=limit,
+                record_hidden=True,
+                source=img.reference,
+            )
+            hidden = sorted(
+                (f for f in analysis.hidden_files if f.kind in REMOVALS),
+                key=lambda f: (f.hidden_by, f.path),
+            )
+            deliver(
+                options,
+                json_data=lambda: hidden_json(img, hidden),
+                render_text=lambda console: render_hidden(console, hidden),
+            )
+            return
+        analysis = analyze_layers(
+            (layer.content.entries() for layer in img.layers), top=limit, source=img.reference
+        )
+        gate = evaluate(analysis, thresholds) if not thresholds.empty else None
+        _report(img, analysis, gate, options)
+    if gate is not None and not gate.passed:
+        raise typer.Exit(1)
+
+
+def _check_combination(
+    at: int | None,
+    export: Path | None,
+    deleted: bool,
+    extract: str | None,
+    to: Path | None,
+    max_waste: str | None,
+    min_efficiency: str | None,
+) -> None:
+    if export is not None and at is None:
+        raise UsageError("--export needs --at N (the layer whose filesystem to write)")
+    if (extract is None) != (to is None):
+        raise UsageError("--extract PATH and --to DEST go together")
+    if extract is not None and export is not None:
+        raise UsageError("--extract and --export cannot be combined")
+    modes = [m for m, on in (("--deleted", deleted), ("--extract", extract is not None)) if on]
+    if at is not None and extract is None:
+        modes.append("--at")
+    if len(modes) > 1:
+        raise UsageError(f"{' and '.join(modes)} cannot be combined")
+    if modes and (max_waste is not None or min_efficiency is not None):
+        raise UsageError("--max-waste/--min-efficiency apply to the layer report only")
+
+
+def _thresholds(
+    section: dict[str, Any], max_waste: str | None, min_efficiency: str | None
+) -> Thresholds:
+    waste_value = max_waste if max_waste is not None else section.get("max-waste")
+    efficiency_value = (
+        min_efficiency if min_efficiency is not None else section.get("min-efficiency")
+    )
+    waste_source = "--max-waste" if max_waste is not None else "[layers] max-waste"
+    efficiency_source = (
+        "--min-efficiency" if min_efficiency is not None else "[layers] min-efficiency"
+    )
+    return Thresholds(
+        max_waste=None
+        if waste_value is None
+        else parse_max_waste(waste_value, source=waste_source),
+        min_efficiency=None
+        if efficiency_value is None
+        else parse_min_efficiency(efficiency_value, source=efficiency_source),
+    )
+
+
+def _report(
+    img: Image, analysis: WasteAnalysis, gate: GateResult | None, options: OutputOptions
+) -> None:
+    deliver(
+        options,
+        json_data=lambda: analysis_json(img, analysis, gate),
+        render_text=lambda console: render_analysis(console, img, analysis, gate),
+    )
+
+
+def _at(img: Image, at: int, export: Path | None, options: OutputOptions) -> None:
+    index = check_layer_index(at, len(img.layers), source=img.reference)
+    if export is not None:
+        summary = export_at(img.layers, index, export, source=img.reference)
+        deliver(
+            options,
+            json_data=lambda: export_json(summary),
+            render_text=lambda console: render_export(console, summary),
+        )
+        return
+    entries = list(filesystem_at(overlay_at(img.layers, index, source=img.reference)))
+    deliver(
+        options,
+        json_data=lambda: filesystem_json(img, index, entries),
+        render_text=lambda console: render_filesystem(console, index, entries),
+    )
+
+
+def _extract(img: Image, path: str, to: Path, at: int | None, options: OutputOptions) -> None:
+    wanted = normalise_request(path)
+    if at is not None:
+        index = check_layer_index(at, len(img.layers), source=img.reference)
+    else:
+        index = last_visible_layer(img.layers, wanted, source=img.reference)
+    summary = extract_path(img.layers, index, wanted, to, source=img.reference)
+    deliver(
+        options,
+        json_data=lambda: export_json(summary),
+        render_text=lambda console: render_export(console, summary),
+    )

@@ -1,0 +1,133 @@
+"""CI thresholds on the exact figures: `--max-waste BYTES|PCT` and `--min-efficiency`.
+
+Parsing is strict: a threshold that cannot be read is an error, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from trimdock.errors import UsageError
+from trimdock.layers.analysis import WasteAnalysis
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class WasteLimit:
+    """Exact waste allowed: a byte count, or a percentage of the image size."""
+
+    bytes: int | None = None
+    percent: float | None = None
+
+    def describe(self) -> str:
+        return f"{self.percent:g}%" if self.percent is not None else f"{self.bytes} bytes"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    max_waste: WasteLimit | None = None
+    min_efficiency: float | None = None  # a ratio, 0..1
+
+    @property
+    def empty(self) -> bool:
+        return self.max_waste is None and self.min_efficiency is None
+
+
+@dataclass(frozen=True, slots=True)
+class GateCheck:
+    """One threshold: `unit` is "bytes", "percent" (of the image size) or "ratio"."""
+
+    name: str
+    unit: str
+    threshold: float
+    actual: float
+    passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    checks: tuple[GateCheck, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+def parse_max_waste(value: str | int, *, source: str = "--max-waste") -> WasteLimit:
+    """`1000000`, `50MB`, `20 MiB` (bytes) or `10%` (of the image size)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise UsageError(f"must not be negative, got {value}", source=source)
+        return WasteLimit(bytes=value)
+    text = str(value)
+    percent = _PERCENT.match(text)
+    if percent:
+        pct = float(percent.group(1))
+        if pct > 100:
+            raise UsageError(f"a percentage must be at most 100, got {text!r}", source=source)
+        return WasteLimit(percent=pct)
+    size = _SIZE.match(text)
+    unit = size.group(2).lower() if size else ""
+    if not size or unit not in _UNITS:
+        raise UsageError(
+            f"expected bytes (e.g. 50000000, 50MB, 20MiB) or a percentage (e.g. 10%), got {text!r}",
+            source=source,
+        )
+    return WasteLimit(bytes=int(float(size.group(1)) * _UNITS[unit]))
+
+
+def parse_min_efficiency(value: str | float | int, *, source: str = "--min-efficiency") -> float:
+    """A ratio (`0.9`) or a percentage (`90%`); returned as a ratio between 0 and 1."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        ratio = float(value)
+    else:
+        text = str(value)
+        percent = _PERCENT.match(text)
+        try:
+            ratio = float(percent.group(1)) / 100 if percent else float(text)
+        except ValueError:
+            raise UsageError(
+                f"expected a ratio (e.g. 0.9) or a percentage (e.g. 90%), got {text!r}",
+                source=source,
+            ) from None
+    if not 0.0 <= ratio <= 1.0:
+        raise UsageError(f"must be between 0 and 1 (or 0% and 100%), got {value!r}", source=source)
+    return ratio
+
+
+def evaluate(analysis: WasteAnalysis, thresholds: Thresholds) -> GateResult:
+    """Check the exact figures against the thresholds."""
+    checks: list[GateCheck] = []
+    limit = thresholds.max_waste
+    if limit is not None:
+        if limit.percent is not None:
+            pct = analysis.wasted_percent
+            checks.append(
+                GateCheck("max-waste", "percent", limit.percent, pct, pct <= limit.percent)
+            )
+        else:
+            allowed = limit.bytes or 0
+            wasted = analysis.wasted
+            checks.append(GateCheck("max-waste", "bytes", allowed, wasted, wasted <= allowed))
+    if thresholds.min_efficiency is not None:
+        minimum = thresholds.min_efficiency
+        efficiency = analysis.efficiency
+        checks.append(
+            GateCheck("min-efficiency", "ratio", minimum, efficiency, efficiency >= minimum)
+        )
+    return GateResult(tuple(checks))

@@ -1,0 +1,335 @@
+"""Text and JSON renderings of the layer figures; nothing is computed here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from trimdock.image.model import Image
+from trimdock.layers.analysis import WasteAnalysis, WastedPath
+from trimdock.layers.gate import GateResult
+from trimdock.layers.overlay import HiddenFile
+from trimdock.layers.timetravel import ExportSummary, FsEntry
+from trimdock.report.units import human_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LayerLabel:
+    """What the report says about a layer besides its figures."""
+
+    index: int
+    diff_id: str
+    instruction: str
+    created_by: str | None  # None: history could not be paired with layers
+    tar_size: int | None
+
+
+def layer_labels(image: Image) -> tuple[LayerLabel, ...]:
+    return tuple(
+        LayerLabel(
+            index=layer.index,
+            diff_id=layer.diff_id,
+            instruction=layer.instruction,
+            created_by=layer.history.created_by if layer.history else None,
+            tar_size=layer.size,
+        )
+        for layer in image.layers
+    )
+
+
+def _root(path: str) -> str:
+    return "/" + path
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+def analysis_json(image: Image, analysis: WasteAnalysis, gate: GateResult | None) -> dict[str, Any]:
+    labels = layer_labels(image)
+    dive = analysis.dive
+    return {
+        "image": {
+            "reference": image.reference,
+            "source": image.source,
+            "config_digest": image.config_digest,
+            "repo_tags": list(image.repo_tags),
+            "history_matches_layers": image.history_matches_layers,
+        },
+        "totals": {
+            "size_bytes": analysis.size,
+            "visible_bytes": analysis.visible_size,
+            "wasted_bytes": analysis.wasted,
+            "wasted_percent": analysis.wasted_percent,
+            "efficiency": analysis.efficiency,
+            "visible_files": analysis.visible_files,
+            "layers": len(analysis.layers),
+        },
+        "dive": {
+            "efficiency": dive.efficiency,
+            "wasted_bytes": dive.wasted_bytes,
+            "user_wasted_percent": dive.user_wasted_percent,
+            "size_bytes": dive.size,
+            "user_size_bytes": dive.user_size,
+            "inefficient_files_total": dive.inefficient_count,
+            "inefficient_files": [
+                {"path": f.path, "count": f.count, "bytes": f.bytes} for f in dive.inefficient_files
+            ],
+        },
+        "layers": [
+            {
+                "index": layer.index,
+                "diff_id": label.diff_id,
+                "instruction": label.instruction,
+                "created_by": label.created_by,
+                "size_bytes": layer.size,
+                "tar_bytes": label.tar_size,
+                "entries": layer.entries,
+                "whiteouts": layer.whiteouts,
+                "files_added": layer.files_added,
+                "files_modified": layer.files_modified,
+                "files_deleted": layer.files_deleted,
+                "wasted_bytes": layer.wasted,
+                "hidden_bytes": layer.hidden,
+                "dive_size_bytes": layer.dive_size,
+            }
+            for layer, label in zip(analysis.layers, labels, strict=True)
+        ],
+        "wasted_paths_total": analysis.wasted_path_count,
+        "wasted_paths": [_wasted_json(item, labels) for item in analysis.wasted_paths],
+        "gate": _gate_json(gate),
+    }
+
+
+def _wasted_json(item: WastedPath, labels: Sequence[LayerLabel]) -> dict[str, Any]:
+    return {
+        "path": _root(item.path),
+        "kind": item.kind,
+        "bytes": item.bytes,
+        "files": item.files,
+        "shipped_in": item.shipped_in,
+        "hidden_by": item.hidden_by,
+        "hidden_by_instruction": labels[item.hidden_by].instruction,
+    }
+
+
+def _gate_json(gate: GateResult | None) -> dict[str, Any] | None:
+    if gate is None:
+        return None
+    return {
+        "passed": gate.passed,
+        "checks": [
+            {
+                "name": check.name,
+                "unit": check.unit,
+                "threshold": check.threshold,
+                "actual": check.actual,
+                "passed": check.passed,
+            }
+            for check in gate.checks
+        ],
+    }
+
+
+def render_analysis(
+    console: Console, image: Image, analysis: WasteAnalysis, gate: GateResult | None
+) -> None:
+    labels = layer_labels(image)
+    console.print(Text(f"Image {image.reference}", style="bold"))
+    if not image.history_matches_layers:
+        console.print(
+            "history does not match the layers: instructions are shown as unknown", style="yellow"
+        )
+    header = f"{'#':>3} {'size':>9} {'wasted':>9} {'+files':>7} {'~files':>7} {'-files':>7} "
+    header += f"{'hides':>9}  instruction"
+    room = max(20, console.width - len(header) + len("instruction"))
+    console.print(Text(header, style="bold"))
+    for layer, label in zip(analysis.layers, labels, strict=True):
+        row = Text(f"{layer.index:>3} {human_bytes(layer.size):>9} ")
+        row.append(f"{human_bytes(layer.wasted):>9}", style="red" if layer.wasted else "")
+        hides = human_bytes(layer.hidden) if layer.hidden else ""
+        row.append(
+            f" {layer.files_added:>7} {layer.files_modified:>7} {layer.files_deleted:>7} "
+            f"{hides:>9}  {_short(label.instruction, room)}"
+        )
+        console.print(row, no_wrap=True, overflow="ellipsis")
+    console.print()
+    console.print(
+        f"size {human_bytes(analysis.size)} ({analysis.size} bytes), "
+        f"visible {human_bytes(analysis.visible_size)}, "
+        f"{analysis.visible_files} files"
+    )
+    console.print(
+        Text(
+            f"wasted {human_bytes(analysis.wasted)} ({analysis.wasted} bytes, "
+            f"{analysis.wasted_percent:.2f}%), efficiency {100 * analysis.efficiency:.4f} %",
+            style="bold red" if analysis.wasted else "bold",
+        )
+    )
+    dive = analysis.dive
+    user = "n/a" if dive.user_wasted_percent is None else f"{dive.user_wasted_percent:.4f} %"
+    console.print(
+        f"dive-compatible: efficiency {100 * dive.efficiency:.4f} %, "
+        f"wastedBytes {dive.wasted_bytes}, userWastedPercent {user}",
+        style="dim",
+    )
+    if analysis.wasted_paths:
+        console.print()
+        shown = len(analysis.wasted_paths)
+        total = analysis.wasted_path_count
+        more = f" (top {shown} of {total})" if total > shown else ""
+        console.print(Text(f"Wasted paths{more}", style="bold"))
+        waste = Table(box=None, pad_edge=False, header_style="bold")
+        waste.add_column("bytes", justify="right")
+        waste.add_column("files", justify="right")
+        waste.add_column("from", justify="right")
+        waste.add_column("by", justify="right")
+        waste.add_column("why")
+        waste.add_column("path", overflow="fold")
+        for item in analysis.wasted_paths:
+            waste.add_row(
+                human_bytes(item.bytes),
+                str(item.files),
+                str(item.shipped_in),
+                str(item.hidden_by),
+                item.kind,
+                _root(item.path),
+            )
+        console.print(waste)
+        console.print(
+            "from: the layer that shipped the bytes; by: the layer that hid them "
+            "(deleted, opaque dir, replaced, overwritten, metadata = chmod/chown copied it)",
+            style="dim",
+        )
+    render_gate(console, gate)
+
+
+def render_gate(console: Console, gate: GateResult | None) -> None:
+    if gate is None or not gate.checks:
+        return
+    console.print()
+    for check in gate.checks:
+        if check.unit == "bytes":
+            actual, threshold = f"{check.actual:.0f} bytes", f"{check.threshold:.0f} bytes"
+        elif check.unit == "percent":
+            actual, threshold = f"{check.actual:.2f}%", f"{check.threshold:g}%"
+        else:
+            actual, threshold = f"{check.actual:.4f}", f"{check.threshold:g}"
+        relation = "<=" if check.name == "max-waste" else ">="
+        verdict = Text("PASS", style="green") if check.passed else Text("FAIL", style="bold red")
+        console.print(verdict, f"{check.name}: {actual} (must be {relation} {threshold})")
+
+
+# -- time travel ------------------------------------------------------------------------------
+
+
+def hidden_json(image: Image, files: Sequence[HiddenFile]) -> dict[str, Any]:
+    labels = layer_labels(image)
+    return {
+        "image": image.reference,
+        "files": [
+            {
+                "path": _root(item.path),
+                "type": item.entry_type,
+                "bytes": item.bytes,
+                "kind": item.kind,
+                "shipped_in": item.shipped_in,
+                "hidden_by": item.hidden_by,
+                "hidden_by_instruction": labels[item.hidden_by].instruction,
+            }
+            for item in files
+        ],
+        "total_files": len(files),
+        "total_bytes": sum(item.bytes for item in files),
+    }
+
+
+def render_hidden(console: Console, files: Sequence[HiddenFile]) -> None:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("bytes", justify="right")
+    table.add_column("path")
+    table.add_column("from", justify="right")
+    table.add_column("by", justify="right")
+    table.add_column("why")
+    table.add_column("path", overflow="fold")
+    for item in files:
+        table.add_row(
+            str(item.bytes),
+            str(item.shipped_in),
+            str(item.hidden_by),
+            item.kind,
+            _root(item.path) + ("" if item.entry_type == "file" else f" ({item.entry_type})"),
+        )
+    console.print(table)
+    total = sum(item.bytes for item in files)
+    console.print(
+        f"{len(files)} files hidden by later layers, {human_bytes(total)} ({total} bytes)"
+    )
+
+
+def filesystem_json(image: Image, index: int, entries: Sequence[FsEntry]) -> dict[str, Any]:
+    return {
+        "image": image.reference,
+        "layer": index,
+        "entries": [
+            {
+                "path": _root(e.path),
+                "type": e.type,
+                "bytes": e.bytes,
+                "layer": e.layer,
+                "mode": e.mode,
+                **({"link": e.link} if e.link else {}),
+            }
+            for e in entries
+        ],
+        "total_entries": len(entries),
+        "total_bytes": sum(e.bytes for e in entries),
+    }
+
+
+def render_filesystem(console: Console, index: int, entries: Sequence[FsEntry]) -> None:
+    for e in entries:
+        suffix = "/" if e.type == "dir" else ""
+        link = f" => {_root(e.link)}" if e.link else ""
+        console.print(
+            f"{e.mode & 0o7777:04o} {e.bytes:>12} L{e.layer:<3} {_root(e.path)}{suffix}{link}",
+            markup=False,
+            highlight=False,
+        )
+    total = sum(e.bytes for e in entries)
+    console.print(f"{len(entries)} entries, {human_bytes(total)} after layer {index}")
+
+
+def export_json(summary: ExportSummary) -> dict[str, Any]:
+    return {
+        "target": summary.target,
+        "layer": summary.layer,
+        "directories": summary.directories,
+        "files": summary.files,
+        "symlinks": summary.symlinks,
+        "hardlinks": summary.hardlinks,
+        "bytes": summary.bytes,
+        "skipped_special": summary.skipped_special,
+    }
+
+
+def render_export(console: Console, summary: ExportSummary) -> None:
+    skipped = (
+        f", {summary.skipped_special} devices/fifos skipped" if summary.skipped_special else ""
+    )
+    console.print(
+        f"wrote {summary.target} (after layer {summary.layer}): {summary.files} files, "
+        f"{summary.hardlinks} hard links, {summary.symlinks} symlinks, "
+        f"{summary.directories} directories, {human_bytes(summary.bytes)}{skipped}",
+        markup=False,
+        highlight=False,
+    )

@@ -1,0 +1,355 @@
+"""The filesystem as it was after layer N: listing it, exporting it, recovering one path.
+
+Nothing needs the engine. A header-only pass decides which entry of which layer is visible at
+every path; a second pass streams only the layers that carry visible bytes and writes each
+visible file once.
+
+Writing is confined to the target: every path comes from the applied model (no `..`, no
+absolute path, no path below a non-directory), directories are created first by us, files are
+opened with O_EXCL|O_NOFOLLOW, symlinks are created last (so nothing is ever written through
+one) and hard links point only at files this export wrote. Everything is written into a
+temporary sibling of the target and renamed into place at the end, or removed on error.
+Ownership is not restored and set-user/group-ID bits are dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from trimdock.errors import ImageSourceError, UnsafePathError, UsageError
+from trimdock.image.model import EntryType, Layer, LayerEntry
+from trimdock.layers.overlay import (
+    K_DIR,
+    K_FILE,
+    K_HARDLINK,
+    K_SYMLINK,
+    KIND_NAMES,
+    Node,
+    Overlay,
+    unsafe_path,
+)
+
+_CHUNK = 1 << 20
+_KEEP_MODE = 0o1777  # permission bits and sticky; never set-user/group-ID
+
+
+@dataclass(frozen=True, slots=True)
+class FsEntry:
+    """One visible path of the filesystem at some layer."""
+
+    path: str
+    type: str
+    bytes: int
+    layer: int  # the layer whose entry is visible here
+    mode: int
+    link: str = ""  # symlink target, or the path holding a hard link's bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    target: str
+    layer: int
+    directories: int
+    files: int
+    symlinks: int
+    hardlinks: int
+    bytes: int
+    skipped_special: int  # devices and fifos, which need privileges to create
+
+
+def check_layer_index(index: int, count: int, *, source: str | None = None) -> int:
+    """A 0-based layer index; negative counts from the top (-1 is the last layer)."""
+    resolved = index + count if index < 0 else index
+    if not 0 <= resolved < count:
+        raise UsageError(
+            f"layer {index} does not exist (the image has {count} layers: 0..{count - 1})",
+            source=source,
+        )
+    return resolved
+
+
+def overlay_at(layers: Sequence[Layer], index: int, *, source: str | None = None) -> Overlay:
+    """Apply layers 0..index (header-only) and return the resulting filesystem."""
+    overlay = Overlay(source=source)
+    for layer in layers[: index + 1]:
+        overlay.apply(layer.content.entries())
+    return overlay
+
+
+def filesystem_at(overlay: Overlay, start: str = "") -> Iterator[FsEntry]:
+    """Every visible entry (sorted, parents first), as plain values."""
+    for path, node in overlay.walk(start):
+        link = ""
+        if node.e_kind == K_HARDLINK:
+            source = node.inode_source
+            link = source[1] if source else ""
+        yield FsEntry(
+            path=path,
+            type=KIND_NAMES.get(node.e_kind, "file"),
+            bytes=node.e_nbytes if node.e_kind != K_HARDLINK else 0,
+            layer=node.e_layer,
+            mode=node.e_mode,
+            link=link,
+        )
+
+
+def last_visible_layer(layers: Sequence[Layer], path: str, *, source: str | None = None) -> int:
+    """The last layer after which `path` was visible (for recovering deleted files)."""
+    overlay = Overlay(source=source)
+    found = -1
+    for layer in layers:
+        overlay.apply(layer.content.entries())
+        if overlay.visible(path) is not None:
+            found = len(overlay.layers) - 1
+    if found < 0:
+        raise UsageError(f"no layer of the image has {'/' + path!r}", source=source)
+    return found
+
+
+def normalise_request(path: str, *, source: str = "--extract") -> str:
+    """An image path given by the user, as the model spells it (relative, no trailing /)."""
+    parts = [part for part in path.strip().split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise UnsafePathError(f"path {path!r} must not contain '..'", source=source)
+    return "/".join(parts)
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """What to write, from the header-only pass."""
+
+    dirs: list[tuple[str, int]]  # (relative path, mode), parents first
+    content: dict[tuple[int, str], list[tuple[str, int]]]  # (layer, tar path) -> [(rel, mode)]
+    symlinks: dict[tuple[int, str], list[str]]  # (layer, tar path) -> [rel]; targets come
+    # from the entries during the content pass (the trie does not keep them)
+    special: int = 0
+    broken_links: int = 0
+
+
+def _plan(overlay: Overlay, start: str) -> _Plan:
+    plan = _Plan(dirs=[], content={}, symlinks={})
+    cut = len(start) + 1 if start else 0
+    for path, node in overlay.walk(start):
+        _plan_node(plan, path, path[cut:], node)
+    return plan
+
+
+def _plan_node(plan: _Plan, path: str, rel: str, node: Node) -> None:
+    kind = node.e_kind
+    if kind == K_DIR:
+        plan.dirs.append((rel, node.e_mode & _KEEP_MODE))
+    elif kind == K_SYMLINK:
+        plan.symlinks.setdefault((node.e_layer, path), []).append(rel)
+    elif kind in (K_FILE, K_HARDLINK):
+        key = node.inode_source or ((node.e_layer, path) if kind == K_FILE else None)
+        if key is None:
+            plan.broken_links += 1
+        else:
+            plan.content.setdefault(key, []).append((rel, node.e_mode & _KEEP_MODE))
+    else:
+        plan.special += 1
+
+
+def export_at(
+    layers: Sequence[Layer],
+    index: int,
+    target: Path,
+    *,
+    start: str = "",
+    source: str | None = None,
+) -> ExportSummary:
+    """Write the filesystem after layer `index` (or its subtree `start`) to directory `target`.
+
+    `target` must not exist, or be an empty directory; it is created whole or not at all.
+    """
+    overlay = overlay_at(layers, index, source=source)
+    root = overlay.visible(start)
+    if root is None:
+        raise UsageError(f"{'/' + start!r} does not exist at layer {index}", source=source)
+    if root.e_kind != K_DIR:
+        raise UsageError(f"{'/' + start!r} is not a directory at layer {index}", source=source)
+    _check_target_dir(target)
+    plan = _plan(overlay, start)
+    parent = target.parent
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp"))
+    try:
+        summary = _write(layers, index, plan, tmp, str(target), source)
+        os.chmod(tmp, root.e_mode & _KEEP_MODE if start else 0o755)
+        if target.exists():
+            target.rmdir()  # empty, checked above
+        os.rename(tmp, target)
+    except BaseException:
+        _remove_tree(tmp)
+        raise
+    return summary
+
+
+def extract_path(
+    layers: Sequence[Layer],
+    index: int,
+    path: str,
+    dest: Path,
+    *,
+    source: str | None = None,
+) -> ExportSummary:
+    """Recover `path` as it was after layer `index` into `dest`.
+
+    A directory becomes the new directory `dest`; a file or symlink becomes `dest`, or
+    `dest/<name>` when `dest` is an existing directory.
+    """
+    overlay = overlay_at(layers, index, source=source)
+    node = overlay.visible(path)
+    if node is None or not path:
+        what = "the image root" if not path else repr("/" + path)
+        raise UsageError(f"{what} cannot be extracted at layer {index}", source=source)
+    if node.e_kind == K_DIR:
+        return export_at(layers, index, dest, start=path, source=source)
+    if dest.is_dir():
+        dest = dest / path.rsplit("/", 1)[-1]
+    if dest.exists() or dest.is_symlink():
+        raise UsageError("already exists; not overwriting", source=str(dest))
+    if not dest.parent.is_dir():
+        raise UsageError("directory does not exist", source=str(dest.parent))
+    name = path.rsplit("/", 1)[-1]
+    plan = _Plan(dirs=[], content={}, symlinks={})
+    _plan_node(plan, path, name, node)
+    if not plan.symlinks and not plan.content:
+        raise UsageError(
+            f"{'/' + path!r} is a {KIND_NAMES.get(node.e_kind, 'special file')} and cannot be "
+            "extracted",
+            source=source,
+        )
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp"))
+    try:
+        summary = _write(layers, index, plan, tmp, str(dest), source)
+        os.rename(tmp / name, dest)
+    finally:
+        _remove_tree(tmp)
+    return summary
+
+
+def _check_target_dir(target: Path) -> None:
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise UsageError("exists and is not a directory", source=str(target))
+    if target.is_dir() and any(target.iterdir()):
+        raise UsageError("directory is not empty; not overwriting", source=str(target))
+    if not target.parent.is_dir():
+        raise UsageError("parent directory does not exist", source=str(target.parent))
+
+
+def _remove_tree(path: Path) -> None:
+    if not path.exists():
+        return
+    # Read-only directories from the image would stop rmtree for a non-root user.
+    for dirpath, dirnames, _ in os.walk(path):
+        for name in dirnames:
+            full = os.path.join(dirpath, name)
+            if not os.path.islink(full):
+                os.chmod(full, 0o700)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _write(
+    layers: Sequence[Layer],
+    index: int,
+    plan: _Plan,
+    tmp: Path,
+    label: str,
+    source: str | None,
+) -> ExportSummary:
+    root = str(tmp)
+    for rel, _mode in plan.dirs:
+        _safe_rel(rel, label)
+        os.mkdir(os.path.join(root, rel), 0o700)
+    wanted_symlinks = plan.symlinks
+    needed_layers = {key[0] for key in plan.content} | {key[0] for key in wanted_symlinks}
+    written: set[tuple[int, str]] = set()
+    symlink_targets: list[tuple[str, str]] = []
+    files = hardlinks = total = 0
+    for layer_index in sorted(needed_layers):
+        if layer_index > index:
+            continue
+        layer = layers[layer_index]
+        with layer.content.open() as items:
+            for entry, reader in items:
+                key = (layer_index, entry.path)
+                if entry.type is EntryType.SYMLINK and key in wanted_symlinks:
+                    for rel in wanted_symlinks[key]:
+                        symlink_targets.append((rel, entry.link))
+                    written.add(key)
+                    continue
+                dests = plan.content.get(key)
+                if dests is None or entry.type is not EntryType.FILE or reader is None:
+                    continue
+                first, mode = dests[0]
+                _safe_rel(first, label)
+                total += _write_file(os.path.join(root, first), reader, entry, mode)
+                files += 1
+                for rel, _ in dests[1:]:
+                    _safe_rel(rel, label)
+                    link_path = os.path.join(root, rel)
+                    if os.path.lexists(link_path):
+                        os.unlink(link_path)
+                    os.link(os.path.join(root, first), link_path, follow_symlinks=False)
+                    hardlinks += 1
+                written.add(key)
+    missing = (set(plan.content) | set(wanted_symlinks)) - written
+    if missing:
+        layer_index, tar_path = min(missing)
+        raise ImageSourceError(
+            f"layer {layer_index} does not carry the data of {'/' + tar_path!r} on a second read",
+            source=source,
+        )
+    for rel, link in symlink_targets:
+        _safe_rel(rel, label)
+        os.symlink(link, os.path.join(root, rel))
+    for rel, mode in reversed(plan.dirs):
+        os.chmod(os.path.join(root, rel), mode)
+    return ExportSummary(
+        target=label,
+        layer=index,
+        directories=len(plan.dirs),
+        files=files,
+        symlinks=len(symlink_targets),
+        hardlinks=hardlinks,
+        bytes=total,
+        skipped_special=plan.special + plan.broken_links,
+    )
+
+
+def _safe_rel(rel: str, label: str) -> None:
+    # Belt and braces: the model never produces these, but a writer must not trust that.
+    if not rel or unsafe_path(rel):
+        raise UnsafePathError(f"refusing to write {rel!r} outside the target", source=label)
+
+
+def _write_file(path: str, reader: IO[bytes], entry: LayerEntry, mode: int) -> int:
+    if os.path.lexists(path):
+        # The same path twice in one layer: the last entry wins.
+        os.unlink(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    written = 0
+    with os.fdopen(fd, "wb") as handle:
+        while True:
+            chunk = reader.read(_CHUNK)
+            if not chunk:
+                break
+            handle.write(chunk)
+            written += len(chunk)
+        os.fchmod(handle.fileno(), mode)
+    if written != entry.size:
+        raise ImageSourceError(
+            f"{'/' + entry.path!r}: the layer holds {written} bytes, its header says {entry.size}"
+        )
+    os.utime(path, (entry.mtime, entry.mtime), follow_symlinks=False)
+    return written
