@@ -341,7 +341,9 @@ def render_df(report: DfReport, console: Console) -> None:
 
 def render_plan(plan: Plan, console: Console, result: ApplyResult | None = None) -> None:
     rules = ", ".join(plan.policy.describe()) or "nothing selected"
-    mode = "Prune" if result else "Prune plan (dry run: nothing removed; --apply to execute)"
+    mode = (
+        "Prune (applied)" if result else "Prune plan (dry run: nothing removed; --apply to execute)"
+    )
     console.print(f"[bold]{mode}[/bold]  policy {plan.policy.name}: {rules}")
     if plan.policy.protect:
         console.print(f"protected: {', '.join(plan.policy.protect)}")
@@ -403,12 +405,17 @@ def render_plan(plan: Plan, console: Console, result: ApplyResult | None = None)
         console.print("measured: unavailable (data root not readable)")
         return
     m = result.measurement
+    error = percent(m.in_plan.bytes - result.predicted_done, result.predicted_done)
     line = (
         f"freed: predicted {human_bytes(result.predicted_done)}, "
-        f"measured {human_bytes(m.freed.bytes)} ({human_bytes(m.freed.blocks_bytes)} on disk)"
+        f"measured {human_bytes(m.in_plan.bytes)} ({error:+.2f}%; "
+        f"{human_bytes(m.in_plan.blocks_bytes)} of disk blocks)"
     )
     if m.other.bytes:
-        line += f", of which {human_bytes(m.other.bytes)} outside the plan (other engine activity)"
+        line += (
+            f"; {human_bytes(m.other.bytes)} more vanished outside the plan "
+            "(other activity on the engine)"
+        )
     console.print(line)
 
 
