@@ -139,7 +139,8 @@ def _plan(overlay: Overlay, start: str) -> _Plan:
     plan = _Plan(dirs=[], content={}, symlinks={})
     cut = len(start) + 1 if start else 0
     for path, node in overlay.walk(start):
-        _plan_node(plan, path, path[cut:], node)
+        if path != start:
+            _plan_node(plan, path, path[cut:], node)
     return plan
 
 
