@@ -19,7 +19,7 @@ from trimdock.cli.common import (
 )
 from trimdock.context.findings import FindingSettings
 from trimdock.context.render import render_text, to_json
-from trimdock.context.service import ContextRequest, run_context
+from trimdock.context.service import ContextRequest, ensure_directory, run_context
 from trimdock.context.walk import Builder
 from trimdock.errors import ConfigError, UsageError
 from trimdock.report.finding import Severity
@@ -61,11 +61,11 @@ def _build_args(values: list[str]) -> dict[str, str]:
 
 def context_command(
     directory: Annotated[
-        Path, typer.Argument(help="The build context directory.", show_default=True)
+        Path, typer.Argument(help="The build context directory.", readable=False)
     ] = Path("."),
     file: Annotated[
         Path | None,
-        typer.Option("--file", "-f", help="Dockerfile (default: DIR/Dockerfile)."),
+        typer.Option("--file", "-f", help="Dockerfile (default: DIR/Dockerfile).", readable=False),
     ] = None,
     builder: Annotated[
         str | None,
@@ -104,9 +104,8 @@ def context_command(
     config: ConfigOption = None,
 ) -> None:
     """Report what a build sends, what .dockerignore excludes and what no COPY/ADD uses."""
-    section: dict[str, Any] = settings(config, directory if directory.is_dir() else None).section(
-        "context", CONFIG_KEYS
-    )
+    ensure_directory(directory)
+    section: dict[str, Any] = settings(config, directory).section("context", CONFIG_KEYS)
     chosen = _builder(builder or section.get("builder", "buildkit"), "--builder")
     threshold = _fail_threshold(fail_on or section.get("fail-on", "error"))
     defaults = FindingSettings()

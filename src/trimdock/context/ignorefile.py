@@ -129,7 +129,7 @@ def locate_ignore_file(context: Path, dockerfile: Path, builder: str) -> Path | 
     """The file the builder reads: BuildKit prefers `<Dockerfile>.dockerignore` beside it."""
     if builder == "buildkit":
         beside = Path(os.fspath(dockerfile) + ".dockerignore")
-        if beside.is_file():
+        if os.path.isfile(beside):
             return beside
     root = context / ".dockerignore"
-    return root if root.is_file() else None
+    return root if os.path.isfile(root) else None

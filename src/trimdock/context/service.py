@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,10 +51,21 @@ def _relative(dockerfile: Path, context: Path) -> str | None:
     return rel.replace(os.sep, "/")
 
 
+def ensure_directory(context: Path) -> None:
+    """A usable context directory, or one ContextError (never a PermissionError traceback)."""
+    try:
+        if not stat.S_ISDIR(os.stat(context).st_mode):
+            raise ContextError("build context is not a directory", source=str(context))
+        os.scandir(context).close()
+    except OSError as exc:
+        raise ContextError(
+            f"cannot read build context: {exc.strerror}", source=str(context)
+        ) from exc
+
+
 def load_analysis(request: ContextRequest) -> Analysis:
     context = request.context
-    if not context.is_dir():
-        raise ContextError("build context is not a directory", source=str(context))
+    ensure_directory(context)
     dockerfile = request.dockerfile or context / "Dockerfile"
     text = _read_dockerfile(dockerfile)
     build = parse_build_file(text, str(dockerfile), request.build_args)
