@@ -8,7 +8,7 @@ import pytest
 from tests.host.family import Family, cleanup, make_family
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def family(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Family]:
     """One family for read-only tests (df, dry runs): never pruned for real."""
     made = make_family(tmp_path_factory.mktemp("family"))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.host.family import LABEL_KEY, Family, inspect
+from tests.host.family import Family, inspect
 from tests.host.oracle import apparent_bytes, cache_dir, chain_of
 from tests.support.engine import docker, image_exists
 from trimdock.cli.main import run
@@ -182,4 +182,4 @@ def test_nothing_outside_the_scope_is_planned(
     )  # fmt: skip
     assert_only_family(plan, family_objects(family))
     assert plan["remove"]["build_cache"] == []  # a label scope never reaches the build cache
-    assert all(LABEL_KEY in family.label for _ in plan["remove"]["images"])
+    assert plan["out_of_scope"]["images"] > 0  # busybox at least, and other engineers' images

@@ -18,7 +18,7 @@ from trimdock.cli.common import (
 )
 from trimdock.cli.common import deliver as deliver_report
 from trimdock.errors import UsageError
-from trimdock.host.apply import apply_plan
+from trimdock.host.apply import apply_plan, nothing_done
 from trimdock.host.duration import parse_duration
 from trimdock.host.engine import Engine
 from trimdock.host.planner import plan_prune
@@ -141,7 +141,9 @@ def prune(
     engine = Engine.connect()
     state = engine.snapshot()
     plan = plan_prune(state, chosen, datetime.now(UTC))
-    result = apply_plan(engine, plan) if apply and not plan.empty else None
+    result = None
+    if apply:
+        result = nothing_done(plan) if plan.empty else apply_plan(engine, plan)
     deliver_report(
         OutputOptions(format, output, no_color, quiet),
         json_data=lambda: plan_json(plan, result),

@@ -162,6 +162,16 @@ def apply_plan(engine: Engine, plan: Plan) -> ApplyResult:
     )
 
 
+def nothing_done(plan: Plan) -> ApplyResult:
+    """The result of applying an empty plan: no engine call, nothing measured to have moved."""
+    return ApplyResult(
+        outcomes=(),
+        predicted=0,
+        predicted_done=0,
+        measurement=Measurement(Usage(), Usage(), Usage()),
+    )
+
+
 def _predicted_done(plan: Plan, outcomes: list[Outcome]) -> int:
     """The plan's arithmetic, restricted to the removals that actually happened."""
     done = {(o.kind, o.id) for o in outcomes if o.done}
