@@ -183,3 +183,18 @@ def test_nothing_outside_the_scope_is_planned(
     assert_only_family(plan, family_objects(family))
     assert plan["remove"]["build_cache"] == []  # a label scope never reaches the build cache
     assert plan["out_of_scope"]["images"] > 0  # busybox at least, and other engineers' images
+
+
+def test_a_tag_moved_after_the_plan_stays_on_its_new_image(fresh_family: Family) -> None:
+    family = fresh_family
+    engine = Engine.connect()
+    policy = Policy(labels=(family.label,), dangling=False, keep_newest=1)
+    plan = plan_prune(engine.snapshot(), policy, datetime.now(UTC))
+    assert family.ids["v1"] in {d.image.id for d in plan.images if d.remove}
+    # app:v1 now names the v3 image; the planned (old) v1 image is left untagged
+    docker("tag", family.tags["v3"], family.tags["v1"])
+    result = apply_plan(engine, plan)
+    outcomes = {o.id: o for o in result.outcomes}
+    assert outcomes[family.ids["v1"]].done
+    assert not image_exists(family.ids["v1"])
+    assert docker("inspect", "-f", "{{.Id}}", family.tags["v1"]).strip() == family.ids["v3"]

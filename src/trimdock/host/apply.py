@@ -90,7 +90,9 @@ def _remove_image(engine: Engine, image: Image, state: HostState) -> Outcome:
         return Outcome("image", image.id, image.display, False, reason)
     try:
         with engine_errors(engine.host, f"remove image {image.display}"):
-            for ref in image.tags or (image.id,):
+            # Only the tags still on this image: a tag moved to a newer image since the plan
+            # must not be taken from it.
+            for ref in tags_now or (image.id,):
                 engine.api.remove_image(ref, force=False, noprune=False)
     except EngineError as exc:
         return Outcome("image", image.id, image.display, False, f"engine refused: {exc}")
