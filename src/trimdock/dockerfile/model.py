@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 
@@ -13,6 +14,42 @@ class Span:
     column: int
     end_line: int
     end_column: int
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Maps offsets in a derived string (a RUN body, a heredoc) back to file positions."""
+
+    offsets: tuple[int, ...]
+    origins: tuple[tuple[int, int], ...]  # (line, 0-based column) where each piece starts
+
+    def point(self, offset: int, *, end: bool = False) -> tuple[int, int]:
+        if not self.offsets:
+            return 1, 1
+        if end and offset > 0:
+            line, column = self.point(offset - 1)
+            return line, column + 1
+        index = max(bisect.bisect_right(self.offsets, offset) - 1, 0)
+        line, column0 = self.origins[index]
+        return line, column0 + (offset - self.offsets[index]) + 1
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.point(start)
+        end_line, end_column = self.point(end, end=True) if end > start else (line, column)
+        return Span(line, column, end_line, end_column)
+
+    @staticmethod
+    def of_text(text: str, line: int, column0: int = 0) -> SourceMap:
+        """A map for `text` that starts at (line, column0) and runs on over its newlines."""
+        offsets = [0]
+        origins = [(line, column0)]
+        position = text.find("\n")
+        while position >= 0:
+            line += 1
+            offsets.append(position + 1)
+            origins.append((line, 0))
+            position = text.find("\n", position + 1)
+        return SourceMap(tuple(offsets), tuple(origins))
 
 
 @dataclass(frozen=True)
@@ -40,6 +77,10 @@ class Heredoc:
     expand: bool
     fd: int
     span: Span  # the body and the terminator line
+
+    @property
+    def content_map(self) -> SourceMap:
+        return SourceMap.of_text(self.content, self.span.line)
 
 
 @dataclass(frozen=True)
@@ -87,6 +128,7 @@ class Instruction:
     comments: tuple[Comment, ...] = ()  # comment lines directly above
     rest: str = ""  # the argument text after flags, as BuildKit sees it
     rest_span: Span | None = None
+    rest_map: SourceMap | None = None  # offsets in `rest` -> file positions
 
     @property
     def line(self) -> int:

@@ -19,6 +19,7 @@ from trimdock.dockerfile.model import (
     Heredoc,
     Instruction,
     ParseIssue,
+    SourceMap,
     Span,
     Word,
 )
@@ -78,6 +79,19 @@ class _Logical:
         line, column = self.point(start)
         end_line, end_column = self.point(end, end=True) if end > start else (line, column)
         return Span(line, column, end_line, end_column)
+
+    def submap(self, start: int) -> SourceMap:
+        """The map of the text from `start` on, offsets relative to `start`."""
+        index = max(bisect.bisect_right(self.offsets, start) - 1, 0)
+        line, column0 = self.origins[index]
+        offsets = [0]
+        origins = [(line, column0 + start - self.offsets[index])]
+        for offset, origin in zip(
+            self.offsets[index + 1 :], self.origins[index + 1 :], strict=True
+        ):
+            offsets.append(offset - start)
+            origins.append(origin)
+        return SourceMap(tuple(offsets), tuple(origins))
 
 
 def _physical_lines(text: str) -> list[str]:
@@ -324,6 +338,7 @@ class _Parser:
             comments=comments,
             rest=rest,
             rest_span=span(rest_off, rest_off + len(rest)),
+            rest_map=logical.submap(base + rest_off),
         )
 
     def arguments(

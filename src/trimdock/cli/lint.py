@@ -1,0 +1,215 @@
+"""`trimdock lint` and `trimdock explain`: thin I/O around the parser and the rule catalogue."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trimdock import __version__
+from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, QuietOption, settings
+from trimdock.dockerfile import parse
+from trimdock.errors import DockerfileError, UsageError
+from trimdock.report.finding import Finding
+from trimdock.report.formats import FindingFormat, render_findings
+from trimdock.report.output import emit
+from trimdock.rules.analysis import ContextFacts
+from trimdock.rules.engine import (
+    CONFIG_KEYS,
+    LintSettings,
+    lint,
+    parse_threshold,
+    settings_from_config,
+)
+from trimdock.rules.registry import RULE_INFOS, lookup
+
+MAX_BYTES = 64 * 1024 * 1024
+_LARGE_ENTRY = 1024 * 1024
+_MAX_CONTEXT_ENTRIES = 200_000
+
+
+def read_dockerfile(name: str) -> tuple[str, str]:
+    """(display path, text) of a Dockerfile; `-` is stdin. Raises DockerfileError if unusable."""
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
+            label = "<stdin>"
+        else:
+            path = Path(name)
+            if path.is_dir():
+                raise DockerfileError("is a directory", source=name)
+            with path.open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+            label = name
+    except FileNotFoundError:
+        raise DockerfileError("no such file", source=name) from None
+    except OSError as exc:
+        raise DockerfileError(f"cannot read: {exc.strerror or exc}", source=name) from None
+    if len(data) > MAX_BYTES:
+        raise DockerfileError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB", source=label)
+    if b"\x00" in data[:65536]:
+        raise DockerfileError("binary file (NUL bytes), not a Dockerfile", source=label)
+    return label, data.decode("utf-8", errors="replace")
+
+
+def context_facts(directory: Path) -> ContextFacts:
+    """Whether a .dockerignore exists and the large top-level entries (bounded walk)."""
+    if not directory.is_dir():
+        raise UsageError("build context is not a directory", source=str(directory))
+    sizes: list[tuple[str, int]] = []
+    budget = _MAX_CONTEXT_ENTRIES
+    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        total = 0
+        if entry.is_file(follow_symlinks=False):
+            total = entry.stat(follow_symlinks=False).st_size
+        elif entry.is_dir(follow_symlinks=False):
+            for root, _dirs, files in os.walk(entry.path):
+                for file in files:
+                    budget -= 1
+                    if budget <= 0:
+                        break
+                    try:
+                        total += os.lstat(os.path.join(root, file)).st_size
+                    except OSError:
+                        continue
+        if total >= _LARGE_ENTRY:
+            sizes.append((entry.name, total))
+    sizes.sort(key=lambda item: -item[1])
+    return ContextFacts((directory / ".dockerignore").is_file(), tuple(sizes))
+
+
+def _settings(
+    config: Path | None,
+    ignore: Sequence[str],
+    threshold: str | None,
+    context: Path | None,
+) -> LintSettings:
+    raw = settings(config)
+    section = raw.section("lint", CONFIG_KEYS)
+    base = settings_from_config(section, f"{raw.path or '.trimdock.toml'} [lint]")
+    ignored = set(base.ignore)
+    for item in ignore:
+        for part in item.split(","):
+            if not part.strip():
+                continue
+            info = lookup(part)
+            if info is None:
+                raise UsageError(f"unknown rule id {part.strip()!r}", source="--ignore")
+            ignored.add(info.rule_id)
+    failure = base.failure_threshold
+    if threshold is not None:
+        failure = parse_threshold(threshold, "--failure-threshold")
+    options = base.options
+    if context is not None:
+        from dataclasses import replace
+
+        options = replace(options, context=context_facts(context))
+    return LintSettings(frozenset(ignored), base.severity, options, failure)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("lint")
+    def lint_command(
+        files: Annotated[
+            list[str] | None,
+            typer.Argument(help="Dockerfiles to check ('-' reads stdin). Default: ./Dockerfile."),
+        ] = None,
+        fmt: Annotated[
+            FindingFormat,
+            typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
+        ] = FindingFormat.TEXT,
+        output: OutputOption = None,
+        no_color: NoColorOption = False,
+        quiet: QuietOption = False,
+        config: ConfigOption = None,
+        ignore: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--ignore", help="Rule id to skip (TDnnn or hadolint DLnnnn); repeatable."
+            ),
+        ] = None,
+        failure_threshold: Annotated[
+            str | None,
+            typer.Option(
+                "--failure-threshold",
+                help="Exit 1 when a finding is at least this severe: error, warning, info, "
+                "style or none (default: warning, or [lint] failure-threshold).",
+            ),
+        ] = None,
+        context: Annotated[
+            Path | None,
+            typer.Option("--context", help="Build context directory, to weigh whole-context COPY."),
+        ] = None,
+    ) -> None:
+        """Check Dockerfiles for size, cache, security and production problems."""
+        lint_settings = _settings(config, ignore or [], failure_threshold, context)
+        names = files or ["Dockerfile"]
+        if names.count("-") > 1:
+            raise UsageError("stdin ('-') can be given only once")
+        findings: list[Finding] = []
+        sources: dict[str, str] = {}
+        checked: list[str] = []
+        unreadable = False
+        for name in names:
+            try:
+                label, text = read_dockerfile(name)
+            except DockerfileError as exc:
+                sys.stderr.write(f"trimdock: {exc}\n")
+                unreadable = True
+                continue
+            sources[label] = text
+            checked.append(label)
+            findings.extend(lint(parse(text, label), lint_settings))
+        if checked:
+            color = not no_color and output is None and sys.stdout.isatty()
+            report = render_findings(
+                findings,
+                fmt,
+                rules=RULE_INFOS,
+                sources=sources,
+                tool_version=__version__,
+                files=checked,
+                color=color,
+            )
+            if output is not None or not quiet:
+                emit(report, output)
+        if unreadable:
+            raise typer.Exit(2)
+        threshold = lint_settings.failure_threshold
+        if threshold is not None and any(f.severity.at_least(threshold) for f in findings):
+            raise typer.Exit(1)
+
+    @app.command("explain")
+    def explain_command(
+        rule_id: Annotated[str, typer.Argument(help="A rule id: TDnnn, or a hadolint DLnnnn.")],
+    ) -> None:
+        """Print what a rule finds, why it matters, an example and what to do instead."""
+        info = lookup(rule_id)
+        if info is None:
+            raise UsageError(f"unknown rule id {rule_id!r} (see docs/lint.md for the list)")
+        peer = f" (hadolint {info.peer_id})" if info.peer_id else ""
+        lines = [
+            f"{info.rule_id}{peer}: {info.title}",
+            f"Severity: {info.severity.value}    Category: {info.category}",
+            "",
+            "What it finds:",
+            _indent(info.what),
+            "",
+            "Why it matters:",
+            _indent(info.why),
+            "",
+            "Example:",
+            _indent(info.example),
+            "",
+            "Instead:",
+            _indent(info.instead),
+        ]
+        sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" if line else "" for line in text.splitlines())

@@ -1,0 +1,389 @@
+"""RUN bodies as shell commands: argv lists across `&&`, `||`, `;`, pipes, subshells, `sh -c`.
+
+bashlex does the parsing. Where it gives up (arithmetic, `case`, `[[ ]]`, very long scripts) a
+quote-aware splitter on the control operators takes over, so rules always see commands.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import bashlex
+
+from trimdock.dockerfile.model import Instruction, SourceMap, Span
+
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})
+# Commands that run their arguments as another command.
+_WRAPPERS = frozenset(
+    {
+        "sudo",
+        "env",
+        "nice",
+        "nohup",
+        "time",
+        "exec",
+        "command",
+        "xargs",
+        "su-exec",
+        "gosu",
+        "chroot",
+        "stdbuf",
+        "timeout",
+        "tini",
+    }
+)
+_MAX_BASHLEX = 20_000  # bashlex is slow and recursive on huge scripts: split those ourselves
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command: `argv[0]` is the program as written (path kept)."""
+
+    argv: tuple[str, ...]
+    start: int  # offsets in the script text it came from
+    end: int
+    span: Span | None = None
+    in_pipeline: bool = False
+    background: bool = False
+    via: str = ""  # "sh -c", "subshell", "wrapper" when nested
+    redirects: tuple[str, ...] = ()  # targets of output redirections
+
+    @property
+    def name(self) -> str:
+        return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return self.argv[1:]
+
+    def has_flag(self, *flags: str) -> bool:
+        """True when any of `flags` is given: long flags exactly (or `--x=...`), short ones
+        also inside combined groups (`-rf` has `-r` and `-f`)."""
+        for arg in self.args:
+            if arg == "--":
+                break
+            for flag in flags:
+                if flag.startswith("--"):
+                    if arg == flag or arg.startswith(flag + "="):
+                        return True
+                elif (
+                    len(flag) == 2
+                    and arg.startswith("-")
+                    and not arg.startswith("--")
+                    and flag[1] in arg[1:]
+                ) or arg == flag:
+                    return True
+        return False
+
+    @property
+    def operands(self) -> tuple[str, ...]:
+        """Arguments that are not options (a naive but useful split)."""
+        result: list[str] = []
+        after_dashdash = False
+        for arg in self.args:
+            if after_dashdash:
+                result.append(arg)
+            elif arg == "--":
+                after_dashdash = True
+            elif not arg.startswith("-") or arg == "-":
+                result.append(arg)
+        return tuple(result)
+
+    def subcommand(self) -> str:
+        """The first operand (`install` in `apt-get -y install x`)."""
+        ops = self.operands
+        return ops[0] if ops else ""
+
+
+@dataclass(frozen=True)
+class Script:
+    text: str
+    commands: tuple[Command, ...]
+    parsed: bool  # False when bashlex failed and the fallback splitter was used
+    has_pipe: bool = False
+
+    def named(self, *names: str) -> list[Command]:
+        return [c for c in self.commands if c.name in names]
+
+    def has(self, *names: str) -> bool:
+        return any(c.name in names for c in self.commands)
+
+
+EMPTY = Script("", (), True)
+
+
+def parse_script(text: str, source: SourceMap | None = None) -> Script:
+    commands: list[Command] = []
+    has_pipe = False
+    parsed = True
+    if len(text) <= _MAX_BASHLEX:
+        try:
+            trees = bashlex.parse(text)
+            walker = _Walker(text)
+            for tree in trees:
+                walker.visit(tree)
+            commands = walker.commands
+            has_pipe = walker.has_pipe
+        except Exception:  # bashlex raises many types (ParsingError, NotImplementedError, ...)
+            parsed = False
+    else:
+        parsed = False
+    if not parsed:
+        commands, has_pipe = _fallback(text)
+    expanded: list[Command] = []
+    for command in commands:
+        expanded.extend(_expand(command, text, depth=0))
+    if source is not None:
+        expanded = [_with_span(c, source) for c in expanded]
+    return Script(text, tuple(expanded), parsed, has_pipe)
+
+
+def _with_span(command: Command, source: SourceMap) -> Command:
+    from dataclasses import replace
+
+    return replace(command, span=source.span(command.start, max(command.end, command.start)))
+
+
+class _Walker:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.commands: list[Command] = []
+        self.has_pipe = False
+
+    def visit(self, node: Any, *, in_pipeline: bool = False, via: str = "") -> None:
+        kind = node.kind
+        if kind == "command":
+            self.command(node, in_pipeline, via)
+        elif kind == "pipeline":
+            self.has_pipe = True
+            for part in node.parts:
+                if part.kind != "pipe":
+                    self.visit(part, in_pipeline=True, via=via)
+        elif kind == "list":
+            parts = node.parts
+            for index, part in enumerate(parts):
+                if part.kind == "operator":
+                    continue
+                self.visit(part, in_pipeline=in_pipeline, via=via)
+                following = parts[index + 1] if index + 1 < len(parts) else None
+                if following is not None and following.kind == "operator" and following.op == "&":
+                    self._mark_background(part)
+        elif kind == "compound":
+            inner_via = via
+            words = [p.word for p in node.list if p.kind == "reservedword"]
+            if words[:1] == ["("]:
+                inner_via = "subshell"
+            for part in node.list:
+                self.visit(part, in_pipeline=in_pipeline, via=inner_via)
+        elif kind in ("if", "for", "while", "until", "function"):
+            for part in node.parts:
+                self.visit(part, in_pipeline=in_pipeline, via=via)
+        elif kind == "commandsubstitution" or kind == "processsubstitution":
+            self.visit(node.command, via="substitution")
+
+    def _mark_background(self, node: Any) -> None:
+        end = node.pos[1]
+        for index in range(len(self.commands) - 1, -1, -1):
+            command = self.commands[index]
+            if command.end <= end and command.start >= node.pos[0]:
+                from dataclasses import replace
+
+                self.commands[index] = replace(command, background=True)
+
+    def command(self, node: Any, in_pipeline: bool, via: str) -> None:
+        argv: list[str] = []
+        redirects: list[str] = []
+        for part in node.parts:
+            if part.kind == "word":
+                argv.append(part.word)
+                for sub in getattr(part, "parts", []) or []:
+                    if sub.kind in ("commandsubstitution", "processsubstitution"):
+                        self.visit(sub, via="substitution")
+            elif part.kind == "redirect":
+                output = getattr(part, "output", None)
+                if part.type in (">", ">>", ">|", "&>") and output is not None:
+                    redirects.append(getattr(output, "word", ""))
+            elif part.kind == "assignment" and argv:
+                argv.append(part.word)
+        if argv:
+            self.commands.append(
+                Command(
+                    tuple(argv),
+                    node.pos[0],
+                    node.pos[1],
+                    in_pipeline=in_pipeline,
+                    via=via,
+                    redirects=tuple(redirects),
+                )
+            )
+
+
+_OPERATOR_RE = re.compile(r"&&|\|\||;;|[;&|\n()]")
+
+
+def _fallback(text: str) -> tuple[list[Command], bool]:
+    """Split on control operators outside quotes, then split words as a POSIX shell would."""
+    commands: list[Command] = []
+    has_pipe = False
+    start = 0
+    quote = ""
+    index = 0
+    pieces: list[tuple[int, int, str]] = []  # (start, end, operator after)
+    while index < len(text):
+        ch = text[index]
+        if quote:
+            if ch == "\\" and quote == '"':
+                index += 2
+                continue
+            if ch == quote:
+                quote = ""
+            index += 1
+            continue
+        if ch in "'\"":
+            quote = ch
+            index += 1
+            continue
+        if ch == "\\":
+            index += 2
+            continue
+        if ch == "#" and (index == 0 or text[index - 1] in " \t\n;&|("):
+            newline = text.find("\n", index)
+            pieces.append((start, index, ""))
+            index = len(text) if newline < 0 else newline
+            start = index
+            continue
+        match = _OPERATOR_RE.match(text, index)
+        if match:
+            pieces.append((start, index, match.group()))
+            index = match.end()
+            start = index
+            continue
+        index += 1
+    pieces.append((start, len(text), ""))
+    previous_op = ""
+    for begin, end, operator in pieces:
+        chunk = text[begin:end]
+        words = _split_words(chunk)
+        while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+            words.pop(0)
+        if words and words[0] in ("then", "do", "else", "elif", "if", "while", "until", "!"):
+            words.pop(0)
+        if words and words[0] not in ("fi", "done", "esac", "{", "}"):
+            pipe = operator == "|" or previous_op == "|"
+            has_pipe = has_pipe or pipe
+            lead = len(chunk) - len(chunk.lstrip())
+            commands.append(
+                Command(
+                    tuple(words),
+                    begin + lead,
+                    end,
+                    in_pipeline=pipe,
+                    background=operator == "&",
+                )
+            )
+        previous_op = operator
+    return commands, has_pipe
+
+
+def _split_words(chunk: str) -> list[str]:
+    try:
+        return shlex.split(chunk, comments=False, posix=True)
+    except ValueError:
+        return chunk.split()
+
+
+def _expand(command: Command, text: str, depth: int) -> Iterator[Command]:
+    """The command itself, then what it runs: `sh -c '...'`, `sudo x`, `env A=1 x`."""
+    yield command
+    if depth > 4 or not command.argv:
+        return
+    name = command.name
+    args = command.args
+    if name in SHELLS:
+        script_index = _shell_c_index(args)
+        if script_index is not None:
+            inner = parse_script(args[script_index])
+            for sub in inner.commands:
+                from dataclasses import replace
+
+                nested = replace(sub, start=command.start, end=command.end, via="sh -c", span=None)
+                yield nested
+        return
+    if name in _WRAPPERS:
+        rest = list(args)
+        while rest and (rest[0].startswith("-") or "=" in rest[0]):
+            option = rest.pop(0)
+            takes_value = option in ("-u", "-g", "-n")
+            if name in ("sudo", "timeout", "nice") and takes_value and rest:
+                rest.pop(0)
+        if name == "timeout" and rest:
+            rest.pop(0)  # the duration
+        if name == "chroot" and rest:
+            rest.pop(0)
+        if rest:
+            from dataclasses import replace
+
+            inner_command = replace(command, argv=tuple(rest), via="wrapper")
+            yield from _expand(inner_command, text, depth + 1)
+            return
+
+
+def _shell_c_index(args: tuple[str, ...]) -> int | None:
+    for index, arg in enumerate(args):
+        if arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]:
+            return index + 1 if index + 1 < len(args) else None
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def run_script(instruction: Instruction, shell: tuple[str, ...] = ("/bin/sh", "-c")) -> Script:
+    """The shell script a RUN (or shell-form CMD/ENTRYPOINT) executes, parsed into commands."""
+    if instruction.json:
+        argv = instruction.values
+        if not argv:
+            return EMPTY
+        name = argv[0].rsplit("/", 1)[-1]
+        if name in SHELLS:
+            index = _shell_c_index(tuple(argv[1:]))
+            if index is not None:
+                return parse_script(argv[1 + index])
+        command = Command(tuple(argv), 0, 0, span=instruction.rest_span)
+        return Script(" ".join(argv), tuple(_expand(command, "", 0)), True)
+    if shell and shell[0].rsplit("/", 1)[-1].lower() not in SHELLS:
+        return EMPTY  # PowerShell or cmd: not ours to read
+    text = instruction.rest
+    if instruction.heredocs:
+        return _heredoc_script(instruction)
+    return parse_script(text, instruction.rest_map)
+
+
+def _heredoc_script(instruction: Instruction) -> Script:
+    """`RUN <<EOF` runs the body with the default shell; `RUN <<EOF bash` feeds it to bash."""
+    text = instruction.rest
+    words = _split_words(text)
+    non_heredoc = [w for w in words if not re.match(r"^\d*<<", w)]
+    commands: list[Command] = []
+    has_pipe = False
+    parsed = True
+    first = instruction.heredocs[0]
+    runs_body = not non_heredoc or non_heredoc[0].rsplit("/", 1)[-1] in SHELLS
+    if non_heredoc:
+        stripped = re.sub(r"(?<!\S)\d*<<-?\S+", "", text)
+        outer = parse_script(stripped, instruction.rest_map)
+        commands.extend(outer.commands)
+        has_pipe = outer.has_pipe
+        parsed = outer.parsed
+    if runs_body and first.fd == 0:
+        body = first.content
+        if first.chomp:
+            body = "\n".join(line.lstrip("\t") for line in body.split("\n"))
+        inner = parse_script(body, first.content_map)
+        commands.extend(inner.commands)
+        has_pipe = has_pipe or inner.has_pipe
+        parsed = parsed and inner.parsed
+    return Script(text, tuple(commands), parsed, has_pipe)

@@ -1,0 +1,131 @@
+"""Facts every rule needs, computed once per Dockerfile: which stages reach the final image,
+each RUN's parsed script, the working directory and user at every instruction."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from trimdock.dockerfile.model import Dockerfile, Instruction, Stage
+from trimdock.dockerfile.shell import EMPTY, Script, run_script
+from trimdock.dockerfile.substitute import unquote
+
+
+@dataclass(frozen=True)
+class ContextFacts:
+    """What the CLI learnt about the build context (optional: rules work without it)."""
+
+    has_dockerignore: bool
+    top_entries: tuple[tuple[str, int], ...] = ()  # (name, bytes) of large top-level entries
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    allowed_registries: tuple[str, ...] = ()
+    allowed_images: tuple[str, ...] = ()
+    context: ContextFacts | None = None
+
+
+@dataclass(frozen=True)
+class StageFacts:
+    stage: Stage
+    reaches_final: bool
+    workdirs: tuple[str, ...]  # working directory before each instruction of the stage
+    shell: tuple[tuple[str, ...], ...]  # SHELL in effect for each instruction
+
+
+@dataclass
+class Analysis:
+    dockerfile: Dockerfile
+    options: LintOptions = field(default_factory=LintOptions)
+    stages: list[StageFacts] = field(default_factory=list)
+    _scripts: dict[int, Script] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, dockerfile: Dockerfile, options: LintOptions | None = None) -> Analysis:
+        analysis = cls(dockerfile, options or LintOptions())
+        final = dockerfile.final_stage
+        chain: set[int] = set()
+        current = final
+        while current is not None and current.index not in chain:
+            chain.add(current.index)
+            parent = current.parent_stage
+            current = dockerfile.stages[parent] if parent is not None else None
+        inherited: dict[int, tuple[str, tuple[str, ...]]] = {}
+        for stage in dockerfile.stages:
+            workdir: str = "/"
+            shell: tuple[str, ...] = ("/bin/sh", "-c")
+            if stage.parent_stage is not None and stage.parent_stage in inherited:
+                workdir, shell = inherited[stage.parent_stage]
+            workdirs: list[str] = []
+            shells: list[tuple[str, ...]] = []
+            for instruction in stage.instructions:
+                workdirs.append(workdir)
+                shells.append(shell)
+                if instruction.keyword == "WORKDIR" and instruction.args:
+                    target = unquote(instruction.args[0].raw, dockerfile.escape)
+                    workdir = posixpath.normpath(posixpath.join(workdir, target))
+                elif instruction.keyword == "SHELL" and instruction.json and instruction.values:
+                    shell = instruction.values
+            inherited[stage.index] = (workdir, shell)
+            analysis.stages.append(
+                StageFacts(stage, stage.index in chain, tuple(workdirs), tuple(shells))
+            )
+        return analysis
+
+    # --- access helpers -----------------------------------------------------------------------
+    @property
+    def final_stages(self) -> list[StageFacts]:
+        return [s for s in self.stages if s.reaches_final]
+
+    @property
+    def final(self) -> StageFacts | None:
+        return self.stages[-1] if self.stages else None
+
+    def script(
+        self, instruction: Instruction, shell: tuple[str, ...] = ("/bin/sh", "-c")
+    ) -> Script:
+        key = id(instruction)
+        cached = self._scripts.get(key)
+        if cached is None:
+            cached = EMPTY if instruction.keyword != "RUN" else run_script(instruction, shell)
+            self._scripts[key] = cached
+        return cached
+
+    def runs(
+        self, *, final_only: bool = False, triggers: bool = True
+    ) -> Iterator[tuple[StageFacts, Instruction, Script]]:
+        """Every RUN (and ONBUILD RUN, unless `triggers` is False) with its parsed script."""
+        for facts in self.stages:
+            if final_only and not facts.reaches_final:
+                continue
+            for position, instruction in enumerate(facts.stage.instructions):
+                target = instruction
+                if instruction.keyword == "ONBUILD":
+                    if not triggers or instruction.trigger is None:
+                        continue
+                    target = instruction.trigger
+                if target.keyword == "RUN":
+                    yield facts, target, self.script(target, facts.shell[position])
+
+    def instructions(
+        self, keyword: str | None = None, *, final_only: bool = False, triggers: bool = True
+    ) -> Iterator[tuple[StageFacts, Instruction]]:
+        for facts in self.stages:
+            if final_only and not facts.reaches_final:
+                continue
+            for instruction in facts.stage.instructions:
+                target = instruction
+                if instruction.keyword == "ONBUILD":
+                    if not triggers or instruction.trigger is None:
+                        continue
+                    target = instruction.trigger
+                if keyword is None or target.keyword == keyword:
+                    yield facts, target
+
+    def word(self, raw: str) -> str:
+        return unquote(raw, self.dockerfile.escape)
+
+    def is_stage_reference(self, name: str) -> bool:
+        return self.dockerfile.stage_by_name(name) is not None

@@ -1,0 +1,193 @@
+"""TD2xx build cache: instruction order and what invalidates expensive steps."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from trimdock.dockerfile.model import Instruction
+from trimdock.dockerfile.shell import Script
+from trimdock.report.finding import Severity
+from trimdock.rules.analysis import Analysis
+from trimdock.rules.base import Hit, rule
+from trimdock.rules.common import command_span, installs
+
+_DEPENDENCY_INSTALL = (
+    ("npm", ("install", "ci", "i")), ("yarn", ("install", "")), ("pnpm", ("install", "i")),
+    ("pip", ("install",)), ("pip3", ("install",)), ("poetry", ("install",)),
+    ("mvn", ("dependency:go-offline", "dependency:resolve", "package", "install", "verify")),
+    ("gradle", ("dependencies", "build")), ("go", ("mod",)), ("dotnet", ("restore",)),
+    ("bundle", ("install", "")), ("composer", ("install",)), ("cargo", ("fetch", "build")),
+    ("uv", ("sync", "pip")),
+)  # fmt: skip
+
+
+def _dependency_step(script: Script) -> str | None:
+    for command in script.commands:
+        for name, subs in _DEPENDENCY_INSTALL:
+            if command.name == name:
+                sub = command.subcommand()
+                if sub in subs:
+                    if (
+                        name in ("pip", "pip3")
+                        and not command.has_flag("-r", "--requirement")
+                        and "." not in command.operands
+                    ):
+                        continue
+                    if name == "go" and command.operands[:2] != ("mod", "download"):
+                        continue
+                    return " ".join(command.argv[:3])
+    return None
+
+
+def _is_whole_source(analysis: Analysis, instruction: Instruction) -> str | None:
+    if (
+        instruction.keyword not in ("COPY", "ADD")
+        or instruction.flag("from")
+        or instruction.heredocs
+    ):
+        return None
+    values = [analysis.word(v) for v in instruction.values]
+    for source in values[:-1]:
+        if source.rstrip("/") in (".", "", "src", "./src", "app", "./app", "lib", "./lib", "*"):
+            return source
+    return None
+
+
+@rule(
+    "TD201", "Source copied before installing dependencies", Severity.WARNING, "cache",
+    what="`COPY . .` (or the source folder) before `npm ci`, `pip install -r`, "
+    "`mvn dependency:go-offline`, `go mod download`, `dotnet restore`, `bundle install`, ...",
+    why="Every source edit invalidates the cache of the dependency install, so each build "
+    "re-downloads every dependency (practice: copy the manifest, install, then copy the source).",
+    example="COPY . .\nRUN npm ci",
+    instead="COPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .",
+)  # fmt: skip
+def source_before_dependencies(analysis: Analysis) -> Iterator[Hit]:
+    for facts in analysis.stages:
+        copied: tuple[Instruction, str] | None = None
+        for position, instruction in enumerate(facts.stage.instructions):
+            if copied is None:
+                source = _is_whole_source(analysis, instruction)
+                if source is not None:
+                    copied = (instruction, source)
+                continue
+            if instruction.keyword != "RUN":
+                continue
+            step = _dependency_step(analysis.script(instruction, facts.shell[position]))
+            if step:
+                yield Hit(
+                    copied[0].span,
+                    f"COPY {copied[1]} (line {copied[0].line}) comes before `{step}` "
+                    f"(line {instruction.line}): any source change re-runs the install",
+                    evidence=(("copy_line", copied[0].line), ("install_line", instruction.line)),
+                )
+                break
+
+
+_VOLATILE = re.compile(
+    r"\.(conf|cfg|ini|json|ya?ml|toml|properties|env|xml|txt|sh|py|js|ts|rb|go|java|html|css)$"
+)
+
+
+def _expensive(script: Script) -> str | None:
+    if installs(script):
+        return "package install"
+    for command in script.commands:
+        if command.name in ("curl", "wget", "git") and any("://" in a for a in command.args):
+            return "download"
+        if command.name in ("make", "gcc", "g++", "cmake", "cargo", "mvn", "gradle", "javac") or (
+            command.name == "go" and command.subcommand() in ("build", "install")
+        ):
+            return "compile"
+    return None
+
+
+@rule(
+    "TD202", "Volatile file copied before an expensive step", Severity.INFO, "cache",
+    what="A COPY of a small, often-edited file (config, script, source) followed by an expensive "
+    "RUN (package install, download, compile) that does not use it.",
+    why="Editing the file invalidates the cache of every later step, so the expensive step "
+    "re-runs for nothing (practice: order instructions from least to most often changed).",
+    example="COPY app.conf /etc/app.conf\nRUN apt-get update && apt-get install -y ...",
+    instead="RUN apt-get update && apt-get install -y ...\nCOPY app.conf /etc/app.conf",
+)  # fmt: skip
+def volatile_before_expensive(analysis: Analysis) -> Iterator[Hit]:
+    for facts in analysis.stages:
+        pending: list[tuple[Instruction, list[str], str]] = []
+        for position, instruction in enumerate(facts.stage.instructions):
+            if (
+                instruction.keyword in ("COPY", "ADD")
+                and not instruction.flag("from")
+                and not instruction.heredocs
+            ):
+                values = [analysis.word(v) for v in instruction.values]
+                sources = values[:-1]
+                if sources and all(_VOLATILE.search(s) and "*" not in s for s in sources):
+                    pending.append((instruction, sources, values[-1]))
+                continue
+            if instruction.keyword != "RUN" or not pending:
+                continue
+            script = analysis.script(instruction, facts.shell[position])
+            kind = _expensive(script)
+            if kind is None:
+                continue
+            text = instruction.rest + "".join(h.content for h in instruction.heredocs)
+            for copy, sources, dest in pending:
+                names = [s.rsplit("/", 1)[-1] for s in sources] + [
+                    dest.rstrip("/").rsplit("/", 1)[-1]
+                ]
+                if any(name and name in text for name in names):
+                    continue
+                yield Hit(
+                    copy.span,
+                    f"COPY {' '.join(sources)} (line {copy.line}) comes before a {kind} on line "
+                    f"{instruction.line} that does not use it: editing it re-runs that step",
+                    evidence=(("copy_line", copy.line), ("expensive_line", instruction.line)),
+                )
+            pending = []
+
+
+@rule(
+    "TD211", "apt-get update in its own RUN", Severity.WARNING, "cache",
+    what="A RUN that runs `apt-get update` without installing anything.",
+    why="The index is cached as its own layer; a later `apt-get install` then uses a stale index "
+    "(failing when packages move) and the lists stay in the image (practice: update, install "
+    "and clean in one RUN).",
+    example="RUN apt-get update\nRUN apt-get install -y --no-install-recommends curl",
+    instead="RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n"
+    "    && rm -rf /var/lib/apt/lists/*",
+)  # fmt: skip
+def apt_update_alone(analysis: Analysis) -> Iterator[Hit]:
+    for _facts, instruction, script in analysis.runs():
+        apt = script.named("apt-get", "apt")
+        updates = [c for c in apt if c.subcommand() == "update"]
+        if updates and not any(
+            c.subcommand() in ("install", "upgrade", "dist-upgrade", "build-dep", "source")
+            for c in apt
+        ):
+            yield Hit(
+                command_span(updates[0], instruction),
+                "apt-get update without an install in the same RUN",
+            )
+
+
+_URL_VERSION = re.compile(r"https?://\S*?[/_-]v?\d+\.\d+(\.\d+)?\S*")
+
+
+@rule(
+    "TD212", "Version hard-coded in a download URL", Severity.INFO, "cache",
+    what="A `curl`/`wget`/`ADD` URL with a literal version number instead of an ARG.",
+    why="The version is the cache key of the step: keep it in one ARG so that bumping it is one "
+    "edit and the cache breaks exactly then (practice: pin versions deliberately).",
+    example="RUN curl -fsSL https://example.com/tool-1.4.2.tar.gz | tar -xz",
+    instead="ARG TOOL_VERSION=1.4.2\n"
+    "RUN curl -fsSL https://example.com/tool-${TOOL_VERSION}.tar.gz | tar -xz",
+)  # fmt: skip
+def url_version(analysis: Analysis) -> Iterator[Hit]:
+    for _facts, instruction, script in analysis.runs():
+        for command in script.named("curl", "wget"):
+            for arg in command.args:
+                if "$" not in arg and _URL_VERSION.fullmatch(arg):
+                    yield Hit(command_span(command, instruction), f"version hard-coded in {arg}")
+                    break

@@ -1,0 +1,29 @@
+"""The rule catalogue: every rule family imported once, looked up by TD id or hadolint id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from trimdock.report.rules import RuleInfo
+from trimdock.rules import cache, instructions, packages, production, security, size, syntax
+from trimdock.rules.base import REGISTRY, Rule
+
+_FAMILIES = (syntax, size, packages, cache, security, production, instructions)
+
+RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY, key=lambda r: r.info.rule_id))
+RULE_INFOS: Mapping[str, RuleInfo] = {r.info.rule_id: r.info for r in RULES}
+BY_PEER: Mapping[str, str] = {r.info.peer_id: r.info.rule_id for r in RULES if r.info.peer_id}
+
+
+def lookup(rule_id: str) -> RuleInfo | None:
+    """A rule by its TD id or by the hadolint id it matches (case-insensitive)."""
+    key = rule_id.strip().upper()
+    if key in RULE_INFOS:
+        return RULE_INFOS[key]
+    td = BY_PEER.get(key)
+    return RULE_INFOS[td] if td else None
+
+
+def canonical(rule_id: str) -> str | None:
+    info = lookup(rule_id)
+    return info.rule_id if info else None
