@@ -2,24 +2,26 @@
 
 Two ways to read a layer:
 
-* **seek** (uncompressed blob with random access, digest already verified or not wanted):
-  headers are read with positional reads and file data is skipped by seeking, so the cost is
-  one small read per entry whatever the layer's byte size.
-* **stream** (compressed blobs, pipes, or the first read when verification is on): bytes flow
-  through sha256 hashers (stored digest, then DiffID after decompression) while the tar is
-  parsed; at the end of the stream the digests are compared and a mismatch raises
-  `ImageSourceError` naming the layer. Memory stays constant: nothing is buffered.
+* **seek** (uncompressed blob with random access): headers are read with positional reads and
+  file data is skipped by moving the offset, so the cost is about one small read per entry (or
+  less: neighbouring small entries share a read) whatever the layer's byte size. The DiffID is
+  then checked by a background thread (`DigestPool`) hashing the blob with large positional
+  reads while the headers are parsed; the iterator raises on a mismatch once it reaches the end.
+* **stream** (compressed blobs, pipes): bytes flow through sha256 hashers (stored digest, then
+  DiffID after decompression) while the tar is parsed; at the end of the stream the digests are
+  compared. A mismatch raises `ImageSourceError` naming the layer. Memory stays constant.
 
-A layer verified once is read with seeks afterwards (when its blob allows it).
+A layer whose digests were verified once is not hashed again.
 """
 
 from __future__ import annotations
 
-import tarfile
+import hashlib
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from typing import IO, Any, cast
+from typing import IO, cast
 
 import zstandard
 from isal.igzip_lib import IsalError
@@ -27,20 +29,23 @@ from isal.igzip_lib import IsalError
 from trimdock.errors import ImageSourceError
 from trimdock.image.model import EntryType, LayerEntry
 from trimdock.image.streams import (
-    CHUNK,
     Compression,
     HashingReader,
     decompressed,
     read_prefix,
     sniff,
 )
-from trimdock.image.tarentry import entry_from_tarinfo
+from trimdock.image.tarparse import FileReader, TarFormatError, Window, parse
+
+# Large reads: the hashing thread needs the GIL back after each read and update, and the
+# parsing thread holds it up to the 5 ms switch interval; fewer, bigger chunks waste less.
+HASH_CHUNK = 8 << 20
 
 BlobOpener = Callable[[], AbstractContextManager[IO[bytes]]]
 
 # Errors a corrupt or truncated blob can raise from the tar parser or a decompressor.
 _CORRUPT: tuple[type[BaseException], ...] = (
-    tarfile.TarError,
+    TarFormatError,
     EOFError,
     OSError,
     zlib.error,
@@ -48,6 +53,30 @@ _CORRUPT: tuple[type[BaseException], ...] = (
     zstandard.ZstdError,
     ValueError,
 )
+
+
+class DigestPool:
+    """Hashes uncompressed seekable blobs on one background thread (hashlib and positional
+    reads release the GIL), so verification overlaps with header parsing."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trimdock-digest")
+
+    def submit(self, opener: BlobOpener) -> Future[tuple[str, int]]:
+        return self._executor.submit(_hash_blob, opener)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _hash_blob(opener: BlobOpener) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    count = 0
+    with opener() as raw:
+        while chunk := raw.read(HASH_CHUNK):
+            digest.update(chunk)
+            count += len(chunk)
+    return "sha256:" + digest.hexdigest(), count
 
 
 class TarLayer:
@@ -63,6 +92,7 @@ class TarLayer:
         blob_digest: str | None = None,
         seekable: bool = False,
         verify: bool = True,
+        digests: DigestPool | None = None,
     ) -> None:
         self.source = source
         self.label = label
@@ -71,6 +101,8 @@ class TarLayer:
         self.blob_digest = blob_digest
         self._seekable = seekable
         self._verified = not verify
+        self._digests = digests
+        self._pending: Future[tuple[str, int]] | None = None
         self.compression: Compression | None = None
         self.uncompressed_size: int | None = None
         # Set after a full streamed read; with an empty `diff_id` nothing is compared (the
@@ -81,7 +113,7 @@ class TarLayer:
 
     def entries(self) -> Iterator[LayerEntry]:
         with self._members() as members:
-            for entry, _info, _tar in members:
+            for entry, _offset, _window in members:
                 yield entry
 
     @contextmanager
@@ -89,98 +121,114 @@ class TarLayer:
         with self._members() as members:
             yield self._with_readers(members)
 
+    def use_digest_pool(self, digests: DigestPool) -> None:
+        """Verify this layer on `digests`' background thread when it can be read with seeks."""
+        self._digests = digests
+
+    def prefetch_digest(self) -> None:
+        """Start hashing this layer's blob in the background (seekable uncompressed blobs)."""
+        if not self._verified and self._seekable and self._digests and self._pending is None:
+            self._pending = self._digests.submit(self._opener)
+
     # -- internals ----------------------------------------------------------------------------
 
     def _error(self, problem: str) -> ImageSourceError:
         return ImageSourceError(f"{self.label}: {problem}", source=self.source)
 
+    def _corrupt(self, exc: BaseException) -> ImageSourceError:
+        return self._error(f"corrupt or truncated layer ({exc})")
+
     def _with_readers(
-        self, members: Iterator[tuple[LayerEntry, tarfile.TarInfo, tarfile.TarFile]]
+        self, members: Iterator[tuple[LayerEntry, int, Window]]
     ) -> Iterator[tuple[LayerEntry, IO[bytes] | None]]:
-        for entry, info, tar in members:
+        for entry, offset, window in members:
             if entry.type is EntryType.FILE:
-                try:
-                    raw = tar.extractfile(info)
-                except _CORRUPT as exc:
-                    raise self._error(f"corrupt or truncated layer ({exc})") from exc
-                yield entry, (cast(IO[bytes], _GuardedReader(raw, self)) if raw else None)
+                reader = _GuardedReader(FileReader(window, offset, entry.size), self)
+                yield entry, cast(IO[bytes], reader)
             else:
                 yield entry, None
 
     @contextmanager
-    def _members(
-        self,
-    ) -> Iterator[Iterator[tuple[LayerEntry, tarfile.TarInfo, tarfile.TarFile]]]:
+    def _members(self) -> Iterator[Iterator[tuple[LayerEntry, int, Window]]]:
         with ExitStack() as stack:
             try:
                 members = self._start(stack)
             except ImageSourceError:
                 raise
             except _CORRUPT as exc:
-                raise self._error(f"corrupt or truncated layer ({exc})") from exc
+                raise self._corrupt(exc) from exc
             yield members
 
-    def _start(
-        self, stack: ExitStack
-    ) -> Iterator[tuple[LayerEntry, tarfile.TarInfo, tarfile.TarFile]]:
+    def _start(self, stack: ExitStack) -> Iterator[tuple[LayerEntry, int, Window]]:
         raw = stack.enter_context(self._opener())
-        if self._seekable and self._verified:
+        if self._seekable:
             prefix = read_prefix(raw)
             raw.seek(0)
-            if sniff(prefix) is Compression.NONE:
+            if sniff(prefix) is Compression.NONE and (self._verified or self._digests):
                 self.compression = Compression.NONE
-                tar = tarfile.open(fileobj=raw, mode="r:")  # noqa: SIM115 - closed by the stack
-                stack.callback(tar.close)
-                return self._iterate(tar, None, None)
-            raw.seek(0)
+                self.prefetch_digest()
+
+                def read_at(offset: int, size: int) -> bytes:
+                    raw.seek(offset)
+                    return raw.read(size)
+
+                return self._iterate(Window(read_at=read_at), None, None)
         blob_hash = HashingReader(raw)
         data, kind = decompressed(cast(IO[bytes], blob_hash))
         self.compression = kind
         # Uncompressed: the blob digest is the DiffID, one hasher under the buffered reader.
         tar_hash = blob_hash if kind is Compression.NONE else HashingReader(data)
-        tar_input = data if kind is Compression.NONE else tar_hash
-        tar = tarfile.open(fileobj=tar_input, mode="r|", bufsize=CHUNK)  # noqa: SIM115
-        stack.callback(tar.close)
-        return self._iterate(tar, blob_hash, tar_hash)
+        tar_input = data if kind is Compression.NONE else cast(IO[bytes], tar_hash)
+        return self._iterate(Window(stream=tar_input), blob_hash, tar_hash)
 
     def _iterate(
         self,
-        tar: tarfile.TarFile,
+        window: Window,
         blob_hash: HashingReader | None,
         tar_hash: HashingReader | None,
-    ) -> Iterator[tuple[LayerEntry, tarfile.TarInfo, tarfile.TarFile]]:
+    ) -> Iterator[tuple[LayerEntry, int, Window]]:
+        entries = parse(window)
         while True:
             try:
-                info = tar.next()
+                item = next(entries, None)
             except _CORRUPT as exc:
-                raise self._error(f"corrupt or truncated layer ({exc})") from exc
-            if info is None:
+                raise self._corrupt(exc) from exc
+            if item is None:
                 break
-            # The member list is only needed for extraction by name; dropping it keeps memory
-            # flat however many entries the layer has.
-            cast(Any, tar).members.clear()
-            entry = entry_from_tarinfo(info)
-            if entry is not None:
-                yield entry, info, tar
+            yield item[0], item[1], window
         if tar_hash is not None and blob_hash is not None:
-            self._check_digests(blob_hash, tar_hash)
+            self._check_stream_digests(blob_hash, tar_hash)
+        elif self._pending is not None:
+            self._check_background_digest(self._pending)
 
-    def _check_digests(self, blob_hash: HashingReader, tar_hash: HashingReader) -> None:
+    def _check_background_digest(self, pending: Future[tuple[str, int]]) -> None:
+        try:
+            actual, size = pending.result()
+        except _CORRUPT as exc:
+            raise self._corrupt(exc) from exc
+        self._pending = None
+        self.uncompressed_size = size
+        self._compare(actual, actual)
+
+    def _check_stream_digests(self, blob_hash: HashingReader, tar_hash: HashingReader) -> None:
         try:
             tar_hash.drain()
             if blob_hash is not tar_hash:
                 blob_hash.drain()
         except _CORRUPT as exc:
-            raise self._error(f"corrupt or truncated layer ({exc})") from exc
+            raise self._corrupt(exc) from exc
         self.uncompressed_size = tar_hash.count
-        actual = tar_hash.hexdigest()
-        self.computed_diff_id = actual
-        if self.diff_id and actual != self.diff_id:
-            raise self._error(f"DiffID mismatch: expected {self.diff_id}, content is {actual}")
-        if self.blob_digest is not None and blob_hash.hexdigest() != self.blob_digest:
+        self._compare(tar_hash.hexdigest(), blob_hash.hexdigest())
+
+    def _compare(self, diff_id: str, blob_digest: str) -> None:
+        self.computed_diff_id = diff_id
+        if self._verified:
+            return
+        if self.diff_id and diff_id != self.diff_id:
+            raise self._error(f"DiffID mismatch: expected {self.diff_id}, content is {diff_id}")
+        if self.blob_digest is not None and blob_digest != self.blob_digest:
             raise self._error(
-                f"blob digest mismatch: expected {self.blob_digest}, "
-                f"blob is {blob_hash.hexdigest()}"
+                f"blob digest mismatch: expected {self.blob_digest}, blob is {blob_digest}"
             )
         self._verified = True
 
@@ -188,7 +236,7 @@ class TarLayer:
 class _GuardedReader:
     """A file reader that turns decompression/truncation errors into `ImageSourceError`."""
 
-    def __init__(self, raw: IO[bytes], layer: TarLayer) -> None:
+    def __init__(self, raw: FileReader, layer: TarLayer) -> None:
         self._raw = raw
         self._layer = layer
 
@@ -196,10 +244,10 @@ class _GuardedReader:
         try:
             return self._raw.read(size)
         except _CORRUPT as exc:
-            raise self._layer._error(f"corrupt or truncated layer ({exc})") from exc
+            raise self._layer._corrupt(exc) from exc
 
     def readable(self) -> bool:
         return True
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
+    def close(self) -> None:
+        pass

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from trimdock.errors import ImageSourceError
 from trimdock.image.docker_archive import load_manifest_json
+from trimdock.image.layer import DigestPool, TarLayer
 from trimdock.image.model import Image
 from trimdock.image.reference import ImageReference, Transport, parse_reference
 from trimdock.image.store import DirStore, TarStore
@@ -50,7 +51,7 @@ def _open(ref: ImageReference, platform: str | None, verify: bool) -> Iterator[I
                 raise ImageSourceError("no such file", source=ref.text)
             store = TarStore(path, ref.text)
         stack.callback(store.close)
-        yield load_store(
+        image = load_store(
             store,
             reference=ref.text,
             transport=ref.transport,
@@ -58,6 +59,18 @@ def _open(ref: ImageReference, platform: str | None, verify: bool) -> Iterator[I
             platform=platform,
             verify=verify,
         )
+        if verify:
+            # Registered after the store: the pool stops before the archive is closed.
+            pool = DigestPool()
+            stack.callback(pool.close)
+            layers = [layer.content for layer in image.layers]
+            for content in layers:
+                if isinstance(content, TarLayer):
+                    content.use_digest_pool(pool)
+            for content in layers:
+                if isinstance(content, TarLayer):
+                    content.prefetch_digest()
+        yield image
 
 
 def load_store(
