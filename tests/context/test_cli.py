@@ -120,3 +120,18 @@ def test_text_report_and_output_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     text = out.read_text()
     assert "sent:" in text and "TD508" in text and "TD504" in text and "Suggested" in text
     assert capsys.readouterr().out == ""
+
+
+def test_buildkit_reads_the_per_dockerfile_ignore_file_instead_of_the_root_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _project(tmp_path, "FROM busybox\n", "docs\n")
+    (root / "build.Dockerfile").write_text("FROM busybox\nCOPY app/ /app/\n")
+    (root / "build.Dockerfile.dockerignore").write_text(".git\n")
+    args = [str(root), "-f", str(root / "build.Dockerfile"), "--fail-on", "none"]
+    _, buildkit = _json(capsys, [*args, "--builder", "buildkit"])
+    _, legacy = _json(capsys, [*args, "--builder", "legacy"])
+    assert buildkit["ignore_file"] == str(root / "build.Dockerfile.dockerignore")
+    assert buildkit["excluded"]["bytes"] == 50_000  # .git only: replaces, never merges
+    assert legacy["ignore_file"] == str(root / ".dockerignore")
+    assert legacy["excluded"]["bytes"] == 200_000  # docs only
