@@ -72,7 +72,10 @@ def layers(
     ],
     platform: Annotated[
         str | None,
-        typer.Option("--platform", help="os/arch[/variant] to pick from a multi-platform index."),
+        typer.Option(
+            "--platform",
+            help="Platform to pick from a multi-platform index: os/arch or os/arch/variant.",
+        ),
     ] = None,
     format: FormatOption = OutputFormat.TEXT,
     output: OutputOption = None,

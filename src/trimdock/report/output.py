@@ -30,6 +30,14 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     if not directory.is_dir():
         raise UsageError("directory does not exist", source=str(directory))
     data = content.encode("utf-8") if isinstance(content, str) else content
+    if (path.exists() and not path.is_file()) or path.as_posix().startswith("/dev/"):
+        # /dev/null, /dev/stdout, a FIFO: renaming over it would replace the device itself.
+        try:
+            with open(path, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror}", source=str(path)) from exc
+        return
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
