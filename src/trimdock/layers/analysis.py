@@ -139,12 +139,15 @@ def summarize(overlay: Overlay, *, top: int | None = None) -> WasteAnalysis:
     size = sum(layer.size for layer in layers)
     wasted = sum(overlay.wasted_by_layer)
     groups = [
-        WastedPath(path, kind, values[0], values[1], shipped, hidden_by)
+        (-values[0], path, shipped, hidden_by, kind, values[1])
         for (path, shipped, hidden_by, kind), values in overlay.groups.items()
         if values[0] > 0
     ]
-    order = _wasted_order
-    wasted_paths = heapq.nsmallest(top, groups, key=order) if top else sorted(groups, key=order)
+    kept = heapq.nsmallest(top, groups) if top else sorted(groups)
+    wasted_paths = [
+        WastedPath(path, kind, -negative, files, shipped, hidden_by)
+        for negative, path, shipped, hidden_by, kind, files in kept
+    ]
     return WasteAnalysis(
         layers=layers,
         size=size,
@@ -156,10 +159,6 @@ def summarize(overlay: Overlay, *, top: int | None = None) -> WasteAnalysis:
         dive=_dive_figures(overlay, layers, top),
         hidden_files=tuple(overlay.hidden_files),
     )
-
-
-def _wasted_order(item: WastedPath) -> tuple[int, str, int]:
-    return (-item.bytes, item.path, item.shipped_in)
 
 
 def _layer_figures(counter: LayerCounter, wasted: int) -> LayerFigures:
@@ -180,10 +179,10 @@ def _layer_figures(counter: LayerCounter, wasted: int) -> LayerFigures:
 def _dive_figures(overlay: Overlay, layers: Sequence[LayerFigures], top: int | None) -> DiveFigures:
     size = sum(layer.dive_size for layer in layers)
     user_size = size - (layers[0].dive_size if layers else 0)
-    files = [DiveFile(path, count, nbytes) for path, count, nbytes in overlay.dive_inefficient()]
+    files = overlay.dive_inefficient()
 
-    def order(item: DiveFile) -> tuple[int, str]:
-        return (-item.bytes, item.path)
+    def order(item: tuple[str, int, int]) -> tuple[int, str]:
+        return (-item[2], item[0])
 
     kept = heapq.nsmallest(top, files, key=order) if top else sorted(files, key=order)
     cum = overlay.f_sum_cum
@@ -193,6 +192,6 @@ def _dive_figures(overlay: Overlay, layers: Sequence[LayerFigures], top: int | N
         user_wasted_percent=100.0 * overlay.f_wasted / user_size if user_size else None,
         size=size,
         user_size=user_size,
-        inefficient_count=len(files),
-        inefficient_files=tuple(kept),
+        inefficient_count=len(overlay.f_repeated),
+        inefficient_files=tuple(DiveFile(*item) for item in kept),
     )

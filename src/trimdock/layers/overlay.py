@@ -194,6 +194,7 @@ class Overlay:
         self.f_sum_min = 0
         self.f_sum_cum = 0
         self.f_wasted = 0
+        self.f_repeated: list[tuple[str, Node]] = []  # paths dive saw in two or more layers
         self._layer = -1
         self._counter = LayerCounter(-1)
 
@@ -214,6 +215,8 @@ class Overlay:
         layer_dirs: dict[str, Node] = {"": root}
         dir_entries: list[tuple[str, Node]] = []
         kinds = _KIND
+        # Hot loop: counters live in locals and are added to the totals at the end.
+        n_entries = n_bytes = n_dive = n_added = n_visible = f_min = f_cum = 0
         for entry in entries:
             path = entry.path
             if ".." in path or path.startswith("/"):
@@ -232,43 +235,57 @@ class Overlay:
             if node is None:
                 node = kids[name] = Node()
             kind = kinds[entry.type]
-            if kind == K_FILE:
-                nbytes = entry.size
-            elif kind == K_SYMLINK:
+            size = entry.size if kind == K_FILE else 0
+            if kind == K_SYMLINK:
                 nbytes = len(entry.link.encode("utf-8", "surrogateescape"))
             else:
-                nbytes = 0
-            counter.entries += 1
-            counter.size += nbytes
-            counter.dive_size += entry.size if kind == K_FILE else 0
+                nbytes = size
+            n_entries += 1
+            n_bytes += nbytes
+            n_dive += size
             duplicate = node.touch == layer and node.e_layer == layer and node.e_kind != K_DIR
             if node.e_layer >= 0:
                 self._replace(node, path, kind, nbytes, entry.mtime)
             elif kind != K_DIR:
-                counter.files_added += 1
-            if kind != K_DIR:
-                self.visible_files += 1
+                n_added += 1
             node.e_layer = layer
             node.e_kind = kind
             node.e_nbytes = nbytes
             node.e_mtime = entry.mtime
             node.e_mode = entry.mode
             node.e_inode = None
-            if kind == K_HARDLINK:
-                self._link(node, entry)
             # dive: an explicit entry sets the payload of its node for this layer.
             node.touch = layer
-            node.d_size = entry.size if kind == K_FILE else 0
-            node.d_isdir = kind == K_DIR
+            node.d_size = size
             if kind == K_DIR:
+                node.d_isdir = True
                 dir_entries.append((path, node))
-            elif not duplicate:
-                self._observe(node, entry.size if kind == K_FILE else 0)
+                continue
+            node.d_isdir = False
+            n_visible += 1
+            if kind == K_HARDLINK:
+                self._link(node, entry)
+            if duplicate:
+                continue
+            if node.f_n == 0:  # the common first sighting, inlined
+                node.f_n = 1
+                node.f_cum = node.f_min = size
+                f_min += size
+                f_cum += size
+            else:
+                self._observe(node, size, path)
+        counter.entries += n_entries
+        counter.size += n_bytes
+        counter.dive_size += n_dive
+        counter.files_added += n_added
+        self.visible_files += n_visible
+        self.f_sum_min += f_min
+        self.f_sum_cum += f_cum
         # dive visits only the leaves of a layer's tree: a directory entry is one when nothing
         # else in the layer lies below it.
         for path, node in dir_entries:
             if path not in layer_dirs:
-                self._observe(node, 0)
+                self._observe(node, 0, path)
         return counter
 
     def _check_safe(self, path: str, what: str) -> None:
@@ -380,7 +397,7 @@ class Overlay:
         size = 0
         if node.d_size >= 0:
             size = self._dive_remove(node, size_it=node.d_isdir)
-        self._observe(node, size)
+        self._observe(node, size, target_path)
         self._hide_subtree(node, target_path, DELETED, target_path)
 
     # -- hiding -----------------------------------------------------------------------------
@@ -473,7 +490,7 @@ class Overlay:
                 stack.extend(current.kids.values())
         return total if size_it else 0
 
-    def _observe(self, node: Node, size: int) -> None:
+    def _observe(self, node: Node, size: int, path: str) -> None:
         """dive's efficiency visitor: one leaf of one layer's tree at this path."""
         n = node.f_n
         if n == 0:
@@ -490,7 +507,11 @@ class Overlay:
             self.f_sum_min -= node.f_min - size
             node.f_min = size
         # dive's wastedBytes sums the *cumulative* size of every path seen twice or more.
-        self.f_wasted += node.f_cum if n == 1 else size
+        if n == 1:
+            self.f_wasted += node.f_cum
+            self.f_repeated.append((path, node))
+        else:
+            self.f_wasted += size
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -541,11 +562,5 @@ class Overlay:
 
     def dive_inefficient(self) -> Iterable[tuple[str, int, int]]:
         """(path, count, cumulative size) of every path dive saw in two or more layers."""
-        stack: list[tuple[str, Node]] = [("", self.root)]
-        while stack:
-            path, node = stack.pop()
-            if node.f_n >= 2:
-                yield "/" + path, node.f_n, node.f_cum
-            if node.kids:
-                for name, child in node.kids.items():
-                    stack.append((f"{path}/{name}" if path else name, child))
+        for path, node in self.f_repeated:
+            yield "/" + path, node.f_n, node.f_cum
