@@ -1,0 +1,196 @@
+"""Benchmark `trimdock layers` against `dive` on the same large image, in the same run.
+
+    .venv/bin/python bench/layers_bench.py [--runs 3] [--skip-small] [--skip-daemon]
+
+Builds (once; cached by tag) an image of about 1.3 GB and 110,000+ tar entries on
+debian:bookworm-slim: 100,000 small files and ten 80 MB files, then later layers that delete a
+directory of 20,000 files and three big files, overwrite big and small files, and chmod 10,000
+small files and a big file. It saves it with `docker save` and runs, alternately:
+
+* `trimdock layers docker-archive:FILE` (report to /dev/null) vs `dive --ci --source
+  docker-archive FILE`: wall time and peak RSS of each process (from wait4), ratio
+  trimdock/dive;
+* the same with the image name (the local engine): `trimdock layers NAME` vs `dive --ci NAME`;
+* trimdock on a twin image with the same files but 8 MB big files, to show that peak memory
+  does not grow with layer bytes.
+
+Not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CACHE = Path(os.environ.get("TRIMDOCK_BENCH_CACHE", "/var/cache/trimdock/bench"))
+
+
+def dockerfile(big_mb: int) -> str:
+    """The bench image; `big_mb` scales the big files only (same entries either way)."""
+    small = (
+        "i=0; while [ $i -lt 100000 ]; do d=/data/small/d$((i / 1000)); "
+        '[ -d $d ] || mkdir -p $d; printf "%s%s" "$s" $i > $d/f$i; i=$((i + 1)); done'
+    )
+    big = (
+        f"mkdir -p /data/big && for i in 0 1 2 3 4 5 6 7 8 9; do "
+        f"dd if=/dev/zero of=/data/big/b$i bs=1M count={big_mb} status=none; done"
+    )
+    overwrite_small = (
+        "i=0; while [ $i -lt 5000 ]; do printf 'new%s' $i > /data/small/d50/f$((50000 + i % 1000)); "
+        "i=$((i + 1)); done; for d in 60 61 62 63; do for f in /data/small/d$d/*; do "
+        'printf "%s" "$s$s" > $f; done; done'
+    )
+    return "\n".join(
+        [
+            "FROM debian:bookworm-slim",
+            # ~1.5 kB of text per small file, built with shell builtins only (fast).
+            "ENV s=" + "x" * 1500,
+            f"RUN mkdir -p /data/small && {small}",
+            f"RUN {big}",
+            "RUN rm -rf /data/small/d1* && rm /data/big/b0 /data/big/b1 /data/big/b2",
+            f"RUN dd if=/dev/zero of=/data/big/b3 bs=1M count={big_mb} status=none && "
+            f"dd if=/dev/zero of=/data/big/b4 bs=1M count={big_mb // 2} status=none && "
+            f"{overwrite_small}",
+            "RUN chmod 600 /data/big/b5 && chmod -R go-r /data/small/d2* /data/small/d9*",
+            'CMD ["bash"]',
+        ]
+    ) + "\n"
+
+
+def have_image(tag: str) -> bool:
+    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
+
+
+def build(tag: str, big_mb: int) -> None:
+    if have_image(tag):
+        return
+    print(f"building {tag} (a few minutes)...", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as context:
+        (Path(context) / "Dockerfile").write_text(dockerfile(big_mb))
+        started = time.monotonic()
+        subprocess.run(
+            ["docker", "build", "-q", "-t", tag, context],
+            check=True,
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+            stdout=subprocess.DEVNULL,
+        )
+        print(f"  built in {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+
+def save(tag: str) -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / (tag.replace("/", "_").replace(":", "_") + ".tar")
+    if not path.exists():
+        print(f"saving {tag}...", file=sys.stderr)
+        tmp = path.with_suffix(".tmp")
+        subprocess.run(["docker", "save", "-o", str(tmp), tag], check=True)
+        tmp.rename(path)
+    return path
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_rss_mb: float
+    code: int
+
+
+def measure(argv: list[str]) -> Sample:
+    """Wall time and peak RSS of one process (its own rusage, via wait4)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Sample(elapsed, usage.ru_maxrss / 1024, proc.returncode)
+
+
+def compare(label: str, ours: list[str], theirs: list[str], runs: int) -> dict[str, float]:
+    a: list[Sample] = []
+    b: list[Sample] = []
+    for _ in range(runs):  # alternate, so caches and noise treat both alike
+        a.append(measure(ours))
+        b.append(measure(theirs))
+    for name, samples in (("trimdock", a), ("dive", b)):
+        codes = {s.code for s in samples}
+        if codes - {0, 1}:
+            raise SystemExit(f"{name} failed ({codes}) on {label}: {' '.join(ours)}")
+    t_ours = statistics.median(s.seconds for s in a)
+    t_theirs = statistics.median(s.seconds for s in b)
+    m_ours = max(s.peak_rss_mb for s in a)
+    m_theirs = max(s.peak_rss_mb for s in b)
+    print(f"\n{label}")
+    print(f"  trimdock: {t_ours:7.2f} s  {m_ours:7.1f} MB peak RSS  (median of {runs})")
+    print(f"  dive    : {t_theirs:7.2f} s  {m_theirs:7.1f} MB peak RSS")
+    print(f"  ratio   : time {t_ours / t_theirs:.2f}x   memory {m_ours / m_theirs:.2f}x")
+    return {"time": t_ours / t_theirs, "memory": m_ours / m_theirs, "rss": m_ours}
+
+
+def describe(archive: Path) -> str:
+    out = subprocess.run(
+        [str(BIN / "trimdock"), "layers", f"docker-archive:{archive}", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    import json
+
+    data = json.loads(out)
+    entries = sum(layer["entries"] for layer in data["layers"])
+    totals = data["totals"]
+    return (
+        f"{archive.stat().st_size / 1e9:.2f} GB archive, {entries} entries, "
+        f"{len(data['layers'])} layers, waste {totals['wasted_bytes'] / 1e6:.0f} MB exact / "
+        f"{data['dive']['wasted_bytes'] / 1e6:.0f} MB dive-compatible"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-small", action="store_true")
+    parser.add_argument("--skip-daemon", action="store_true")
+    args = parser.parse_args()
+    big_tag, small_tag = "trimdock-bench/layers:80mb", "trimdock-bench/layers:8mb"
+    build(big_tag, 80)
+    archive = save(big_tag)
+    print(describe(archive))
+    # The report goes to stdout, which `measure` discards.
+    trimdock = [str(BIN / "trimdock"), "layers"]
+    dive = [str(BIN / "dive"), "--ci"]
+    archive_ratio = compare(
+        "docker-archive (same file)",
+        [*trimdock, f"docker-archive:{archive}"],
+        [*dive, "--source", "docker-archive", str(archive)],
+        args.runs,
+    )
+    if not args.skip_daemon:
+        compare(
+            "local engine image name",
+            [*trimdock, big_tag],
+            [*dive, "--source", "docker", big_tag],
+            args.runs,
+        )
+    if not args.skip_small:
+        build(small_tag, 8)
+        small = save(small_tag)
+        print(f"\ntwin image: {describe(small)}")
+        sample = measure([*trimdock, f"docker-archive:{small}"])
+        print(
+            f"  trimdock peak RSS {sample.peak_rss_mb:.1f} MB on the twin "
+            f"vs {archive_ratio['rss']:.1f} MB on the big image "
+            f"({archive.stat().st_size / small.stat().st_size:.1f}x the bytes)"
+        )
+
+
+if __name__ == "__main__":
+    main()
