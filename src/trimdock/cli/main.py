@@ -63,7 +63,13 @@ def _register_commands(argv: list[str] | None = None) -> None:
             _register_module(name)
 
 
+_registered: set[str] = set()
+
+
 def _register_module(name: str) -> bool:
+    # run() is called many times in one process by the tests: register each group once.
+    if name in _registered:
+        return True
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as exc:
@@ -71,6 +77,7 @@ def _register_module(name: str) -> bool:
             return False
         raise
     module.register(app)
+    _registered.add(name)
     return True
 
 
