@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from trimdock.cli.common import (
     settings,
 )
 from trimdock.errors import UsageError
-from trimdock.image.model import Image
+from trimdock.image.model import Image, LayerEntry
 from trimdock.image.open import open_image
 from trimdock.layers.analysis import WasteAnalysis, analyze_layers
 from trimdock.layers.gate import (
@@ -128,6 +129,14 @@ def layers(
         Path | None,
         typer.Option("--to", help="Where --extract writes (a new file or directory)."),
     ] = None,
+    no_verify: Annotated[
+        bool,
+        typer.Option(
+            "--no-verify",
+            help="Skip the layer digest checks (faster on large uncompressed archives; use "
+            "only for archives you trust).",
+        ),
+    ] = False,
 ) -> None:
     """Per-layer size and exact, blamed waste; dive-compatible figures; CI gate; time travel.
 
@@ -140,7 +149,7 @@ def layers(
     limit = top if top is not None else int(section.get("top", 10))
     if limit < 0:
         raise UsageError("[layers] top must not be negative")
-    with open_image(image, platform=platform) as img:
+    with open_image(image, platform=platform, verify=not no_verify) as img:
         if extract is not None:
             assert to is not None
             _extract(img, extract, to, at, options)
@@ -150,7 +159,7 @@ def layers(
             return
         if deleted:
             analysis = analyze_layers(
-                (layer.content.entries() for layer in img.layers),
+                _entries(img),
                 top=limit,
                 record_hidden=True,
                 source=img.reference,
@@ -165,9 +174,7 @@ def layers(
                 render_text=lambda console: render_hidden(console, hidden),
             )
             return
-        analysis = analyze_layers(
-            (layer.content.entries() for layer in img.layers), top=limit, source=img.reference
-        )
+        analysis = analyze_layers(_entries(img), top=limit, source=img.reference)
         gate = evaluate(analysis, thresholds) if not thresholds.empty else None
         _report(img, analysis, gate, options)
     if gate is not None and not gate.passed:
@@ -217,6 +224,16 @@ def _thresholds(
         if efficiency_value is None
         else parse_min_efficiency(efficiency_value, source=efficiency_source),
     )
+
+
+def _entries(img: Image) -> Iterator[Iterator[LayerEntry]]:
+    """Each layer's headers in order; every layer's digest check starts at once in the
+    background (sources that hash on a worker thread), so hashing overlaps the whole analysis."""
+    for layer in img.layers:
+        prefetch = getattr(layer.content, "prefetch_digest", None)
+        if callable(prefetch):
+            prefetch()
+    return (layer.content.entries() for layer in img.layers)
 
 
 def _report(

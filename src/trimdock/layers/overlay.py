@@ -22,7 +22,7 @@ work is a few dict look-ups (parent directories of a layer are cached by path).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from trimdock.errors import UnsafePathError
@@ -66,6 +66,9 @@ METADATA = "metadata"  # rewritten with the same size and mtime: chmod/chown cop
 
 REMOVALS = frozenset({DELETED, OPAQUE_DIR, REPLACED})
 
+D_ABSENT = -1  # not in dive's stacked tree
+D_DIR = -2  # an explicit directory in dive's stacked tree (size 0)
+
 
 class _Inode:
     """The bytes behind a set of hard-linked names; wasted only when `refs` drops to zero."""
@@ -80,20 +83,21 @@ class _Inode:
 
 
 class Node:
-    """One path ever named by a layer. See the module docstring for the three views."""
+    """One path ever named by a layer. See the module docstring for the three views.
+
+    Compact on purpose (one per tar entry): mode and mtime share `e_meta`, dive's "explicit
+    directory" flag is a `d_size` value, and dive's efficiency record is -1 (never seen), an int
+    (seen once, with that size) or a list `[count, cumulative, minimum]`.
+    """
 
     __slots__ = (
-        "d_isdir",
         "d_size",
         "e_inode",
         "e_kind",
         "e_layer",
-        "e_mode",
-        "e_mtime",
+        "e_meta",
         "e_nbytes",
-        "f_cum",
-        "f_min",
-        "f_n",
+        "f",
         "kids",
         "touch",
     )
@@ -104,24 +108,32 @@ class Node:
         self.e_layer = -1  # layer of the visible entry; -1: not in the exact filesystem
         self.e_kind = 0
         self.e_nbytes = 0
-        self.e_mtime = 0
-        self.e_mode = 0
+        self.e_meta = 0
         self.e_inode: _Inode | None = None
-        self.d_size = -1  # dive payload size; -1: not in dive's stacked tree
-        self.d_isdir = False
-        self.f_n = 0
-        self.f_cum = 0
-        self.f_min = 0
+        self.d_size = D_ABSENT  # dive payload: D_ABSENT, D_DIR or a size
+        self.f: int | list[int] = -1
 
     @property
     def present(self) -> bool:
         return self.e_layer >= 0
 
     @property
+    def e_mode(self) -> int:
+        return self.e_meta & 0o7777
+
+    @property
+    def e_mtime(self) -> int:
+        return self.e_meta >> 12
+
+    @property
     def inode_source(self) -> tuple[int, str] | None:
         """(layer, path) of the tar entry that carries a hard-linked file's bytes."""
         inode = self.e_inode
         return None if inode is None else (inode.layer, inode.path)
+
+
+def meta(mode: int, mtime: int) -> int:
+    return (mtime << 12) | (mode & 0o7777)
 
 
 @dataclass(slots=True)
@@ -180,8 +192,7 @@ class Overlay:
         self.root = Node()
         self.root.e_layer = 0
         self.root.e_kind = K_DIR
-        self.root.d_size = 0
-        self.root.d_isdir = True
+        self.root.d_size = D_DIR
         self.source = source
         self.layers: list[LayerCounter] = []
         self.wasted_by_layer: list[int] = []
@@ -251,25 +262,22 @@ class Overlay:
             node.e_layer = layer
             node.e_kind = kind
             node.e_nbytes = nbytes
-            node.e_mtime = entry.mtime
-            node.e_mode = entry.mode
+            node.e_meta = (entry.mtime << 12) | (entry.mode & 0o7777)
             node.e_inode = None
             # dive: an explicit entry sets the payload of its node for this layer.
             node.touch = layer
-            node.d_size = size
             if kind == K_DIR:
-                node.d_isdir = True
+                node.d_size = D_DIR
                 dir_entries.append((path, node))
                 continue
-            node.d_isdir = False
+            node.d_size = size
             n_visible += 1
             if kind == K_HARDLINK:
                 self._link(node, entry)
             if duplicate:
                 continue
-            if node.f_n == 0:  # the common first sighting, inlined
-                node.f_n = 1
-                node.f_cum = node.f_min = size
+            if node.f == -1:  # the common first sighting, inlined
+                node.f = size
                 f_min += size
                 f_cum += size
             else:
@@ -314,7 +322,6 @@ class Overlay:
                 # dive gives an implied parent an empty payload: not a directory, size 0.
                 child.touch = layer
                 child.d_size = 0
-                child.d_isdir = False
             if child.e_layer < 0 or child.e_kind != K_DIR:
                 if child.e_layer >= 0:
                     # A path below a non-directory: the engine would follow a symlink here; a
@@ -323,7 +330,7 @@ class Overlay:
                 child.e_layer = layer
                 child.e_kind = K_DIR
                 child.e_nbytes = 0
-                child.e_mode = 0o755
+                child.e_meta = 0o755
                 child.e_inode = None
             if layer_dirs is not None:
                 layer_dirs[prefix] = child
@@ -340,7 +347,7 @@ class Overlay:
                 counter.files_modified += 0 if same_layer else 1
             return
         why = OVERWRITTEN
-        same = node.e_nbytes == nbytes and node.e_mtime == mtime
+        same = node.e_nbytes == nbytes and node.e_meta >> 12 == mtime
         if same and kind == K_FILE and node.e_kind == K_FILE:
             why = METADATA
         self._hide(node, path, why, path)
@@ -395,8 +402,8 @@ class Overlay:
         # dive sizes a whiteout by what it removes from the stacked tree when that was an explicit
         # directory, else 0; then removes the path from its stacked tree.
         size = 0
-        if node.d_size >= 0:
-            size = self._dive_remove(node, size_it=node.d_isdir)
+        if node.d_size != D_ABSENT:
+            size = self._dive_remove(node, size_it=node.d_size == D_DIR)
         self._observe(node, size, target_path)
         self._hide_subtree(node, target_path, DELETED, target_path)
 
@@ -481,37 +488,42 @@ class Overlay:
         stack = [node]
         while stack:
             current = stack.pop()
-            if current.d_size < 0:
+            size = current.d_size
+            if size == D_ABSENT:
                 continue
-            total += current.d_size
+            if size > 0:
+                total += size
             if current.touch != layer:
-                current.d_size = -1
+                current.d_size = D_ABSENT
             if current.kids:
                 stack.extend(current.kids.values())
         return total if size_it else 0
 
     def _observe(self, node: Node, size: int, path: str) -> None:
         """dive's efficiency visitor: one leaf of one layer's tree at this path."""
-        n = node.f_n
-        if n == 0:
-            node.f_n = 1
-            node.f_cum = size
-            node.f_min = size
+        record = node.f
+        if isinstance(record, list):
+            record[0] += 1
+            record[1] += size
+            self.f_sum_cum += size
+            if size < record[2]:
+                self.f_sum_min -= record[2] - size
+                record[2] = size
+            self.f_wasted += size
+            return
+        if record == -1:
+            node.f = size
             self.f_sum_min += size
             self.f_sum_cum += size
             return
-        node.f_n = n + 1
-        node.f_cum += size
+        # Seen a second time: dive's wastedBytes sums the *cumulative* size of every path seen
+        # in two or more layers.
+        smallest = min(record, size)
+        node.f = [2, record + size, smallest]
         self.f_sum_cum += size
-        if size < node.f_min:
-            self.f_sum_min -= node.f_min - size
-            node.f_min = size
-        # dive's wastedBytes sums the *cumulative* size of every path seen twice or more.
-        if n == 1:
-            self.f_wasted += node.f_cum
-            self.f_repeated.append((path, node))
-        else:
-            self.f_wasted += size
+        self.f_sum_min -= record - smallest
+        self.f_wasted += record + size
+        self.f_repeated.append((path, node))
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -560,7 +572,9 @@ class Overlay:
                     if child.e_layer >= 0:
                         stack.append((f"{path}/{name}" if path else name, child))
 
-    def dive_inefficient(self) -> Iterable[tuple[str, int, int]]:
+    def dive_inefficient(self) -> Iterator[tuple[str, int, int]]:
         """(path, count, cumulative size) of every path dive saw in two or more layers."""
         for path, node in self.f_repeated:
-            yield "/" + path, node.f_n, node.f_cum
+            record = node.f
+            assert isinstance(record, list)
+            yield "/" + path, record[0], record[1]
