@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -149,7 +151,7 @@ def layers(
     limit = top if top is not None else int(section.get("top", 10))
     if limit < 0:
         raise UsageError("[layers] top must not be negative")
-    with open_image(image, platform=platform, verify=not no_verify) as img:
+    with _responsive_threads(), open_image(image, platform=platform, verify=not no_verify) as img:
         if extract is not None:
             assert to is not None
             _extract(img, extract, to, at, options)
@@ -234,6 +236,18 @@ def _entries(img: Image) -> Iterator[Iterator[LayerEntry]]:
         if callable(prefetch):
             prefetch()
     return (layer.content.entries() for layer in img.layers)
+
+
+@contextmanager
+def _responsive_threads() -> Iterator[None]:
+    # The analysis loop is pure Python; the digest thread needs the GIL back after every read
+    # and every hash update, and by default waits up to 5 ms for it each time.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 def _report(

@@ -42,6 +42,9 @@ def layer_labels(image: Image) -> tuple[LayerLabel, ...]:
     )
 
 
+_NO_INSTRUCTION = "(no instruction recorded)"
+
+
 def _root(path: str) -> str:
     return "/" + path
 
@@ -159,7 +162,7 @@ def render_analysis(
         hides = human_bytes(layer.hidden) if layer.hidden else ""
         row.append(
             f" {layer.files_added:>7} {layer.files_modified:>7} {layer.files_deleted:>7} "
-            f"{hides:>9}  {_short(label.instruction, room)}"
+            f"{hides:>9}  {_short(label.instruction or _NO_INSTRUCTION, room)}"
         )
         console.print(row, no_wrap=True, overflow="ellipsis")
     console.print()
