@@ -104,6 +104,7 @@ def save(tag: str) -> Path:
 @dataclass(frozen=True)
 class Sample:
     seconds: float
+    cpu_seconds: float  # user + system: less sensitive to other load on the machine
     peak_rss_mb: float
     code: int
 
@@ -115,12 +116,14 @@ def measure(argv: list[str]) -> Sample:
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Sample(elapsed, usage.ru_maxrss / 1024, proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Sample(elapsed, cpu, usage.ru_maxrss / 1024, proc.returncode)
 
 
 def compare(label: str, variants: dict[str, list[str]], dive: list[str], runs: int) -> None:
     """Run every trimdock variant and dive alternately; print medians and ratios to dive."""
     samples: dict[str, list[Sample]] = {name: [] for name in [*variants, "dive"]}
+    load = os.getloadavg()[0]
     for _ in range(runs):  # alternate, so caches and machine load treat all alike
         for name, argv in [*variants.items(), ("dive", dive)]:
             samples[name].append(measure(argv))
@@ -129,17 +132,21 @@ def compare(label: str, variants: dict[str, list[str]], dive: list[str], runs: i
         if codes - {0, 1}:  # 1: a CI gate failed, which is expected on this image
             raise SystemExit(f"{name} failed ({codes}) on {label}")
     t_dive = statistics.median(s.seconds for s in samples["dive"])
+    c_dive = statistics.median(s.cpu_seconds for s in samples["dive"])
     m_dive = max(s.peak_rss_mb for s in samples["dive"])
-    print(f"\n{label} (median wall time of {runs} runs, max peak RSS)")
+    print(f"\n{label} (median wall and cpu time of {runs} runs, max peak RSS)")
+    print(f"  load average before: {load:.2f}")
     for name, got in samples.items():
         seconds = statistics.median(s.seconds for s in got)
+        cpu = statistics.median(s.cpu_seconds for s in got)
         rss = max(s.peak_rss_mb for s in got)
         ratio = (
             ""
             if name == "dive"
-            else (f"   ratio to dive: time {seconds / t_dive:.2f}x, memory {rss / m_dive:.2f}x")
+            else f"   vs dive: time {seconds / t_dive:.2f}x, cpu {cpu / c_dive:.2f}x, "
+            f"memory {rss / m_dive:.2f}x"
         )
-        print(f"  {name:<22} {seconds:6.2f} s {rss:7.1f} MB{ratio}")
+        print(f"  {name:<22} {seconds:6.2f} s wall {cpu:6.2f} s cpu {rss:7.1f} MB{ratio}")
 
 
 def peak_rss(argv: list[str]) -> float:
