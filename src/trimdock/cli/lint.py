@@ -164,7 +164,7 @@ def register(app: typer.Typer) -> None:
             sources[label] = text
             checked.append(label)
             findings.extend(lint(parse(text, label), lint_settings))
-        if checked:
+        if checked and (output is not None or not quiet):
             color = not no_color and output is None and sys.stdout.isatty()
             report = render_findings(
                 findings,
@@ -175,8 +175,7 @@ def register(app: typer.Typer) -> None:
                 files=checked,
                 color=color,
             )
-            if output is not None or not quiet:
-                emit(report, output)
+            emit(report, output)
         if unreadable:
             raise typer.Exit(2)
         threshold = lint_settings.failure_threshold

@@ -116,11 +116,12 @@ class Script:
 EMPTY = Script("", (), True)
 
 
-def parse_script(text: str, source: SourceMap | None = None) -> Script:
+def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = True) -> Script:
+    """Commands of a shell script. `exact=False` skips bashlex (used past a time budget)."""
     commands: list[Command] = []
     has_pipe = False
     parsed = True
-    if len(text) <= _MAX_BASHLEX:
+    if exact and len(text) <= _MAX_BASHLEX:
         try:
             trees = bashlex.parse(text)
             walker = _Walker(text)
@@ -341,7 +342,9 @@ def _shell_c_index(args: tuple[str, ...]) -> int | None:
     return None
 
 
-def run_script(instruction: Instruction, shell: tuple[str, ...] = ("/bin/sh", "-c")) -> Script:
+def run_script(
+    instruction: Instruction, shell: tuple[str, ...] = ("/bin/sh", "-c"), *, exact: bool = True
+) -> Script:
     """The shell script a RUN (or shell-form CMD/ENTRYPOINT) executes, parsed into commands."""
     if instruction.json:
         argv = instruction.values
@@ -359,7 +362,7 @@ def run_script(instruction: Instruction, shell: tuple[str, ...] = ("/bin/sh", "-
     text = instruction.rest
     if instruction.heredocs:
         return _heredoc_script(instruction)
-    return parse_script(text, instruction.rest_map)
+    return parse_script(text, instruction.rest_map, exact=exact)
 
 
 def _heredoc_script(instruction: Instruction) -> Script:

@@ -41,6 +41,9 @@ class Analysis:
     options: LintOptions = field(default_factory=LintOptions)
     stages: list[StageFacts] = field(default_factory=list)
     _scripts: dict[int, Script] = field(default_factory=dict)
+    # bashlex is exact but slow; past this many characters of RUN text in one file the quick
+    # splitter takes over, so a pathological 10 MB Dockerfile still lints in bounded time.
+    _bashlex_budget: int = 400_000
 
     @classmethod
     def build(cls, dockerfile: Dockerfile, options: LintOptions | None = None) -> Analysis:
@@ -89,7 +92,12 @@ class Analysis:
         key = id(instruction)
         cached = self._scripts.get(key)
         if cached is None:
-            cached = EMPTY if instruction.keyword != "RUN" else run_script(instruction, shell)
+            if instruction.keyword != "RUN":
+                cached = EMPTY
+            else:
+                exact = self._bashlex_budget > 0
+                self._bashlex_budget -= len(instruction.rest)
+                cached = run_script(instruction, shell, exact=exact)
             self._scripts[key] = cached
         return cached
 

@@ -166,6 +166,9 @@ def _option_value(command: Command, names: tuple[str, ...]) -> str | None:
                 return arg.split("=", 1)[1]
             if not name.startswith("--") and arg.startswith(name) and len(arg) > len(name):
                 return arg[len(name) :]
+            short = not name.startswith("--") and arg.startswith("-") and not arg.startswith("--")
+            if short and len(arg) > 2 and arg.endswith(name[1]) and index + 1 < len(args):
+                return args[index + 1]  # a group such as -fsSLo FILE
     return None
 
 
@@ -293,6 +296,14 @@ def _late_removals(
 # --- archives ---------------------------------------------------------------------------------
 
 
+def _final_runs(analysis: Analysis) -> Iterator[tuple[StageFacts, Instruction, Script, str]]:
+    for facts in analysis.final_stages:
+        for position, instruction in enumerate(facts.stage.instructions):
+            if instruction.keyword == "RUN":
+                script = analysis.script(instruction, facts.shell[position])
+                yield facts, instruction, script, facts.workdirs[position]
+
+
 @rule(
     "TD114", "Downloaded archive left in the layer", Severity.WARNING, "size",
     what="A `curl -o`/`wget` of an archive (`.tar.gz`, `.zip`, `.deb`, ...) in a stage reaching "
@@ -304,13 +315,7 @@ def _late_removals(
     instead="RUN curl -fsSL https://example.com/tool.tar.gz | tar -xz -C /opt tool/bin/tool",
 )  # fmt: skip
 def archive_left(analysis: Analysis) -> Iterator[Hit]:
-    for facts, instruction, script in analysis.runs(final_only=True, triggers=False):
-        position = (
-            facts.stage.instructions.index(instruction)
-            if instruction in facts.stage.instructions
-            else 0
-        )
-        workdir = facts.workdirs[position] if facts.workdirs else "/"
+    for _facts, instruction, script, workdir in _final_runs(analysis):
         downloads = [
             c for c in _created_by_run(script, workdir, instruction.line) if c.how == "download"
         ]
