@@ -76,6 +76,9 @@ class _Logical:
         return line, column0 + (offset - self.offsets[index]) + 1
 
     def span(self, start: int, end: int) -> Span:
+        if len(self.offsets) == 1:  # one physical line: the common case, no search needed
+            line, column0 = self.origins[0]
+            return Span(line, column0 + start + 1, line, column0 + max(end, start) + 1)
         line, column = self.point(start)
         end_line, end_column = self.point(end, end=True) if end > start else (line, column)
         return Span(line, column, end_line, end_column)

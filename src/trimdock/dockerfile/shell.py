@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import bashlex
-
 from trimdock.dockerfile.model import Instruction, SourceMap, Span
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})
@@ -121,8 +119,14 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
     commands: list[Command] = []
     has_pipe = False
     parsed = True
-    if exact and len(text) <= _MAX_BASHLEX:
+    if exact and _is_simple(text):
+        # Plain command lists (no compound commands, substitutions or redirections) split the
+        # same way with the quick splitter, at a fraction of bashlex's cost.
+        commands, has_pipe = _fallback(text)
+    elif exact and len(text) <= _MAX_BASHLEX:
         try:
+            import bashlex
+
             trees = bashlex.parse(text)
             walker = _Walker(text)
             for tree in trees:
@@ -221,6 +225,16 @@ class _Walker:
                     redirects=tuple(redirects),
                 )
             )
+
+
+_COMPLEX_RE = re.compile(
+    r"[()`{}<>\\!]|\$\(|(^|[\s;&|])(if|then|else|elif|fi|for|while|until|do|done|case|esac|"
+    r"function|select|time|coproc)(?=[\s;&|]|$)"
+)
+
+
+def _is_simple(text: str) -> bool:
+    return _COMPLEX_RE.search(text) is None
 
 
 _OPERATOR_RE = re.compile(r"&&|\|\||;;|[;&|\n()]")

@@ -19,6 +19,8 @@ def process_word(raw: str, env: Mapping[str, str], escape: str = "\\") -> str:
 
 def unquote(raw: str, escape: str = "\\") -> str:
     """Quotes and escapes removed, variables left as written."""
+    if "'" not in raw and '"' not in raw and escape not in raw:
+        return raw
     return _Lexer(raw, None, escape).word()
 
 

@@ -44,6 +44,9 @@ class Analysis:
     # bashlex is exact but slow; past this many characters of RUN text in one file the quick
     # splitter takes over, so a pathological 10 MB Dockerfile still lints in bounded time.
     _bashlex_budget: int = 400_000
+    _runs: dict[tuple[bool, bool], list[tuple[StageFacts, Instruction, Script]]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def build(cls, dockerfile: Dockerfile, options: LintOptions | None = None) -> Analysis:
@@ -103,8 +106,18 @@ class Analysis:
 
     def runs(
         self, *, final_only: bool = False, triggers: bool = True
-    ) -> Iterator[tuple[StageFacts, Instruction, Script]]:
+    ) -> list[tuple[StageFacts, Instruction, Script]]:
         """Every RUN (and ONBUILD RUN, unless `triggers` is False) with its parsed script."""
+        key = (final_only, triggers)
+        cached = self._runs.get(key)
+        if cached is None:
+            cached = list(self._runs_uncached(final_only=final_only, triggers=triggers))
+            self._runs[key] = cached
+        return cached
+
+    def _runs_uncached(
+        self, *, final_only: bool, triggers: bool
+    ) -> Iterator[tuple[StageFacts, Instruction, Script]]:
         for facts in self.stages:
             if final_only and not facts.reaches_final:
                 continue

@@ -122,7 +122,22 @@ def _pip_command(command: Command) -> Command | None:
     return None
 
 
+_INSTALL_CACHE: dict[int, tuple[Script, list[Install]]] = {}
+
+
 def installs(script: Script) -> list[Install]:
+    """Package installs in a script (memoised: many rules ask about the same script)."""
+    cached = _INSTALL_CACHE.get(id(script))
+    if cached is not None and cached[0] is script:
+        return cached[1]
+    if len(_INSTALL_CACHE) > 4096:
+        _INSTALL_CACHE.clear()
+    found = _installs(script)
+    _INSTALL_CACHE[id(script)] = (script, found)
+    return found
+
+
+def _installs(script: Script) -> list[Install]:
     found: list[Install] = []
     for command in script.commands:
         name = command.name
