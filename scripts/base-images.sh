@@ -23,6 +23,12 @@ if ! have busybox:latest; then
   rm -rf "$dir"
   echo "base-images: busybox:latest imported" >&2
 fi
+# Examples pin the base by version, as they should: tag the same image with busybox's own version.
+bb_version=$( (/bin/busybox 2>&1 || true) | sed -n '1s/^BusyBox v\([0-9][0-9.]*\).*/\1/p')
+if [ -n "$bb_version" ] && ! have "busybox:${bb_version%.*}"; then
+  docker tag busybox:latest "busybox:$bb_version"
+  docker tag busybox:latest "busybox:${bb_version%.*}"
+fi
 
 if ! have debian:bookworm-slim; then
   tarball="$cache/debian-bookworm-minbase.tar"
