@@ -271,3 +271,36 @@ def test_cli_time_travel(
     code, _, err = cli(archive, "--at", "9", capsys=capsys)
     assert code == 2
     assert "layer 9 does not exist" in err
+
+
+def test_cli_filesystem_at_a_layer(
+    archives: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = f"docker-archive:{archives['delete_dir']}"
+    code, out, _ = cli(archive, "--at", "1", "--format", "json", capsys=capsys)
+    assert code == 0
+    entries = {e["path"]: e for e in json.loads(out)["entries"]}
+    assert (entries["/d/sub/c"]["bytes"], entries["/d/sub/c"]["layer"]) == (30 * KB, 1)
+    assert entries["/bin/sh"]["type"] == "symlink"
+    code, out, _ = cli(archive, "--at", "-1", "--format", "json", capsys=capsys)
+    assert "/d" not in {e["path"] for e in json.loads(out)["entries"]}
+
+
+def test_cli_refuses_corrupt_archives_in_one_line(
+    archives: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = archives["delete_file"].read_bytes()
+    truncated = tmp_path / "truncated.tar"
+    truncated.write_bytes(data[: len(data) // 2])
+    code, _, err = cli(f"docker-archive:{truncated}", capsys=capsys)
+    assert (code, err.count("\n")) == (2, 1)
+    assert "truncated.tar" in err
+    # One byte of file data changed: every tar header is still valid, only the digest tells.
+    assert data.count(b"keep\n") == 1
+    tampered = tmp_path / "tampered.tar"
+    tampered.write_bytes(data.replace(b"keep\n", b"kEep\n"))
+    code, _, err = cli(f"docker-archive:{tampered}", capsys=capsys)
+    assert (code, err.count("\n")) == (2, 1)
+    assert "mismatch" in err
+    code, _, _ = cli(f"docker-archive:{tampered}", "--no-verify", "-q", capsys=capsys)
+    assert code == 0

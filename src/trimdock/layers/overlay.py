@@ -234,7 +234,7 @@ class Overlay:
                 self._check_safe(path, "entry")
             parent_path, _, name = path.rpartition("/")
             if name.startswith(WHITEOUT):
-                self._whiteout(entry, parent_path, name, layer_dirs)
+                self._whiteout(parent_path, name, layer_dirs)
                 continue
             parent = layer_dirs.get(parent_path)
             if parent is None or parent.e_layer < 0 or parent.e_kind != K_DIR:
@@ -373,9 +373,7 @@ class Overlay:
         inode.refs += 1
         node.e_inode = inode
 
-    def _whiteout(
-        self, entry: LayerEntry, parent_path: str, name: str, layer_dirs: dict[str, Node]
-    ) -> None:
+    def _whiteout(self, parent_path: str, name: str, layer_dirs: dict[str, Node]) -> None:
         self._counter.whiteouts += 1
         if name.startswith(_AUFS_META) and name != OPAQUE:
             return
