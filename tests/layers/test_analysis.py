@@ -156,9 +156,15 @@ def test_hidden_files_are_recorded_on_request() -> None:
 # -- against a brute-force model ------------------------------------------------------------------
 
 
-def brute_force(layers: list[list[LayerEntry]]) -> tuple[dict[str, tuple[str, int]], int]:
-    """Apply layers with a flat dict and prefix scans: (visible path -> (type, bytes), total)."""
+def brute_force(layers: list[list[LayerEntry]]) -> tuple[dict[str, tuple[str, int]], int, int]:
+    """Apply layers with a flat dict and prefix scans.
+
+    Returns (visible path -> (type, bytes), total shipped bytes, visible bytes with hard-linked
+    bytes counted once).
+    """
     fs: dict[str, tuple[str, int, int]] = {}  # path -> (type, bytes, layer)
+    inode_of: dict[str, int] = {}  # file or hard link path -> inode number
+    inode_bytes: dict[int, int] = {}
     total = 0
 
     def remove_tree(path: str, keep_layer: int | None = None) -> None:
@@ -186,10 +192,21 @@ def brute_force(layers: list[list[LayerEntry]]) -> tuple[dict[str, tuple[str, in
                 continue
             nbytes = e.size if e.type is EntryType.FILE else 0
             total += nbytes
+            if e.type is EntryType.HARDLINK:
+                linkable = e.link in fs and fs[e.link][0] in ("file", "hardlink")
+                target_inode = inode_of.get(e.link) if linkable else None
             if e.type is not EntryType.DIR:
                 remove_tree(e.path)
             fs[e.path] = (e.type.value, nbytes, index)
-    return {k: (v[0], v[1]) for k, v in fs.items()}, total
+            inode_of.pop(e.path, None)
+            if e.type is EntryType.FILE:
+                inode_of[e.path] = len(inode_bytes)
+                inode_bytes[len(inode_bytes)] = nbytes
+            elif e.type is EntryType.HARDLINK and target_inode is not None:
+                inode_of[e.path] = target_inode
+    visible_inodes = {inode_of[k] for k, v in fs.items() if k in inode_of and v[0] != "dir"}
+    visible = sum(inode_bytes[i] for i in visible_inodes)
+    return {k: (v[0], v[1]) for k, v in fs.items()}, total, visible
 
 
 names = st.sampled_from(["a", "b", "c"])
@@ -200,9 +217,10 @@ paths = st.lists(names, min_size=1, max_size=3).map("/".join)
 def layer_entries(draw: st.DrawFn) -> list[LayerEntry]:
     entries: list[LayerEntry] = []
     written: set[str] = set()
+    files: list[str] = []
     for _ in range(draw(st.integers(0, 6))):
         path = draw(paths)
-        kind = draw(st.sampled_from(["file", "dir", "wh", "opq"]))
+        kind = draw(st.sampled_from(["file", "dir", "wh", "opq", "link"]))
         # A well-formed layer never whites out a path it also writes.
         if kind == "wh" and not any(w == path or w.startswith(path + "/") for w in written):
             entries.append(wh(path))
@@ -214,6 +232,12 @@ def layer_entries(draw: st.DrawFn) -> list[LayerEntry]:
         elif kind == "file" and not any(w.startswith(path + "/") for w in written):
             entries.append(f(path, draw(st.integers(0, 1000))))
             written.add(path)
+            files.append(path)
+        elif kind == "link" and files and not any(w.startswith(path + "/") for w in written):
+            target = draw(st.sampled_from(files))
+            if target != path:
+                entries.append(ln(path, target))
+                written.add(path)
     return entries
 
 
@@ -222,7 +246,7 @@ def layer_entries(draw: st.DrawFn) -> list[LayerEntry]:
 def test_matches_a_brute_force_overlay_and_every_byte_is_accounted(
     layers: list[list[LayerEntry]],
 ) -> None:
-    expected, total = brute_force(layers)
+    expected, total, visible = brute_force(layers)
     overlay = Overlay()
     for layer in layers:
         overlay.apply(layer)
@@ -230,11 +254,11 @@ def test_matches_a_brute_force_overlay_and_every_byte_is_accounted(
     assert seen == expected
     a = analyze_layers(layers)
     assert a.size == total
-    assert a.visible_size == sum(nbytes for _, nbytes in expected.values())
+    assert a.visible_size == visible
     assert a.size == a.visible_size + a.wasted
     assert sum(layer.wasted for layer in a.layers) == a.wasted
     assert sum(layer.hidden for layer in a.layers) == a.wasted
 
 
 def node_type(kind: int) -> str:
-    return {1: "dir", 2: "file"}[kind]
+    return {1: "dir", 2: "file", 4: "hardlink"}[kind]
