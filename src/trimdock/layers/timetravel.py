@@ -180,18 +180,27 @@ def export_at(
         raise UsageError(f"{'/' + start!r} is not a directory at layer {index}", source=source)
     _check_target_dir(target)
     plan = _plan(overlay, start)
-    parent = target.parent
-    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp"))
+    tmp = _temp_dir(target)
     try:
         summary = _write(layers, index, plan, tmp, str(target), source)
         os.chmod(tmp, root.e_mode & _KEEP_MODE if start else 0o755)
         if target.exists():
             target.rmdir()  # empty, checked above
         os.rename(tmp, target)
+    except OSError as exc:
+        _remove_tree(tmp)
+        raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
     except BaseException:
         _remove_tree(tmp)
         raise
     return summary
+
+
+def _temp_dir(target: Path) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    except OSError as exc:
+        raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
 
 
 def extract_path(
@@ -229,10 +238,12 @@ def extract_path(
             "extracted",
             source=source,
         )
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp"))
+    tmp = _temp_dir(dest)
     try:
         summary = _write(layers, index, plan, tmp, str(dest), source)
         os.rename(tmp / name, dest)
+    except OSError as exc:
+        raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(dest)) from exc
     finally:
         _remove_tree(tmp)
     return summary
