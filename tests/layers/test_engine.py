@@ -167,6 +167,9 @@ def test_dive_compatible_figures_equal_dive_itself(
     archive = archives[name]
     ours = analyze(f"docker-archive:{archive}").dive
     theirs = dive_json(archive, tmp_path)
+    assert {(f.path, f.count, f.bytes) for f in ours.inefficient_files} == {
+        (ref["file"], ref["count"], ref["sizeBytes"]) for ref in theirs["image"]["fileReference"]
+    }
     assert ours.efficiency == pytest.approx(theirs["image"]["efficiencyScore"], rel=1e-12)
     assert ours.wasted_bytes == theirs["image"]["inefficientBytes"]
     assert ours.size == theirs["image"]["sizeBytes"]
