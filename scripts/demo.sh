@@ -24,7 +24,11 @@ show() {
 for example in build-context archive; do
   for variant in v1 v2 v3; do
     tag="trimdock-example/$example:$variant"
-    DOCKER_BUILDKIT=0 docker build -q -t "$tag" "examples/$example/$variant" >/dev/null
+    # The engine's legacy builder prints a deprecation notice on every build: show it only on failure.
+    if ! log=$(DOCKER_BUILDKIT=0 docker build -q -t "$tag" "examples/$example/$variant" 2>&1); then
+      echo "$log" >&2
+      exit 1
+    fi
   done
 done
 echo "demo: built trimdock-example/{build-context,archive}:{v1,v2,v3}"

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from trimdock.config import RawConfig, load_config
-from trimdock.report.output import OutputFormat, emit, make_console, to_json_text
+from trimdock.report.output import REPORT_WIDTH, OutputFormat, emit, make_console, to_json_text
 
 FormatOption = Annotated[
     OutputFormat,
@@ -60,7 +60,7 @@ def deliver(
         return
     if options.output is not None:
         buffer = io.StringIO()
-        console = Console(file=buffer, no_color=True, width=120, highlight=False)
+        console = Console(file=buffer, no_color=True, width=REPORT_WIDTH, highlight=False)
         render_text(console)
         emit(buffer.getvalue(), options.output)
         return

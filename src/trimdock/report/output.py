@@ -48,14 +48,22 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         raise UsageError(f"cannot write: {exc.strerror}", source=str(path)) from exc
 
 
+REPORT_WIDTH = 120
+
+
 def make_console(*, no_color: bool, width: int | None = None) -> Console:
     """A console for text reports; colour off when asked, when NO_COLOR is set or not a tty."""
-    return Console(
+    console = Console(
         no_color=no_color or bool(os.environ.get("NO_COLOR")),
         highlight=False,
         soft_wrap=False,
         width=width,
     )
+    if width is None and not console.is_terminal and "COLUMNS" not in os.environ:
+        # Piped into a file, a CI log or less: rich's 80-column default would cut the
+        # instruction and path columns that make a report useful.
+        console.width = REPORT_WIDTH
+    return console
 
 
 def emit(content: str, output: Path | None) -> None:
