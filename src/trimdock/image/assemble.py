@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 
 from trimdock.errors import ImageSourceError
+from trimdock.image.digests import BlobOpener, Extent
 from trimdock.image.imageconfig import ParsedConfig
-from trimdock.image.layer import BlobOpener, TarLayer
+from trimdock.image.layer import TarLayer
 from trimdock.image.model import Image, Layer, LayerContent, pair_history_with_layers
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -36,6 +37,7 @@ class BlobRef:
     media_type: str = ""
     seekable: bool = False
     uncompressed: bool = False  # known to be a plain tar: `size` is the tar size
+    extent: Extent | None = None  # the bytes as a range of a file, for hashing by path
 
 
 def assemble_image(
@@ -73,6 +75,7 @@ def assemble_image(
                 blob_digest=blob.digest,
                 seekable=blob.seekable,
                 verify=verify,
+                extent=blob.extent,
             )
         layers.append(
             Layer(

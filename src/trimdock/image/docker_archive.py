@@ -113,4 +113,5 @@ def blob_ref(store: Store, name: str, media_type: str, digest: str | None = None
         media_type=media_type,
         seekable=store.seekable,
         uncompressed=kind is Compression.NONE,
+        extent=store.extent(name) if kind is Compression.NONE else None,
     )

@@ -5,8 +5,9 @@ Two ways to read a layer:
 * **seek** (uncompressed blob with random access): headers are read with positional reads and
   file data is skipped by moving the offset, so the cost is about one small read per entry (or
   less: neighbouring small entries share a read) whatever the layer's byte size. The DiffID is
-  then checked by a background thread (`DigestPool`) hashing the blob with large positional
-  reads while the headers are parsed; the iterator raises on a mismatch once it reaches the end.
+  checked by `trimdock.image.digests.DigestPool` hashing the blob while the headers are parsed
+  (a worker process when the blob is a byte range of a file, else a thread); the iterator
+  raises on a mismatch once it reaches the end of the layer.
 * **stream** (compressed blobs, pipes): bytes flow through sha256 hashers (stored digest, then
   DiffID after decompression) while the tar is parsed; at the end of the stream the digests are
   compared. A mismatch raises `ImageSourceError` naming the layer. Memory stays constant.
@@ -16,17 +17,16 @@ A layer whose digests were verified once is not hashed again.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import IO, cast
 
 import zstandard
 from isal.igzip_lib import IsalError
 
 from trimdock.errors import ImageSourceError
+from trimdock.image.digests import BlobOpener, DigestPool, Extent, PendingDigest
 from trimdock.image.model import EntryType, LayerEntry
 from trimdock.image.streams import (
     Compression,
@@ -36,12 +36,6 @@ from trimdock.image.streams import (
     sniff,
 )
 from trimdock.image.tarparse import FileReader, TarFormatError, Window, parse
-
-# Large reads: the hashing thread needs the GIL back after each read and update, and the
-# parsing thread holds it up to the 5 ms switch interval; fewer, bigger chunks waste less.
-HASH_CHUNK = 8 << 20
-
-BlobOpener = Callable[[], AbstractContextManager[IO[bytes]]]
 
 # Errors a corrupt or truncated blob can raise from the tar parser or a decompressor.
 _CORRUPT: tuple[type[BaseException], ...] = (
@@ -53,30 +47,6 @@ _CORRUPT: tuple[type[BaseException], ...] = (
     zstandard.ZstdError,
     ValueError,
 )
-
-
-class DigestPool:
-    """Hashes uncompressed seekable blobs on one background thread (hashlib and positional
-    reads release the GIL), so verification overlaps with header parsing."""
-
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trimdock-digest")
-
-    def submit(self, opener: BlobOpener) -> Future[tuple[str, int]]:
-        return self._executor.submit(_hash_blob, opener)
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _hash_blob(opener: BlobOpener) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    count = 0
-    with opener() as raw:
-        while chunk := raw.read(HASH_CHUNK):
-            digest.update(chunk)
-            count += len(chunk)
-    return "sha256:" + digest.hexdigest(), count
 
 
 class TarLayer:
@@ -93,6 +63,7 @@ class TarLayer:
         seekable: bool = False,
         verify: bool = True,
         digests: DigestPool | None = None,
+        extent: Extent | None = None,
     ) -> None:
         self.source = source
         self.label = label
@@ -102,7 +73,8 @@ class TarLayer:
         self._seekable = seekable
         self._verified = not verify
         self._digests = digests
-        self._pending: Future[tuple[str, int]] | None = None
+        self._extent = extent
+        self._pending: PendingDigest | None = None
         self.compression: Compression | None = None
         self.uncompressed_size: int | None = None
         # Set after a full streamed read; with an empty `diff_id` nothing is compared (the
@@ -122,13 +94,13 @@ class TarLayer:
             yield self._with_readers(members)
 
     def use_digest_pool(self, digests: DigestPool) -> None:
-        """Verify this layer on `digests`' background thread when it can be read with seeks."""
+        """Verify this layer on `digests`' worker when it can be read with seeks."""
         self._digests = digests
 
     def prefetch_digest(self) -> None:
         """Start hashing this layer's blob in the background (seekable uncompressed blobs)."""
         if not self._verified and self._seekable and self._digests and self._pending is None:
-            self._pending = self._digests.submit(self._opener)
+            self._pending = self._digests.submit(self._opener, self._extent)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -201,7 +173,7 @@ class TarLayer:
         elif self._pending is not None:
             self._check_background_digest(self._pending)
 
-    def _check_background_digest(self, pending: Future[tuple[str, int]]) -> None:
+    def _check_background_digest(self, pending: PendingDigest) -> None:
         try:
             actual, size = pending.result()
         except _CORRUPT as exc:

@@ -15,8 +15,9 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 from trimdock.errors import ImageSourceError
+from trimdock.image.digests import DigestPool
 from trimdock.image.docker_archive import load_manifest_json
-from trimdock.image.layer import DigestPool, TarLayer
+from trimdock.image.layer import TarLayer
 from trimdock.image.model import Image
 from trimdock.image.reference import ImageReference, Transport, parse_reference
 from trimdock.image.store import DirStore, TarStore

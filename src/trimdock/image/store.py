@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 from trimdock.errors import ImageSourceError
+from trimdock.image.digests import Extent, extent_of
 from trimdock.image.streams import CHUNK, Compression, RangeFile, decompressed, sniff
 from trimdock.image.tarentry import normalise_path
 
@@ -41,6 +42,8 @@ class Store(Protocol):
     def read(self, name: str) -> bytes: ...
 
     def opener(self, name: str) -> AbstractContextManager[IO[bytes]]: ...
+
+    def extent(self, name: str) -> Extent | None: ...
 
     def close(self) -> None: ...
 
@@ -75,6 +78,7 @@ class TarStore:
                 fd = self._decompress_to_temp(path)
                 st = os.fstat(fd)
             self._fd = fd
+            self._file = str(self._temp or path)
             self._members = self._index(fd, st.st_size)
         except BaseException:
             os.close(fd)
@@ -159,6 +163,10 @@ class TarStore:
         member = self._regular(name)
         return nullcontext(RangeFile(self._fd, member.offset, member.size))  # type: ignore[arg-type]
 
+    def extent(self, name: str) -> Extent | None:
+        member = self._regular(name)
+        return extent_of(self._file, self._fd, member.offset, member.size)
+
     def names(self) -> Iterator[str]:
         return iter(self._members)
 
@@ -220,6 +228,17 @@ class DirStore:
         if not path.is_file():
             raise ImageSourceError(f"missing file {name!r}", source=self.name)
         return self._open(path)
+
+    def extent(self, name: str) -> Extent | None:
+        path = self._path(name)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            return extent_of(str(path), fd, 0, os.fstat(fd).st_size)
+        finally:
+            os.close(fd)
 
     def close(self) -> None:
         pass
