@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
+import json
 import os
 import signal
-import threading
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import IO
 import pytest
 
 from trimdock.errors import ImageSourceError
+from trimdock.image import hashworker
 from trimdock.image.digests import HASH_BUFFER, WINDOW, BlobOpener, DigestPool, extent_of
 from trimdock.image.open import open_image
 from trimdock.image.streams import RangeFile
@@ -52,8 +54,15 @@ def opener(fd: int, offset: int, size: int) -> BlobOpener:
     return make
 
 
-def workers() -> list[multiprocessing.process.BaseProcess]:
-    return multiprocessing.active_children()
+def workers() -> list[int]:
+    """This process's live (not zombie) children."""
+    pids = []
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[0] != "Z":
+                pids.append(int(pid))
+    return pids
 
 
 def submit_all(pool: DigestPool, path: Path, fd: int, ranges: list[tuple[int, int]]) -> list:  # type: ignore[type-arg]
@@ -75,7 +84,7 @@ def test_worker_process_hashes_byte_ranges(blob_file: tuple[Path, int]) -> None:
     ranges = RANGES * (WINDOW // len(RANGES) + 2)  # more requests than the in-flight window
     pool = DigestPool()
     try:
-        pids = [child.pid for child in workers()]
+        pids = workers()
         assert len(pids) == 1  # the hashing runs in another process
         pending = submit_all(pool, path, fd, ranges)
         # Asked for out of order: later answers are kept until wanted.
@@ -84,16 +93,14 @@ def test_worker_process_hashes_byte_ranges(blob_file: tuple[Path, int]) -> None:
         pool.close()
     expected = [digest(DATA[offset : offset + size]) for offset, size in ranges]
     assert got == [expected[-1], *expected]
-    assert_reaped([pid for pid in pids if pid is not None])
+    assert_reaped(pids)
 
 
 def test_a_killed_worker_is_replaced_by_the_thread(blob_file: tuple[Path, int]) -> None:
     path, fd = blob_file
     pool = DigestPool()
     try:
-        (child,) = workers()
-        pid = child.pid
-        assert pid is not None
+        (pid,) = workers()
         first = submit_all(pool, path, fd, RANGES[:1])
         os.kill(pid, signal.SIGKILL)
         rest = submit_all(pool, path, fd, RANGES[1:])
@@ -125,28 +132,40 @@ def test_a_replaced_file_is_hashed_from_the_open_descriptor(
 def test_close_stops_a_busy_worker(blob_file: tuple[Path, int]) -> None:
     path, fd = blob_file
     pool = DigestPool()
-    pids = [child.pid for child in workers()]
+    pids = workers()
     submit_all(pool, path, fd, [(0, len(DATA))] * 50)
     pool.close()  # nothing was waited for: the worker is stopped, not left running
-    assert_reaped([pid for pid in pids if pid is not None])
+    assert_reaped(pids)
 
 
-def test_no_fork_while_other_threads_run(blob_file: tuple[Path, int]) -> None:
+def test_thread_when_no_worker_can_start(
+    blob_file: tuple[Path, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path, fd = blob_file
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
+    monkeypatch.setattr("sys.executable", str(path.parent / "no-such-python"))
+    pool = DigestPool()
     try:
-        pool = DigestPool()
-        try:
-            assert workers() == []
-            got = [p.result() for p in submit_all(pool, path, fd, RANGES)]
-        finally:
-            pool.close()
+        assert workers() == []
+        got = [p.result() for p in submit_all(pool, path, fd, RANGES)]
     finally:
-        stop.set()
-        other.join()
+        pool.close()
     assert got == [digest(DATA[offset : offset + size]) for offset, size in RANGES]
+
+
+def test_an_orphaned_worker_stops(tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    with big.open("wb") as out:
+        out.truncate(4 << 30)  # sparse: hashing it takes seconds
+    st = big.stat()
+    worker = subprocess.Popen(
+        [sys.executable, "-I", "-S", hashworker.__file__, "1"],  # "1": not its parent
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    request = json.dumps([1, str(big), st.st_dev, st.st_ino, 0, st.st_size]) + "\n"
+    out, err = worker.communicate(request.encode(), timeout=30)
+    assert (worker.returncode, out, err) == (0, b"", b"")
 
 
 def test_changed_layer_bytes_found_by_the_worker(tmp_path: Path) -> None:

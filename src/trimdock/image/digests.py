@@ -2,40 +2,39 @@
 
 A seekable uncompressed layer is parsed by seeking over file data, so verifying it means
 hashing bytes the parser never reads. Where the layer is a byte range of a file on disk (an
-archive member, an OCI layout blob), a forked worker process hashes it by path, offset and
-length with positional reads into one reused buffer: the hashing no longer competes with the
-parser for the GIL, and no layer bytes pass through the parent. Elsewhere (no file behind the
-blob), or when no process can be started, a worker thread hashes it from the blob opener.
+archive member, an OCI layout blob), a worker process (`trimdock.image.hashworker`, a small
+interpreter of its own) hashes it by path, offset and length with positional reads into one
+reused buffer: the hashing does not compete with the parser for the GIL, and no layer bytes
+pass through the parent. Elsewhere (no file behind the blob), or when no process can be
+started, a worker thread hashes it from the blob opener.
 
 The worker never decides anything: if it dies, cannot reopen the file, or finds a different
 file at the path, the layers it has not answered are hashed again on the thread, so a
-verification is never skipped. On close a busy worker is terminated and reaped (no orphan);
-the worker also dies with its parent (Linux `PR_SET_PDEATHSIG`).
+verification is never skipped. On close a busy worker is terminated and reaped (no orphan); an
+orphaned worker notices its parent is gone within 64 MiB of reading and exits.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import signal
+import subprocess
 import sys
-import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.context import ForkProcess
+from trimdock.image import hashworker
 
 BlobOpener = Callable[[], AbstractContextManager[IO[bytes]]]
 
 # The worker's reusable read buffer: big enough that one syscall and one hash update cover
 # many pages, small enough not to show in peak memory.
-HASH_BUFFER = 1 << 20
+HASH_BUFFER = hashworker.BUFFER
 # Thread fallback: large reads, because the hashing thread needs the GIL back after each read
 # and update while the parser holds it up to the switch interval.
 THREAD_CHUNK = 8 << 20
@@ -59,35 +58,6 @@ def extent_of(path: str, fd: int, offset: int, size: int) -> Extent:
     return Extent(os.path.abspath(path), st.st_dev, st.st_ino, offset, size)
 
 
-class _Reopen(Exception):
-    """The worker cannot read this extent by path; the parent hashes it itself."""
-
-
-def hash_extent(extent: Extent, buffer: bytearray) -> tuple[str, int]:
-    """sha256 of the extent, read into `buffer`. OSError = unreadable bytes."""
-    try:
-        raw = open(extent.path, "rb", buffering=0)  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise _Reopen(str(exc)) from exc
-    with raw:
-        st = os.fstat(raw.fileno())
-        if (st.st_dev, st.st_ino) != (extent.device, extent.inode):
-            raise _Reopen("a different file is at the path now")
-        digest = hashlib.sha256()
-        view = memoryview(buffer)
-        raw.seek(extent.offset)
-        remaining = extent.size
-        count = 0
-        while remaining > 0:
-            got = raw.readinto(view[: min(remaining, len(view))])
-            if not got:
-                break  # short file: the digest of what is there will not match
-            digest.update(view[:got])
-            remaining -= got
-            count += got
-    return "sha256:" + digest.hexdigest(), count
-
-
 def _hash_opened(opener: BlobOpener) -> tuple[str, int]:
     digest = hashlib.sha256()
     count = 0
@@ -96,42 +66,6 @@ def _hash_opened(opener: BlobOpener) -> tuple[str, int]:
             digest.update(chunk)
             count += len(chunk)
     return "sha256:" + digest.hexdigest(), count
-
-
-def _serve(conn: Connection, parent: int) -> None:
-    """The worker: answer `(ticket, extent)` requests in order until `None` or EOF."""
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-        _die_with(parent)
-        buffer = bytearray(HASH_BUFFER)
-        while (request := conn.recv()) is not None:
-            ticket, extent = request
-            try:
-                digest, count = hash_extent(extent, buffer)
-            except _Reopen as exc:
-                conn.send((ticket, "reopen", str(exc)))
-            except OSError as exc:
-                conn.send((ticket, "error", str(exc)))
-            else:
-                conn.send((ticket, digest, count))
-    except BaseException:  # EOF, a dead parent: leave quietly, never a traceback
-        pass
-    finally:
-        os._exit(0)
-
-
-def _die_with(parent: int) -> None:
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(0)
 
 
 class PendingDigest:
@@ -161,8 +95,7 @@ class DigestPool:
 
     def __init__(self, *, processes: bool = True) -> None:
         self._thread: ThreadPoolExecutor | None = None
-        self._process: ForkProcess | None = None
-        self._conn: Connection | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._queued: deque[tuple[int, PendingDigest]] = deque()
         self._sent: dict[int, PendingDigest] = {}
         self._tickets = 0
@@ -173,7 +106,7 @@ class DigestPool:
 
     def submit(self, opener: BlobOpener, extent: Extent | None = None) -> PendingDigest:
         pending = PendingDigest(self, opener, extent)
-        if extent is None or self._conn is None:
+        if extent is None or self._process is None:
             pending.fallback = self._threads().submit(_hash_opened, opener)
             return pending
         self._tickets += 1
@@ -189,36 +122,26 @@ class DigestPool:
     # -- worker process -----------------------------------------------------------------------
 
     def _start_worker(self) -> None:
-        # A fork while another thread holds a lock could deadlock the child: only fork from
-        # a single-threaded parent; otherwise the thread does the work.
-        if threading.active_count() > 1 or not hasattr(os, "fork"):
-            return
         try:
-            import multiprocessing
-
-            context = multiprocessing.get_context("fork")
-            parent_end, child_end = context.Pipe(duplex=True)
-            # The child flushes inherited stdio buffers on exit: empty them first.
-            for stream in (sys.stdout, sys.stderr):
-                stream.flush()
-            process = context.Process(
-                target=_serve,
-                args=(child_end, os.getpid()),
-                name="trimdock-digest",
-                daemon=True,
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-S", hashworker.__file__, str(os.getpid())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
             )
-            process.start()
         except (OSError, ValueError):
-            return
-        child_end.close()  # the worker holds the only copy: its death is EOF here
-        self._process, self._conn = process, parent_end
+            self._process = None
 
     def _pump(self) -> None:
-        conn = self._conn
-        while conn is not None and self._queued and len(self._sent) < WINDOW:
+        process = self._process
+        while process is not None and self._queued and len(self._sent) < WINDOW:
             ticket, pending = self._queued[0]
+            extent = pending.extent
+            assert extent is not None and process.stdin is not None
+            request = [ticket, extent.path, extent.device, extent.inode, extent.offset]
             try:
-                conn.send((ticket, pending.extent))
+                process.stdin.write(json.dumps([*request, extent.size]).encode() + b"\n")
+                process.stdin.flush()
             except (OSError, ValueError):
                 self._broken()
                 return
@@ -227,14 +150,15 @@ class DigestPool:
 
     def _wait_for(self, wanted: PendingDigest) -> None:
         while wanted.answer is None and wanted.fallback is None:
-            conn = self._conn
-            if conn is None:
+            process = self._process
+            if process is None:
                 self._broken()
                 return
             self._pump()
+            assert process.stdout is not None
             try:
-                ticket, first, second = conn.recv()
-            except (EOFError, OSError, ValueError, TypeError):
+                ticket, first, second = json.loads(process.stdout.readline())
+            except (OSError, ValueError, TypeError):  # EOF ("" is not JSON): the worker died
                 self._broken()
                 return
             pending = self._sent.pop(ticket, None)
@@ -259,22 +183,21 @@ class DigestPool:
         self._queued.clear()
 
     def _stop_worker(self, *, graceful: bool) -> None:
-        process, conn = self._process, self._conn
-        self._process, self._conn = None, None
-        if process is None or conn is None:
+        process, self._process = self._process, None
+        if process is None:
             return
-        if graceful:
-            with suppress(OSError, ValueError):
-                conn.send(None)
-            process.join(timeout=2)
-        if process.is_alive():
+        with suppress(OSError, ValueError):
+            assert process.stdin is not None
+            process.stdin.close()  # EOF: an idle worker exits by itself
+        if not graceful:
             process.terminate()
-            process.join(timeout=2)
-        if process.is_alive():
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
             process.kill()
-            process.join()
-        conn.close()
-        process.close()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
     def _threads(self) -> ThreadPoolExecutor:
         if self._thread is None:
