@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,15 +110,61 @@ class Sample:
     code: int
 
 
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def peak_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def watch_helpers(pid: int, peaks: dict[int, int], done: threading.Event) -> None:
+    """Peak RSS of every helper process (e.g. trimdock's digest worker), polled every 5 ms:
+    wait4 reports the largest process of a tree, not the sum."""
+    while not done.wait(0.005):
+        for child in descendants(pid):
+            kb = peak_kb(child)
+            if kb:
+                peaks[child] = max(kb, peaks.get(child, 0))
+
+
 def measure(argv: list[str]) -> Sample:
-    """Wall time and peak RSS of one process (its own rusage, via wait4)."""
+    """Wall time and peak RSS of one process (its own rusage, via wait4) plus the peak RSS of
+    each of its helper processes: an upper bound of the memory in use at one time."""
     started = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peaks: dict[int, int] = {}
+    done = threading.Event()
+    watcher = threading.Thread(target=watch_helpers, args=(proc.pid, peaks, done))
+    watcher.start()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.monotonic() - started
+    done.set()
+    watcher.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
-    return Sample(elapsed, cpu, usage.ru_maxrss / 1024, proc.returncode)
+    rss_kb = usage.ru_maxrss + sum(peaks.values())
+    return Sample(elapsed, cpu, rss_kb / 1024, proc.returncode)
 
 
 def compare(label: str, variants: dict[str, list[str]], dive: list[str], runs: int) -> None:
