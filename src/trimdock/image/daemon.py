@@ -29,9 +29,10 @@ from trimdock.errors import EngineError, ImageSourceError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
 from trimdock.image.imageconfig import parse_image_config, sha256_digest
 from trimdock.image.layer import TarLayer
-from trimdock.image.model import Image, LayerContent, LayerEntry
+from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference, Transport
 from trimdock.image.store import MAX_DOCUMENT, TarStore
+from trimdock.image.tarparse import FileReader, TarFormatError, Window, parse
 
 SAVE_CHUNK = 1 << 20
 
@@ -106,17 +107,15 @@ class _Scan:
 
 
 def _scan_save_stream(stream: IO[bytes], scan: _Scan) -> None:
-    import tarfile
-
-    with tarfile.open(fileobj=stream, mode="r|", bufsize=SAVE_CHUNK) as outer:
-        for member in outer:
-            cast(Any, outer).members.clear()
-            if not member.isreg():
+    # The outer tar goes through the same header parser as the layers (tarfile's stream mode
+    # copies every byte twice more); member bytes are read through the parser's window.
+    outer = Window(stream=stream)
+    try:
+        for member, offset in parse(outer):
+            if member.type is not EntryType.FILE:
                 continue  # symlinked layer.tar: same DiffID as its target, scanned once
-            reader = outer.extractfile(member)
-            if reader is None:
-                continue
-            name = member.name
+            reader = cast(IO[bytes], FileReader(outer, offset, member.size))
+            name = member.path
             if member.size <= MAX_DOCUMENT and (
                 name.endswith(".json") or name.startswith("blobs/") or "/" not in name
             ):
@@ -129,6 +128,10 @@ def _scan_save_stream(stream: IO[bytes], scan: _Scan) -> None:
             elif not name.endswith("layer.tar"):
                 continue
             _scan_layer(reader, name, scan)
+    except TarFormatError as exc:
+        raise ImageSourceError(
+            f"the engine's save stream is not a valid tar ({exc})", source=scan.source
+        ) from exc
 
 
 class _Prefixed(io.RawIOBase):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
 from typing import IO, Any, cast
 
@@ -90,13 +92,16 @@ class HashingReader(io.RawIOBase):
     """Forward-only reader that hashes (sha256) and counts every byte passing through.
 
     `seek` forward reads and hashes the skipped bytes, so a tar parser written for seekable
-    files can run over it and still cover the whole stream.
+    files can run over it and still cover the whole stream. Large reads are hashed on a helper
+    thread (hashlib releases the GIL), in order and at most `HASH_BEHIND` reads behind, so
+    hashing overlaps the parsing of the bytes that follow.
     """
 
     def __init__(self, raw: IO[bytes]) -> None:
         super().__init__()
         self._raw = raw
         self._hash = hashlib.sha256()
+        self._behind: deque[Future[None]] = deque()
         self.count = 0
 
     def readable(self) -> bool:
@@ -111,7 +116,12 @@ class HashingReader(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         data = self._raw.read(-1 if size is None else size)
         if data:
-            self._hash.update(data)
+            if len(data) < HASH_ASYNC_MIN and not self._behind:
+                self._hash.update(data)
+            else:
+                self._behind.append(_hasher().submit(self._hash.update, data))
+                if len(self._behind) > HASH_BEHIND:
+                    self._behind.popleft().result()
             self.count += len(data)
         return data
 
@@ -136,7 +146,23 @@ class HashingReader(io.RawIOBase):
             pass
 
     def hexdigest(self) -> str:
+        while self._behind:
+            self._behind.popleft().result()
         return "sha256:" + self._hash.hexdigest()
+
+
+# Reads at least this large are hashed on the helper thread (smaller ones are not worth a
+# thread hand-off); at most HASH_BEHIND of them wait, which bounds the memory they hold.
+HASH_ASYNC_MIN = 64 << 10
+HASH_BEHIND = 4
+_HASHER: ThreadPoolExecutor | None = None
+
+
+def _hasher() -> ThreadPoolExecutor:
+    global _HASHER
+    if _HASHER is None:
+        _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trimdock-hash")
+    return _HASHER
 
 
 class PrefixedReader(io.RawIOBase):
