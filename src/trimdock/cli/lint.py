@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -150,6 +151,11 @@ def register(app: typer.Typer) -> None:
         names = files or ["Dockerfile"]
         if names.count("-") > 1:
             raise UsageError("stdin ('-') can be given only once")
+        # Parsing and linting allocate many small objects that die with each file: move the
+        # import-time objects out of the collector's way and collect the young ones less often
+        # (the default thresholds spent a fifth of a 500-file run in the collector).
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
         findings: list[Finding] = []
         sources: dict[str, str] = {}
         checked: list[str] = []

@@ -10,6 +10,9 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from trimdock.dockerfile.model import (
     Comment,
@@ -85,6 +88,9 @@ class _Logical:
 
     def submap(self, start: int) -> SourceMap:
         """The map of the text from `start` on, offsets relative to `start`."""
+        if len(self.offsets) == 1:
+            line, column0 = self.origins[0]
+            return SourceMap((0,), ((line, column0 + start),))
         index = max(bisect.bisect_right(self.offsets, start) - 1, 0)
         line, column0 = self.origins[index]
         offsets = [0]
@@ -113,10 +119,19 @@ def _trim_newline(line: str) -> str:
 
 
 def _is_comment(line: str) -> bool:
-    index = 0
-    while index < len(line) and is_space(line[index]):
-        index += 1
+    index = _leading_space(line)
     return index < len(line) and line[index] == "#"
+
+
+_LATIN1_SPACE = "\t\n\v\f\r \x85\xa0"
+
+
+def _leading_space(line: str) -> int:
+    """How many leading characters are Go whitespace (unicode.IsSpace)."""
+    index = len(line) - len(line.lstrip(_LATIN1_SPACE))
+    while index < len(line) and is_space(line[index]):  # rarer non-Latin-1 spaces
+        index += 1
+    return index
 
 
 class _Parser:
@@ -124,7 +139,6 @@ class _Parser:
         self.text = text
         self.path = path
         self.escape = "\\"
-        self.continuation = re.compile(r"(?<!\\)\\[ \t]*$")
         self.directives: list[Directive] = []
         self.directives_done = False
         self.issues: list[ParseIssue] = []
@@ -157,7 +171,6 @@ class _Parser:
                 )
                 return
             self.escape = value
-            self.continuation = re.compile(f"(?<!{re.escape(value)}){re.escape(value)}[ \\t]*$")
 
     def issue(self, code: str, message: str, span: Span, parser_error: bool = False) -> None:
         self.issues.append(ParseIssue(code, message, span, parser_error))
@@ -175,9 +188,7 @@ class _Parser:
             number = index + 1
             index += 1
             body = _trim_newline(raw)
-            stripped_len = 0
-            while stripped_len < len(body) and is_space(body[stripped_len]):
-                stripped_len += 1
+            stripped_len = _leading_space(body)
             token = body[stripped_len:]
             self.directive(token, number)
             if token.startswith("#"):
@@ -228,18 +239,16 @@ class _Parser:
                     Span(start_line, 1, last_line, len(last_body) + 1),
                 )
             line_text = logical.text()
-            instruction = self.node(line_text, 0, logical, tuple(pending_comments))
+            fields = self.node_fields(line_text, 0, logical, tuple(pending_comments))
             pending_comments = []
             heredocs: list[Heredoc] = []
-            heredoc_target = (
-                instruction.trigger if instruction.keyword == "ONBUILD" else instruction
-            )
-            if (
-                heredoc_target is not None
-                and heredoc_target.keyword in _HEREDOC_KEYWORDS
-                and not heredoc_target.json
-                and "<<" in line_text
-            ):
+            trigger: Instruction | None = fields["trigger"]
+            if fields["keyword"] == "ONBUILD":
+                heredoc_keyword = trigger.keyword if trigger is not None else None
+                heredoc_json = trigger.json if trigger is not None else False
+            else:
+                heredoc_keyword, heredoc_json = fields["keyword"], fields["json"]
+            if heredoc_keyword in _HEREDOC_KEYWORDS and not heredoc_json and "<<" in line_text:
                 for fd, chomp, name, expand in self.heredoc_words(line_text):
                     content: list[str] = []
                     body_start = index + 1
@@ -267,17 +276,24 @@ class _Parser:
                     heredocs.append(Heredoc(name, "".join(content), chomp, expand, fd, span))
             # BuildKit's start line is where the logical line began, even if that physical line
             # held only a continuation character.
-            end_span = Span(
+            node_span: Span = fields["span"]
+            fields["span"] = Span(
                 start_line,
-                instruction.span.column if instruction.span.line == start_line else 1,
+                node_span.column if node_span.line == start_line else 1,
                 last_line,
                 len(last_body) + 1,
             )
-            original = line_text
             if heredocs:
-                original = line_text + "\n" + "".join(h.content + h.name + "\n" for h in heredocs)
-            instruction = _replace(instruction, end_span, original, tuple(heredocs))
-            self.instructions.append(instruction)
+                fields["original"] = (
+                    line_text + "\n" + "".join(h.content + h.name + "\n" for h in heredocs)
+                )
+                if trigger is not None:
+                    fields["trigger"] = replace(trigger, heredocs=tuple(heredocs))
+                else:
+                    fields["heredocs"] = tuple(heredocs)
+            else:
+                fields["original"] = line_text
+            self.instructions.append(Instruction(**fields))
         if not self.instructions:
             self.issue("no-instructions", "file with no instructions", Span(1, 1, 1, 1), True)
         stages, global_args, stage_issues = build_stages(self.instructions, self.escape)
@@ -295,15 +311,23 @@ class _Parser:
         )
 
     def trim_continuation(self, line: str) -> tuple[str, bool]:
-        match = self.continuation.search(line)
-        if match is None:
+        """Strip a trailing escape (not itself escaped, maybe followed by blanks)."""
+        escape = self.escape
+        body = line.rstrip(" \t")
+        if not body.endswith(escape) or body.endswith(escape + escape):
             return line, True
-        return line[: match.start()], False
+        return line[: len(body) - 1], False
 
     # --- one instruction ---------------------------------------------------------------------
     def node(
         self, text: str, base: int, logical: _Logical, comments: tuple[Comment, ...]
     ) -> Instruction:
+        return Instruction(**self.node_fields(text, base, logical, comments))
+
+    def node_fields(
+        self, text: str, base: int, logical: _Logical, comments: tuple[Comment, ...]
+    ) -> dict[str, Any]:
+        """The fields of an Instruction (the caller may still add heredocs and the full span)."""
         trimmed, t_off = go_trim_space(text)
         split = WHITESPACE_RE.search(trimmed)
         if split is None:
@@ -315,34 +339,35 @@ class _Parser:
         flag_pieces, arg_start = extract_flags(after) if after else ([], 0)
         rest, rest_off = go_trim_space(after[arg_start:], after_off + arg_start)
 
-        def span(start: int, end: int) -> Span:
-            return logical.span(base + start, base + end)
-
+        span = logical.span
+        flag_off = base + after_off
         flags = tuple(
-            Flag(*_split_flag(p.text), span=span(after_off + p.start, after_off + p.end))
-            for p in flag_pieces
+            [
+                Flag(*_split_flag(p.text), span=span(flag_off + p.start, flag_off + p.end))
+                for p in flag_pieces
+            ]
         )
-        keyword_span = span(t_off, t_off + len(raw_keyword))
-        pieces, is_json, trigger = self.arguments(keyword, rest, rest_off, base, logical, span)
-        args = tuple(Word(p.text, span(rest_off + p.start, rest_off + p.end)) for p in pieces)
+        keyword_span = span(base + t_off, base + t_off + len(raw_keyword))
+        pieces, is_json, trigger = self.arguments(keyword, rest, rest_off, base, logical)
+        arg_off = base + rest_off
+        args = tuple([Word(p.text, span(arg_off + p.start, arg_off + p.end)) for p in pieces])
         if keyword not in KNOWN_INSTRUCTIONS:
             self.issue("unknown-instruction", f"unknown instruction: {raw_keyword}", keyword_span)
-        full = span(t_off, t_off + len(trimmed))
-        return Instruction(
-            keyword=keyword,
-            raw_keyword=raw_keyword,
-            original=text[t_off:] if base else text,
-            span=full,
-            keyword_span=keyword_span,
-            flags=flags,
-            args=args,
-            json=is_json,
-            trigger=trigger,
-            comments=comments,
-            rest=rest,
-            rest_span=span(rest_off, rest_off + len(rest)),
-            rest_map=logical.submap(base + rest_off),
-        )
+        return {
+            "keyword": keyword,
+            "raw_keyword": raw_keyword,
+            "original": text[t_off:] if base else text,
+            "span": span(base + t_off, base + t_off + len(trimmed)),
+            "keyword_span": keyword_span,
+            "flags": flags,
+            "args": args,
+            "json": is_json,
+            "trigger": trigger,
+            "comments": comments,
+            "rest": rest,
+            "rest_span": span(arg_off, arg_off + len(rest)),
+            "rest_map": logical.submap(arg_off),
+        }
 
     def arguments(
         self,
@@ -351,9 +376,12 @@ class _Parser:
         rest_off: int,
         base: int,
         logical: _Logical,
-        span: object,
     ) -> tuple[list[Piece], bool, Instruction | None]:
-        where = logical.span(base + rest_off, base + rest_off + len(rest))
+        start = base + rest_off
+
+        def where() -> Span:  # only computed when there is an issue to report
+            return logical.span(start, start + len(rest))
+
         if keyword in ("RUN", "CMD", "ENTRYPOINT", "SHELL"):
             parsed = self.maybe_json(rest, where)
             if parsed is not None:
@@ -387,13 +415,13 @@ class _Parser:
             return [], False, trigger
         return [], False, None
 
-    def maybe_json(self, rest: str, where: Span) -> list[Piece] | None:
+    def maybe_json(self, rest: str, where: Callable[[], Span]) -> list[Piece] | None:
         stripped = rest.lstrip()
         if not stripped.startswith("["):
             return None
         lead = len(rest) - len(stripped)
         try:
-            value, end = json.JSONDecoder(parse_constant=_reject_constant).raw_decode(stripped)
+            value, end = _JSON_DECODER.raw_decode(stripped)
         except (ValueError, RecursionError):
             return None
         if not isinstance(value, list):
@@ -402,7 +430,7 @@ class _Parser:
             self.issue(
                 "json-not-strings",
                 "when using JSON array syntax, arrays must be comprised of strings only",
-                where,
+                where(),
                 True,
             )
             return []
@@ -414,14 +442,14 @@ class _Parser:
             for item, m in zip(value, matches, strict=True)
         ]
 
-    def name_values(self, keyword: str, rest: str, where: Span) -> list[Piece]:
+    def name_values(self, keyword: str, rest: str, where: Callable[[], Span]) -> list[Piece]:
         words = parse_words(rest, self.escape)
         if not words:
             return []
         if "=" not in words[0].text:
             split = WHITESPACE_RE.search(rest)
             if split is None:
-                self.issue("missing-value", f"{keyword} must have two arguments", where, True)
+                self.issue("missing-value", f"{keyword} must have two arguments", where(), True)
                 return [Piece(rest, 0, len(rest))]
             return [
                 Piece(rest[: split.start()], 0, split.start()),
@@ -434,7 +462,7 @@ class _Parser:
                     "missing-equals",
                     f"Syntax error - can't find = in {word.text!r}. "
                     "Must be of the form: name=value",
-                    where,
+                    where(),
                     True,
                 )
                 return pieces
@@ -444,7 +472,9 @@ class _Parser:
             pieces.append(Piece(value, middle + 1, word.end))
         return pieces
 
-    def healthcheck(self, rest: str, where: Span) -> tuple[list[Piece], bool, Instruction | None]:
+    def healthcheck(
+        self, rest: str, where: Callable[[], Span]
+    ) -> tuple[list[Piece], bool, Instruction | None]:
         sep = 0
         while sep < len(rest) and not is_space(rest[sep]):
             sep += 1
@@ -479,6 +509,9 @@ class _Parser:
 
 def _reject_constant(name: str) -> object:
     raise ValueError(f"invalid JSON constant {name}")
+
+
+_JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _split_flag(text: str) -> tuple[str, str | None]:
@@ -552,17 +585,6 @@ def _remove_quotes(word: str) -> str:
             out.append(ch)
         index += 1
     return "".join(out)
-
-
-def _replace(
-    instruction: Instruction, span: Span, original: str, heredocs: tuple[Heredoc, ...]
-) -> Instruction:
-    from dataclasses import replace
-
-    if instruction.trigger is not None and heredocs:
-        trigger = replace(instruction.trigger, heredocs=heredocs)
-        return replace(instruction, span=span, original=original, trigger=trigger)
-    return replace(instruction, span=span, original=original, heredocs=heredocs)
 
 
 def parse(text: str, path: str = "Dockerfile") -> Dockerfile:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from trimdock.dockerfile.model import Instruction, SourceMap, Span
@@ -50,8 +51,8 @@ class Command:
     via: str = ""  # "sh -c", "subshell", "wrapper" when nested
     redirects: tuple[str, ...] = ()  # targets of output redirections
 
-    @property
-    def name(self) -> str:
+    @cached_property
+    def name(self) -> str:  # cached: rules ask for it hundreds of thousands of times per run
         return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
 
     @property
@@ -104,11 +105,24 @@ class Script:
     parsed: bool  # False when bashlex failed and the fallback splitter was used
     has_pipe: bool = False
 
+    @cached_property
+    def _by_name(self) -> dict[str, list[Command]]:
+        index: dict[str, list[Command]] = {}
+        for command in self.commands:
+            index.setdefault(command.name, []).append(command)
+        return index
+
     def named(self, *names: str) -> list[Command]:
+        index = self._by_name
+        if len(names) == 1:
+            return list(index.get(names[0], ()))
+        if not any(name in index for name in names):
+            return []
         return [c for c in self.commands if c.name in names]
 
     def has(self, *names: str) -> bool:
-        return any(c.name in names for c in self.commands)
+        index = self._by_name
+        return any(name in index for name in names)
 
 
 EMPTY = Script("", (), True)
@@ -148,9 +162,16 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
 
 
 def _with_span(command: Command, source: SourceMap) -> Command:
-    from dataclasses import replace
-
-    return replace(command, span=source.span(command.start, max(command.end, command.start)))
+    return Command(
+        command.argv,
+        command.start,
+        command.end,
+        source.span(command.start, max(command.end, command.start)),
+        command.in_pipeline,
+        command.background,
+        command.via,
+        command.redirects,
+    )
 
 
 class _Walker:
@@ -195,8 +216,6 @@ class _Walker:
         for index in range(len(self.commands) - 1, -1, -1):
             command = self.commands[index]
             if command.end <= end and command.start >= node.pos[0]:
-                from dataclasses import replace
-
                 self.commands[index] = replace(command, background=True)
 
     def command(self, node: Any, in_pipeline: bool, via: str) -> None:
@@ -238,6 +257,12 @@ def _is_simple(text: str) -> bool:
 
 
 _OPERATOR_RE = re.compile(r"&&|\|\||;;|[;&|\n()]")
+_SPECIAL_RE = re.compile(r"""['"\\#;&|\n()]""")  # quotes, escape, comment, operators
+_DOUBLE_QUOTED_RE = re.compile(r'["\\]')
+_ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_SHLEX_SPACE_RE = re.compile(r"[ \t\r\n]+")
+_HEREDOC_WORD_RE = re.compile(r"^\d*<<")
+_HEREDOC_STRIP_RE = re.compile(r"(?<!\S)\d*<<-?\S+")
 
 
 def _fallback(text: str) -> tuple[list[Command], bool]:
@@ -248,16 +273,30 @@ def _fallback(text: str) -> tuple[list[Command], bool]:
     quote = ""
     index = 0
     pieces: list[tuple[int, int, str]] = []  # (start, end, operator after)
-    while index < len(text):
-        ch = text[index]
+    length = len(text)
+    while index < length:
+        # Jump from one character that matters to the next: everything else is word text.
         if quote:
-            if ch == "\\" and quote == '"':
+            if quote == "'":
+                close = text.find("'", index)
+                index = length if close < 0 else close + 1
+                quote = ""
+                continue
+            found = _DOUBLE_QUOTED_RE.search(text, index)
+            if found is None:
+                break
+            index = found.start()
+            if text[index] == "\\":
                 index += 2
                 continue
-            if ch == quote:
-                quote = ""
+            quote = ""
             index += 1
             continue
+        found = _SPECIAL_RE.search(text, index)
+        if found is None:
+            break
+        index = found.start()
+        ch = text[index]
         if ch in "'\"":
             quote = ch
             index += 1
@@ -283,7 +322,7 @@ def _fallback(text: str) -> tuple[list[Command], bool]:
     for begin, end, operator in pieces:
         chunk = text[begin:end]
         words = _split_words(chunk)
-        while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+        while words and _ASSIGNMENT_RE.match(words[0]):
             words.pop(0)
         if words and words[0] in ("then", "do", "else", "elif", "if", "while", "until", "!"):
             words.pop(0)
@@ -305,6 +344,9 @@ def _fallback(text: str) -> tuple[list[Command], bool]:
 
 
 def _split_words(chunk: str) -> list[str]:
+    if "'" not in chunk and '"' not in chunk and "\\" not in chunk:
+        # No quoting: shlex's POSIX split is a split on its whitespace (space, tab, CR, LF).
+        return [word for word in _SHLEX_SPACE_RE.split(chunk) if word]
     try:
         return shlex.split(chunk, comments=False, posix=True)
     except ValueError:
@@ -323,8 +365,6 @@ def _expand(command: Command, text: str, depth: int) -> Iterator[Command]:
         if script_index is not None:
             inner = parse_script(args[script_index])
             for sub in inner.commands:
-                from dataclasses import replace
-
                 nested = replace(sub, start=command.start, end=command.end, via="sh -c", span=None)
                 yield nested
         return
@@ -340,8 +380,6 @@ def _expand(command: Command, text: str, depth: int) -> Iterator[Command]:
         if name == "chroot" and rest:
             rest.pop(0)
         if rest:
-            from dataclasses import replace
-
             inner_command = replace(command, argv=tuple(rest), via="wrapper")
             yield from _expand(inner_command, text, depth + 1)
             return
@@ -383,14 +421,14 @@ def _heredoc_script(instruction: Instruction) -> Script:
     """`RUN <<EOF` runs the body with the default shell; `RUN <<EOF bash` feeds it to bash."""
     text = instruction.rest
     words = _split_words(text)
-    non_heredoc = [w for w in words if not re.match(r"^\d*<<", w)]
+    non_heredoc = [w for w in words if not _HEREDOC_WORD_RE.match(w)]
     commands: list[Command] = []
     has_pipe = False
     parsed = True
     first = instruction.heredocs[0]
     runs_body = not non_heredoc or non_heredoc[0].rsplit("/", 1)[-1] in SHELLS
     if non_heredoc:
-        stripped = re.sub(r"(?<!\S)\d*<<-?\S+", "", text)
+        stripped = _HEREDOC_STRIP_RE.sub("", text)
         outer = parse_script(stripped, instruction.rest_map)
         commands.extend(outer.commands)
         has_pipe = outer.has_pipe

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 # Go's reWhitespace: the separators BuildKit splits instruction words on.
 WHITESPACE_RE = re.compile(r"[\t\v\f\r ]+")
 NON_WHITESPACE_RE = re.compile(r"[^\t\v\f\r ]+")
-_ASCII_SPACE = frozenset("\t\n\v\f\r \x85\xa0")
+_LATIN1_SPACE = "\t\n\v\f\r \x85\xa0"
+_ASCII_SPACE = frozenset(_LATIN1_SPACE)
 
 
 def is_space(ch: str) -> bool:
@@ -23,6 +24,10 @@ def is_space(ch: str) -> bool:
 
 def go_trim_space(text: str, start: int = 0) -> tuple[str, int]:
     """strings.TrimSpace, returning the trimmed text and its offset (plus `start`)."""
+    stripped = text.strip(_LATIN1_SPACE)
+    if not stripped or (stripped[0] < "\u0100" and stripped[-1] < "\u0100"):
+        # Common case: no non-Latin-1 space could remain at either end.
+        return stripped, start + len(text) - len(text.lstrip(_LATIN1_SPACE))
     begin = 0
     end = len(text)
     while begin < end and is_space(text[begin]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -100,8 +101,14 @@ def source_line(sources: Mapping[str, str], path: str, line: int) -> str | None:
     text = sources.get(path)
     if text is None or line < 1:
         return None
-    lines = text.splitlines()
+    lines = _split_lines(text)
     return lines[line - 1] if line <= len(lines) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _split_lines(text: str) -> tuple[str, ...]:
+    # Findings of one file are rendered together: split each source once, not per finding.
+    return tuple(text.splitlines())
 
 
 @dataclass(frozen=True)

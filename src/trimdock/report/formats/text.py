@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from trimdock.report.finding import FileLocation, Finding, ImageLocation, Severity
@@ -24,6 +25,8 @@ _PLURAL = {
     Severity.INFO: "info",
     Severity.STYLE: "style",
 }
+_NOT_TAB = re.compile("[^\t]")
+_ASCII_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f]")  # what safe_terminal escapes in ASCII
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
 
@@ -76,10 +79,16 @@ def _snippet(ctx: Context, loc: FileLocation, color: bool) -> list[str]:
         end = min(loc.end_column - 1, len(text))
     else:
         end = start + 1
-    shown = [_show(ch) for ch in text]
-    # Tabs are copied into the padding so the caret lines up whatever the tab width.
-    pad = "".join("\t" if ch == "\t" else " " * _width(ch) for ch in shown[:start])
-    width = sum(max(_width(ch), 1) for ch in shown[start:end])
+    if text.isascii() and _ASCII_CONTROLS.search(text) is None:
+        # Printable ASCII (and tabs): every character shows as itself, one column wide.
+        shown = list(text)
+        pad = _NOT_TAB.sub(" ", text[:start])
+        width = max(end - start, 0)
+    else:
+        shown = [_show(ch) for ch in text]
+        # Tabs are copied into the padding so the caret lines up whatever the tab width.
+        pad = "".join("\t" if ch == "\t" else " " * _width(ch) for ch in shown[:start])
+        width = sum(max(_width(ch), 1) for ch in shown[start:end])
     carets = _paint("^" * max(width, 1), _COLORS[Severity.ERROR], color)
     return [f"{loc.line:>6} | {''.join(shown)}", f"{'':>6} | {pad}{carets}"]
 
