@@ -140,12 +140,13 @@ def peak_kb(pid: int) -> int | None:
 
 def watch_helpers(pid: int, peaks: dict[int, int], done: threading.Event) -> None:
     """Peak RSS of every helper process (e.g. trimdock's digest worker), polled every 5 ms:
-    wait4 reports the largest process of a tree, not the sum."""
+    wait4 reports the largest process of a tree, not the sum. The last reading counts, not
+    the largest: between fork and exec a child still shows its parent's memory."""
     while not done.wait(0.005):
         for child in descendants(pid):
             kb = peak_kb(child)
             if kb:
-                peaks[child] = max(kb, peaks.get(child, 0))
+                peaks[child] = kb
 
 
 def measure(argv: list[str]) -> Sample:
