@@ -147,3 +147,19 @@ def test_explain_prints_four_parts(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["explain", "dl3008"]) == 0
     assert "TD203" in capsys.readouterr().out
     assert run(["explain", "TD999"]) == 2
+
+
+def test_parallel_run_matches_one_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    texts = [CLEAN, DIRTY, "FROM busybox:latest\nRUN cd /x && rm -rf y\n", "RUN echo before from\n"]
+    paths = [str(_write(tmp_path, texts[i % 4] + f"# {i}\n", f"d{i}")) for i in range(24)]
+    paths.insert(7, str(tmp_path / "missing"))
+    for fmt in ("text", "json"):
+        results = []
+        for jobs in ("1", "2"):
+            code = run(["lint", "-j", jobs, "-F", fmt, "--no-color", *paths])
+            captured = capsys.readouterr()
+            results.append((code, captured.out, captured.err))
+        assert results[0] == results[1]
+        assert results[0][0] == 2 and results[0][2].count("\n") == 1

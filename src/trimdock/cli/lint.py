@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -83,6 +84,52 @@ def context_facts(directory: Path) -> ContextFacts:
     return ContextFacts((directory / ".dockerignore").is_file(), tuple(sizes))
 
 
+_MIN_FILES_PER_JOB = 8
+_MAX_AUTO_JOBS = 8
+_Checked = tuple[str, str | None, list[Finding]]  # (label, text, findings); text None: error
+_worker_settings = LintSettings()
+
+
+def _check_file(name: str, lint_settings: LintSettings | None = None) -> _Checked:
+    try:
+        label, text = read_dockerfile(name)
+    except DockerfileError as exc:
+        return str(exc), None, []
+    return label, text, lint(parse(text, label), lint_settings or _worker_settings)
+
+
+def _init_worker(lint_settings: LintSettings) -> None:
+    global _worker_settings
+    _worker_settings = lint_settings
+
+
+def _job_count(requested: int, files: int) -> int:
+    if requested:
+        return max(1, min(requested, files))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, _MAX_AUTO_JOBS, files // _MIN_FILES_PER_JOB))
+
+
+def _check_files(names: list[str], lint_settings: LintSettings, jobs: int) -> Iterator[_Checked]:
+    """Each file's result, in the order given; several processes share a long list of files.
+
+    Files are independent, so a process pool (forked after the imports, which it shares) gives
+    the same results in the same order; stdin is read here, so its file stays in this process.
+    """
+    count = _job_count(jobs, len(names))
+    if count < 2 or "-" in names or "fork" not in multiprocessing.get_all_start_methods():
+        for name in names:
+            yield _check_file(name, lint_settings)
+        return
+    pool_context = multiprocessing.get_context("fork")
+    chunk = max(1, min(16, len(names) // (count * 4)))
+    with pool_context.Pool(count, initializer=_init_worker, initargs=(lint_settings,)) as pool:
+        yield from pool.imap(_check_file, names, chunksize=chunk)
+
+
 def _settings(
     config: Path | None,
     ignore: Sequence[str],
@@ -145,6 +192,16 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--context", help="Build context directory, to weigh whole-context COPY."),
         ] = None,
+        jobs: Annotated[
+            int,
+            typer.Option(
+                "--jobs",
+                "-j",
+                min=0,
+                help="Processes checking files in parallel (0: one per CPU when there are "
+                f"at least {_MIN_FILES_PER_JOB * 2} files).",
+            ),
+        ] = 0,
     ) -> None:
         """Check Dockerfiles for size, cache, security and production problems."""
         lint_settings = _settings(config, ignore or [], failure_threshold, context)
@@ -154,22 +211,25 @@ def register(app: typer.Typer) -> None:
         # Parsing and linting allocate many small objects that die with each file: move the
         # import-time objects out of the collector's way and collect the young ones less often
         # (the default thresholds spent a fifth of a 500-file run in the collector).
+        thresholds = gc.get_threshold()
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         findings: list[Finding] = []
         sources: dict[str, str] = {}
         checked: list[str] = []
         unreadable = False
-        for name in names:
-            try:
-                label, text = read_dockerfile(name)
-            except DockerfileError as exc:
-                sys.stderr.write(f"trimdock: {exc}\n")
-                unreadable = True
-                continue
-            sources[label] = text
-            checked.append(label)
-            findings.extend(lint(parse(text, label), lint_settings))
+        try:
+            for label, text, found in _check_files(names, lint_settings, jobs):
+                if text is None:
+                    sys.stderr.write(f"trimdock: {label}\n")
+                    unreadable = True
+                    continue
+                sources[label] = text
+                checked.append(label)
+                findings.extend(found)
+        finally:  # `run()` may be called in-process (tests, embedding): leave the GC as it was
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
         if checked and (output is not None or not quiet):
             color = not no_color and output is None and sys.stdout.isatty()
             report = render_findings(

@@ -336,7 +336,10 @@ class _Parser:
             raw_keyword = trimmed[: split.start()]
             after, after_off = trimmed[split.end() :], t_off + split.end()
         keyword = raw_keyword.upper()
-        flag_pieces, arg_start = extract_flags(after) if after else ([], 0)
+        if "--" in after:
+            flag_pieces, arg_start = extract_flags(after)
+        else:  # no flag can start here: the arguments start after the blanks
+            flag_pieces, arg_start = [], _leading_space(after)
         rest, rest_off = go_trim_space(after[arg_start:], after_off + arg_start)
 
         span = logical.span

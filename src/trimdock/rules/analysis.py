@@ -47,6 +47,9 @@ class Analysis:
     _runs: dict[tuple[bool, bool], list[tuple[StageFacts, Instruction, Script]]] = field(
         default_factory=dict
     )
+    _instructions: dict[tuple[str | None, bool, bool], list[tuple[StageFacts, Instruction]]] = (
+        field(default_factory=dict)
+    )
 
     @classmethod
     def build(cls, dockerfile: Dockerfile, options: LintOptions | None = None) -> Analysis:
@@ -132,6 +135,17 @@ class Analysis:
 
     def instructions(
         self, keyword: str | None = None, *, final_only: bool = False, triggers: bool = True
+    ) -> Iterator[tuple[StageFacts, Instruction]]:
+        # Dozens of rules ask for the same keyword: index each question's answer once.
+        key = (keyword, final_only, triggers)
+        cached = self._instructions.get(key)
+        if cached is None:
+            cached = list(self._instructions_uncached(keyword, final_only, triggers))
+            self._instructions[key] = cached
+        return iter(cached)
+
+    def _instructions_uncached(
+        self, keyword: str | None, final_only: bool, triggers: bool
     ) -> Iterator[tuple[StageFacts, Instruction]]:
         for facts in self.stages:
             if final_only and not facts.reaches_final:

@@ -22,21 +22,24 @@ _DEPENDENCY_INSTALL = (
 )  # fmt: skip
 
 
+_DEPENDENCY_BY_NAME = dict(_DEPENDENCY_INSTALL)
+
+
 def _dependency_step(script: Script) -> str | None:
     for command in script.commands:
-        for name, subs in _DEPENDENCY_INSTALL:
-            if command.name == name:
-                sub = command.subcommand()
-                if sub in subs:
-                    if (
-                        name in ("pip", "pip3")
-                        and not command.has_flag("-r", "--requirement")
-                        and "." not in command.operands
-                    ):
-                        continue
-                    if name == "go" and command.operands[:2] != ("mod", "download"):
-                        continue
-                    return " ".join(command.argv[:3])
+        name = command.name
+        subs = _DEPENDENCY_BY_NAME.get(name)
+        if subs is None or command.subcommand() not in subs:
+            continue
+        if (
+            name in ("pip", "pip3")
+            and not command.has_flag("-r", "--requirement")
+            and "." not in command.operands
+        ):
+            continue
+        if name == "go" and command.operands[:2] != ("mod", "download"):
+            continue
+        return " ".join(command.argv[:3])
     return None
 
 

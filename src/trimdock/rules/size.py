@@ -250,6 +250,8 @@ def delete_later(analysis: Analysis) -> Iterator[Hit]:
 def _late_removals(
     script: Script, instruction: Instruction, workdir: str, created: list[_Created]
 ) -> Iterator[Hit]:
+    if not script.has("rm"):
+        return
     cwd = workdir
     uncertain = False
     consumed = {op for c in script.commands if c.name not in ("rm", "cd") for op in c.args}
