@@ -202,3 +202,26 @@ def test_changed_layer_bytes_found_by_the_worker(tmp_path: Path) -> None:
     assert message.startswith(reference + ": ") and "\n" not in message
     assert "content is " + sha(tar.replace(b"hello\n", b"HELLO\n")) in message
     assert workers() == []
+
+
+def test_worker_hashes_mapped_or_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "blob"
+    path.write_bytes(DATA)
+    st = path.stat()
+    buffer = bytearray(HASH_BUFFER)
+    ranges = [*RANGES, (len(DATA) - 10, 100)]  # the last one runs past the end of the file
+
+    def hashes() -> list[tuple[str, int]]:
+        return [
+            hashworker.hash_range(str(path), st.st_dev, st.st_ino, offset, size, buffer)
+            for offset, size in ranges
+        ]
+
+    expected = [digest(DATA[offset : offset + size]) for offset, size in ranges]
+    assert hashes() == expected
+
+    def no_mmap(*args: object, **kwargs: object) -> None:
+        raise OSError("cannot map")
+
+    monkeypatch.setattr(hashworker.mmap, "mmap", no_mmap)
+    assert hashes() == expected
