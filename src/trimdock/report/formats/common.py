@@ -116,7 +116,6 @@ class Context:
     """The inputs of a render, normalised once: findings in report order, with fingerprints."""
 
     findings: tuple[Finding, ...]
-    fingerprints: tuple[str, ...]
     rules: Mapping[str, RuleInfo]
     sources: Mapping[str, str]
     tool_version: str
@@ -139,13 +138,17 @@ class Context:
         checked.update(f.location.path for f in ordered if isinstance(f.location, FileLocation))
         return cls(
             findings=ordered,
-            fingerprints=_fingerprints(ordered, sources),
             rules=rules,
             sources=sources,
             tool_version=tool_version,
             files=tuple(sorted(checked)),
             information_uri=information_uri,
         )
+
+    @functools.cached_property
+    def fingerprints(self) -> tuple[str, ...]:
+        # Only the formats that carry fingerprints pay for hashing every finding.
+        return _fingerprints(self.findings, self.sources)
 
     def groups(self, *, with_clean_files: bool) -> list[tuple[str, list[Finding]]]:
         """Findings grouped in report order: files, then images, then findings with no location.
