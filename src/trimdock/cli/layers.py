@@ -229,8 +229,8 @@ def _thresholds(
 
 
 def _entries(img: Image) -> Iterator[Iterator[LayerEntry]]:
-    """Each layer's headers in order; every layer's digest check starts at once in the
-    background (sources that hash on a worker thread), so hashing overlaps the whole analysis."""
+    """Each layer's headers in order; every layer's digest check is queued at once (sources
+    that hash on a worker process or thread), so hashing overlaps the whole analysis."""
     for layer in img.layers:
         prefetch = getattr(layer.content, "prefetch_digest", None)
         if callable(prefetch):
@@ -240,8 +240,9 @@ def _entries(img: Image) -> Iterator[Iterator[LayerEntry]]:
 
 @contextmanager
 def _responsive_threads() -> Iterator[None]:
-    # The analysis loop is pure Python; the digest thread needs the GIL back after every read
-    # and every hash update, and by default waits up to 5 ms for it each time.
+    # The analysis loop is pure Python; a hashing thread (streamed layers, or the fallback when
+    # no digest worker process runs) needs the GIL back after every read and hash update, and
+    # by default waits up to 5 ms for it each time.
     previous = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     try:
