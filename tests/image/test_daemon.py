@@ -37,3 +37,21 @@ def test_no_engine_running(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     with pytest.raises(EngineError, match=r"^busybox: cannot reach the Docker Engine"):
         open_image("busybox").__enter__()
+
+
+def test_a_broken_save_stream_is_one_line(basic_image: BuiltImage) -> None:
+    import io
+
+    from trimdock.image.daemon import _Scan, _scan_save_stream
+
+    data = basic_image.archive.read_bytes()
+    full = _Scan("img")
+    _scan_save_stream(io.BytesIO(data), full)
+    assert set(full.entries) == set(basic_image.inspect["RootFS"]["Layers"])
+    for broken, problem in [
+        (b"\x01" * 4096, "the engine's save stream is not a valid tar"),
+        (data[: len(data) // 2], "corrupt or truncated layer|not a valid tar"),
+    ]:
+        with pytest.raises(ImageSourceError, match=problem) as caught:
+            _scan_save_stream(io.BytesIO(broken), _Scan("img"))
+        assert str(caught.value).startswith("img: ") and "\n" not in str(caught.value)
