@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from trimdock.dockerfile.model import Dockerfile, Instruction, Stage
 from trimdock.dockerfile.shell import EMPTY, Script, run_script
@@ -47,6 +48,7 @@ class Analysis:
     _runs: dict[tuple[bool, bool], list[tuple[StageFacts, Instruction, Script]]] = field(
         default_factory=dict
     )
+    memo: dict[str, Any] = field(default_factory=dict)  # per-file results rules share
     _instructions: dict[tuple[str | None, bool, bool], list[tuple[StageFacts, Instruction]]] = (
         field(default_factory=dict)
     )

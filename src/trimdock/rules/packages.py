@@ -10,10 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from trimdock.dockerfile.model import Instruction
 from trimdock.report.finding import Severity
 from trimdock.rules.analysis import Analysis
 from trimdock.rules.base import Hit, rule
-from trimdock.rules.common import cache_mounts, command_span, has_cache_mount, installs, removes
+from trimdock.rules.common import (
+    Install,
+    cache_mounts,
+    command_span,
+    has_cache_mount,
+    installs,
+    removes,
+)
 
 
 def _stage_env(analysis: Analysis, name: str) -> bool:
@@ -279,20 +287,30 @@ def _local_or_file(package: str) -> bool:
     )
 
 
+def _tool_installs(analysis: Analysis, tool: str) -> list[tuple[Instruction, Install]]:
+    """`tool`'s installs in every RUN (ONBUILD ones too), in order: grouped once per file for
+    the pinning and prompt rules of every package manager."""
+    grouped: dict[str, list[tuple[Instruction, Install]]] | None = analysis.memo.get("installs")
+    if grouped is None:
+        grouped = {}
+        for _facts, instruction, script in analysis.runs():
+            for item in installs(script):
+                grouped.setdefault(item.tool, []).append((instruction, item))
+        analysis.memo["installs"] = grouped
+    return grouped.get(tool, [])
+
+
 def _pin_rule(analysis: Analysis, tool: str, pinned: re.Pattern[str], what: str) -> Iterator[Hit]:
-    for _facts, instruction, script in analysis.runs():
-        for item in installs(script):
-            if item.tool != tool:
-                continue
-            if tool == "gem" and item.command.has_flag("-v", "--version"):
-                continue
-            loose = [p for p in item.packages if not _local_or_file(p) and not pinned.search(p)]
-            if loose:
-                yield Hit(
-                    command_span(item.command, instruction),
-                    f"{what}: {', '.join(loose[:5])}{' ...' if len(loose) > 5 else ''}",
-                    evidence=(("packages", loose),),
-                )
+    for instruction, item in _tool_installs(analysis, tool):
+        if tool == "gem" and item.command.has_flag("-v", "--version"):
+            continue
+        loose = [p for p in item.packages if not _local_or_file(p) and not pinned.search(p)]
+        if loose:
+            yield Hit(
+                command_span(item.command, instruction),
+                f"{what}: {', '.join(loose[:5])}{' ...' if len(loose) > 5 else ''}",
+                evidence=(("packages", loose),),
+            )
 
 
 _PIN_DOC = dict(
@@ -398,16 +416,11 @@ def zypper_pin(analysis: Analysis) -> Iterator[Hit]:
 def _yes_rule(
     analysis: Analysis, tool: str, names: tuple[str, ...], flags: tuple[str, ...], message: str
 ) -> Iterator[Hit]:
-    for _facts, instruction, script in analysis.runs():
-        for item in installs(script):
-            if (
-                item.tool == tool
-                and item.command.name in names
-                and not item.command.has_flag(*flags)
-            ):
-                if tool == "apt" and any(a in ("-qq", "-q=2") for a in item.command.args):
-                    continue
-                yield Hit(command_span(item.command, instruction), message)
+    for instruction, item in _tool_installs(analysis, tool):
+        if item.command.name in names and not item.command.has_flag(*flags):
+            if tool == "apt" and any(a in ("-qq", "-q=2") for a in item.command.args):
+                continue
+            yield Hit(command_span(item.command, instruction), message)
 
 
 @rule(
