@@ -14,6 +14,7 @@ import typer
 
 from trimdock import __version__
 from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, QuietOption, settings
+from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.dockerfile import parse
 from trimdock.errors import DockerfileError, UsageError
 from trimdock.report.finding import Finding
@@ -253,9 +254,12 @@ def register(app: typer.Typer) -> None:
         rule_id: Annotated[str, typer.Argument(help="A rule id: TDnnn, or a hadolint DLnnnn.")],
     ) -> None:
         """Print what a rule finds, why it matters, an example and what to do instead."""
-        info = lookup(rule_id)
+        # Build-context rules (TD5xx) are explained here too: one catalogue of ids for users.
+        info = lookup(rule_id) or CONTEXT_RULES.get(rule_id.strip().upper())
         if info is None:
-            raise UsageError(f"unknown rule id {rule_id!r} (see docs/lint.md for the list)")
+            raise UsageError(
+                f"unknown rule id {rule_id!r} (see docs/lint.md and docs/context.md for the list)"
+            )
         peer = f" (hadolint {info.peer_id})" if info.peer_id else ""
         lines = [
             f"{info.rule_id}{peer}: {info.title}",

@@ -1,4 +1,4 @@
-"""TD5xx: instruction usage hadolint users rely on (each records its DL id when it matches)."""
+"""TD6xx: instruction usage hadolint users rely on (each records its DL id when it matches)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from trimdock.rules.size import ARCHIVE_RE
 
 
 @rule(
-    "TD502", "cd instead of WORKDIR", Severity.WARNING, "correctness", peer="DL3003",
+    "TD602", "cd instead of WORKDIR", Severity.WARNING, "correctness", peer="DL3003",
     what="`cd dir && ...` in a RUN (outside a subshell).",
     why="The directory change is lost at the end of the RUN; WORKDIR states it once, for every "
     "later instruction, and creates the directory.",
@@ -31,7 +31,7 @@ def cd_workdir(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD503", "Relative WORKDIR", Severity.WARNING, "correctness", peer="DL3000",
+    "TD603", "Relative WORKDIR", Severity.WARNING, "correctness", peer="DL3000",
     what="WORKDIR with a relative path.",
     why="A relative WORKDIR depends on every earlier WORKDIR (and the base image's): moving one "
     "line changes where files land.",
@@ -49,7 +49,7 @@ def relative_workdir(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD504", "ADD for local files", Severity.WARNING, "correctness", peer="DL3020",
+    "TD604", "ADD for local files", Severity.WARNING, "correctness", peer="DL3020",
     what="ADD of local files or folders that are not archives.",
     why="ADD also downloads URLs and unpacks archives; COPY says exactly what happens.",
     example="ADD app/ /app/",
@@ -72,7 +72,7 @@ def add_local(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD505", "Shell form for CMD/ENTRYPOINT", Severity.WARNING, "correctness", peer="DL3025",
+    "TD605", "Shell form for CMD/ENTRYPOINT", Severity.WARNING, "correctness", peer="DL3025",
     what="CMD or ENTRYPOINT written as a shell string instead of a JSON array.",
     why="In shell form the main process is `/bin/sh`, which does not forward SIGTERM: the app "
     "is killed after the stop timeout instead of shutting down cleanly.",
@@ -108,7 +108,7 @@ def _repeated(analysis: Analysis, keyword: str) -> Iterator[Hit]:
 
 
 @rule(
-    "TD506", "Multiple CMD", Severity.WARNING, "correctness", peer="DL4003",
+    "TD606", "Multiple CMD", Severity.WARNING, "correctness", peer="DL4003",
     what="More than one CMD in a stage.", why="Only the last CMD takes effect; the others mislead.",
     example='CMD ["a"]\nCMD ["b"]', instead='CMD ["b"]',
 )  # fmt: skip
@@ -117,7 +117,7 @@ def multiple_cmd(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD507", "Multiple ENTRYPOINT", Severity.ERROR, "correctness", peer="DL4004",
+    "TD607", "Multiple ENTRYPOINT", Severity.ERROR, "correctness", peer="DL4004",
     what="More than one ENTRYPOINT in a stage.", why="Only the last ENTRYPOINT takes effect.",
     example='ENTRYPOINT ["a"]\nENTRYPOINT ["b"]', instead='ENTRYPOINT ["b"]',
 )  # fmt: skip
@@ -126,7 +126,7 @@ def multiple_entrypoint(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD508", "Multiple HEALTHCHECK", Severity.ERROR, "correctness", peer="DL3012",
+    "TD608", "Multiple HEALTHCHECK", Severity.ERROR, "correctness", peer="DL3012",
     what="More than one HEALTHCHECK in a stage.", why="Only the last HEALTHCHECK takes effect.",
     example="HEALTHCHECK CMD a\nHEALTHCHECK CMD b", instead="HEALTHCHECK CMD b",
 )  # fmt: skip
@@ -135,7 +135,7 @@ def multiple_healthcheck(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD509", "Duplicate stage name", Severity.ERROR, "correctness", peer="DL3024",
+    "TD609", "Duplicate stage name", Severity.ERROR, "correctness", peer="DL3024",
     what="Two stages with the same name (case-insensitive).",
     why="BuildKit rejects the file; with older builders `--from=name` picks an unexpected stage.",
     example="FROM golang:1.22 AS build\nFROM node:20 AS build",
@@ -166,7 +166,7 @@ def _copy_froms(analysis: Analysis) -> Iterator[tuple[int, Instruction, str]]:
 
 
 @rule(
-    "TD510", "COPY --from its own stage", Severity.ERROR, "correctness", peer="DL3023",
+    "TD610", "COPY --from its own stage", Severity.ERROR, "correctness", peer="DL3023",
     what="`COPY --from=X` inside stage X itself.",
     why="A stage cannot copy from itself; the build fails.",
     example="FROM golang:1.22 AS build\nCOPY --from=build /out /out",
@@ -180,7 +180,7 @@ def copy_from_self(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD511", "COPY --from an unknown stage", Severity.WARNING, "correctness", peer="DL3022",
+    "TD611", "COPY --from an unknown stage", Severity.WARNING, "correctness", peer="DL3022",
     what="`COPY --from=name` where no earlier stage has that name and the name does not look "
     "like an image reference, or a stage index that does not exist yet.",
     why="Usually a typo in the stage name; BuildKit then tries to pull an image called `name`.",
@@ -207,7 +207,7 @@ def copy_from_unknown(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD512", "Invalid EXPOSE port", Severity.ERROR, "correctness", peer="DL3011",
+    "TD612", "Invalid EXPOSE port", Severity.ERROR, "correctness", peer="DL3011",
     what="EXPOSE with a port outside 0-65535 or an unknown protocol.",
     why="The build fails or the port mapping is silently wrong.",
     example="EXPOSE 80000", instead="EXPOSE 8000",
@@ -226,7 +226,7 @@ def expose_port(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD513", "MAINTAINER is deprecated", Severity.STYLE, "style", peer="DL4000",
+    "TD613", "MAINTAINER is deprecated", Severity.STYLE, "style", peer="DL4000",
     what="The MAINTAINER instruction.", why="Deprecated; a label is searchable and standard.",
     example="MAINTAINER Jane <jane@example.com>",
     instead='LABEL org.opencontainers.image.authors="Jane <jane@example.com>"',
@@ -244,7 +244,7 @@ _ASH_BASES = re.compile(r"(^|/)(alpine|busybox)(:|$)")
 
 
 @rule(
-    "TD514", "Pipe without pipefail", Severity.WARNING, "correctness", peer="DL4006",
+    "TD614", "Pipe without pipefail", Severity.WARNING, "correctness", peer="DL4006",
     what="A RUN with a pipe (`curl ... | tar`) whose shell does not set `pipefail`.",
     why="Without pipefail only the last command's status counts: a failed download piped into "
     "`tar` or `sh` still 'succeeds' and the build goes on with a broken layer.",
@@ -299,7 +299,7 @@ def pipefail(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD515", "useradd without -l and a high UID", Severity.WARNING, "size", peer="DL3046",
+    "TD615", "useradd without -l and a high UID", Severity.WARNING, "size", peer="DL3046",
     what="`useradd` with a large `-u`/`--uid` but without `-l`/`--no-log-init`.",
     why="useradd writes a sparse entry in /var/log/lastlog and faillog sized by the UID: a UID "
     "like 100000000 makes a multi-GB layer.",
@@ -326,7 +326,7 @@ def useradd_uid(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD520", "Both wget and curl", Severity.STYLE, "size", peer="DL4001",
+    "TD620", "Both wget and curl", Severity.STYLE, "size", peer="DL4001",
     what="wget and curl both used in the Dockerfile.",
     why="Two download tools where one would do: more bytes and more attack surface.",
     example="RUN wget -q https://a/x\nRUN curl -fsSLO https://b/y",
@@ -346,7 +346,7 @@ def wget_and_curl(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD521", "COPY of several sources to a non-directory", Severity.ERROR, "correctness",
+    "TD621", "COPY of several sources to a non-directory", Severity.ERROR, "correctness",
     peer="DL3021",
     what="COPY/ADD with more than one source whose destination does not end with `/`.",
     why="The builder fails: several sources need a directory destination.",
@@ -367,7 +367,7 @@ def copy_many(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD522", "ENV refers to a variable it defines", Severity.ERROR, "correctness", peer="DL3044",
+    "TD622", "ENV refers to a variable it defines", Severity.ERROR, "correctness", peer="DL3044",
     what="An ENV that uses `$NAME` where NAME is defined earlier in the same ENV instruction.",
     why="All values are substituted before any is set, so the reference sees the old value.",
     example="ENV A=1 B=$A", instead="ENV A=1\nENV B=$A",
@@ -388,7 +388,7 @@ _POINTLESS = {"ssh", "vim", "shutdown", "service", "ps", "free", "top", "kill", 
 
 
 @rule(
-    "TD525", "Command that makes no sense in a build", Severity.INFO, "correctness", peer="DL3001",
+    "TD625", "Command that makes no sense in a build", Severity.INFO, "correctness", peer="DL3001",
     what="RUN of interactive or system commands (`ssh`, `vim`, `service`, `systemctl`, `top`, "
     "`shutdown`, `mount`, ...).",
     why="There is no init system, terminal or running service during a build; these either fail "
@@ -408,7 +408,7 @@ def pointless(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD526", "COPY to a relative path without WORKDIR", Severity.WARNING, "correctness",
+    "TD626", "COPY to a relative path without WORKDIR", Severity.WARNING, "correctness",
     peer="DL3045",
     what="COPY to a relative destination in a stage that has not set WORKDIR.",
     why="The destination then depends on the base image's working directory, which you do not "
@@ -435,7 +435,7 @@ def copy_relative(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD527", "Shell changed by symlink instead of SHELL", Severity.WARNING, "correctness",
+    "TD627", "Shell changed by symlink instead of SHELL", Severity.WARNING, "correctness",
     peer="DL4005",
     what="`ln -s` over /bin/sh in a RUN.",
     why="Replacing /bin/sh changes every script in the image; SHELL changes only the build's "
@@ -453,7 +453,7 @@ def shell_symlink(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD528", "wget without progress control", Severity.STYLE, "style", peer="DL3047",
+    "TD628", "wget without progress control", Severity.STYLE, "style", peer="DL3047",
     what="`wget` without `-q`, `-nv` or `--progress`.",
     why="The progress bar floods the build log with thousands of lines.",
     example="RUN wget https://example.com/x.tar.gz",

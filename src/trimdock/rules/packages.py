@@ -424,7 +424,7 @@ def _yes_rule(
 
 
 @rule(
-    "TD501", "apt-get install without -y", Severity.WARNING, "correctness", peer="DL3014",
+    "TD601", "apt-get install without -y", Severity.WARNING, "correctness", peer="DL3014",
     what="`apt-get install` without `-y`/`--yes`.",
     why="The build has no terminal: apt-get asks for confirmation and the build fails.",
     example="RUN apt-get install curl",
@@ -441,7 +441,7 @@ def apt_yes(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD516", "yum install without -y", Severity.WARNING, "correctness", peer="DL3030",
+    "TD616", "yum install without -y", Severity.WARNING, "correctness", peer="DL3030",
     what="`yum install` without `-y`.",
     why="The build has no terminal: yum asks for confirmation and the build fails.",
     example="RUN yum install httpd",
@@ -452,7 +452,7 @@ def yum_yes(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD517", "dnf install without -y", Severity.WARNING, "correctness", peer="DL3038",
+    "TD617", "dnf install without -y", Severity.WARNING, "correctness", peer="DL3038",
     what="`dnf install` without `-y` (microdnf never prompts).",
     why="The build has no terminal: dnf asks for confirmation and the build fails.",
     example="RUN dnf install httpd",
@@ -465,7 +465,7 @@ def dnf_yes(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD518", "zypper install without -n", Severity.WARNING, "correctness", peer="DL3034",
+    "TD618", "zypper install without -n", Severity.WARNING, "correctness", peer="DL3034",
     what="`zypper install` without `-y`/`--non-interactive`.",
     why="The build has no terminal: zypper asks for confirmation and the build fails.",
     example="RUN zypper install curl",
@@ -481,7 +481,7 @@ def zypper_yes(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD524", "apt instead of apt-get", Severity.WARNING, "correctness", peer="DL3027",
+    "TD624", "apt instead of apt-get", Severity.WARNING, "correctness", peer="DL3027",
     what="`apt` used in a RUN.",
     why="`apt` is for people at a terminal; its command-line interface is not stable for scripts.",
     example="RUN apt install -y curl",
