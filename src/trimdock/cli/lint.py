@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +15,12 @@ import typer
 
 from trimdock import __version__
 from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, QuietOption, settings
+from trimdock.context.findings import context_findings
 from trimdock.context.rules import RULES as CONTEXT_RULES
+from trimdock.context.service import ContextRequest, load_analysis
 from trimdock.dockerfile import parse
 from trimdock.errors import DockerfileError, UsageError
-from trimdock.report.finding import Finding
+from trimdock.report.finding import FileLocation, Finding
 from trimdock.report.formats import FindingFormat, render_findings
 from trimdock.report.output import emit
 from trimdock.rules.analysis import ContextFacts
@@ -31,6 +34,7 @@ from trimdock.rules.engine import (
 from trimdock.rules.registry import RULE_INFOS, lookup
 
 MAX_BYTES = 64 * 1024 * 1024
+ALL_RULES = {**RULE_INFOS, **CONTEXT_RULES}
 _LARGE_ENTRY = 1024 * 1024
 _MAX_CONTEXT_ENTRIES = 200_000
 
@@ -131,6 +135,27 @@ def _check_files(names: list[str], lint_settings: LintSettings, jobs: int) -> It
         yield from pool.imap(_check_file, names, chunksize=chunk)
 
 
+def _context_findings(
+    context: Path, dockerfiles: Sequence[str], lint_settings: LintSettings
+) -> list[Finding]:
+    """The build-context findings (TD5xx) for each Dockerfile built with `context`, so one
+    report, one SARIF file and one exit code cover the Dockerfile and its context."""
+    found: list[Finding] = []
+    for label in dockerfiles:
+        if label == "-":
+            continue
+        analysis = load_analysis(ContextRequest(context=context, dockerfile=Path(label)))
+        for finding in context_findings(analysis):
+            if finding.rule_id in lint_settings.ignore:
+                continue
+            if finding.location is None:
+                # Anchor context-wide findings at the Dockerfile that is built with this
+                # context: code scanning (SARIF) shows only findings that have a location.
+                finding = replace(finding, location=FileLocation(path=label, line=1))
+            found.append(finding)
+    return found
+
+
 def _settings(
     config: Path | None,
     ignore: Sequence[str],
@@ -145,7 +170,7 @@ def _settings(
         for part in item.split(","):
             if not part.strip():
                 continue
-            info = lookup(part)
+            info = lookup(part) or CONTEXT_RULES.get(part.strip().upper())
             if info is None:
                 raise UsageError(f"unknown rule id {part.strip()!r}", source="--ignore")
             ignored.add(info.rule_id)
@@ -154,8 +179,6 @@ def _settings(
         failure = parse_threshold(threshold, "--failure-threshold")
     options = base.options
     if context is not None:
-        from dataclasses import replace
-
         options = replace(options, context=context_facts(context))
     return LintSettings(frozenset(ignored), base.severity, options, failure)
 
@@ -231,12 +254,14 @@ def register(app: typer.Typer) -> None:
         finally:  # `run()` may be called in-process (tests, embedding): leave the GC as it was
             gc.set_threshold(*thresholds)
             gc.unfreeze()
+        if context is not None:
+            findings.extend(_context_findings(context, checked, lint_settings))
         if checked and (output is not None or not quiet):
             color = not no_color and output is None and sys.stdout.isatty()
             report = render_findings(
                 findings,
                 fmt,
-                rules=RULE_INFOS,
+                rules=ALL_RULES,
                 sources=sources,
                 tool_version=__version__,
                 files=checked,

@@ -1,0 +1,72 @@
+"""`trimdock lint --context DIR` reports the build-context findings beside the Dockerfile's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from trimdock.cli.main import run
+
+SCHEMA = Path(__file__).resolve().parents[1] / "report" / "schema" / "sarif-schema-2.1.0.json"
+CLEAN_DOCKERFILE = 'FROM busybox:1.35\nCOPY app.sh /app.sh\nUSER nobody\nCMD ["sh", "/app.sh"]\n'
+
+
+def _context(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text(CLEAN_DOCKERFILE)
+    (tmp_path / "app.sh").write_text("echo hi\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / ".env").write_text("TOKEN=abc\n")
+    return tmp_path
+
+
+def _json_findings(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict]]:
+    code = run(["lint", "-F", "json", *args])
+    return code, json.loads(capsys.readouterr().out)["findings"]
+
+
+def test_context_findings_join_the_dockerfile_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = _context(tmp_path)
+    dockerfile = str(context / "Dockerfile")
+    code, findings = _json_findings(["--context", str(context), dockerfile], capsys)
+    assert code == 1  # warnings are at the default failure threshold
+    by_rule = {f["rule"]: f for f in findings}
+    assert {"TD502", "TD503", "TD504"} <= set(by_rule)
+    assert by_rule["TD503"]["location"]["file"] == dockerfile
+    assert "'.env'" in by_rule["TD504"]["message"]
+
+
+def test_without_context_the_clean_dockerfile_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = _context(tmp_path)
+    code, findings = _json_findings([str(context / "Dockerfile")], capsys)
+    assert (code, findings) == (0, [])
+
+
+def test_context_rules_can_be_ignored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    context = _context(tmp_path)
+    ignores = ["--ignore", "TD502,TD503", "--ignore", "TD504"]
+    code, findings = _json_findings(
+        ["--context", str(context), *ignores, str(context / "Dockerfile")], capsys
+    )
+    assert (code, findings) == (0, [])
+
+
+def test_sarif_with_context_findings_is_valid_and_describes_their_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = _context(tmp_path)
+    run(["lint", "-F", "sarif", "--context", str(context), str(context / "Dockerfile")])
+    log = json.loads(capsys.readouterr().out)
+    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    results = log["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} >= {"TD502", "TD503", "TD504"}
+    for result in results:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
