@@ -70,3 +70,19 @@ def test_sarif_with_context_findings_is_valid_and_describes_their_rules(
     assert {r["ruleId"] for r in results} >= {"TD502", "TD503", "TD504"}
     for result in results:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_lint_config_ignores_and_overrides_context_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = _context(tmp_path)
+    config = tmp_path / "lint.toml"
+    config.write_text('[lint]\nignore = ["TD502"]\n[lint.severity]\nTD503 = "error"\n')
+    code, findings = _json_findings(
+        ["--config", str(config), "--context", str(context), str(context / "Dockerfile")], capsys
+    )
+    by_rule = {f["rule"]: f for f in findings}
+    assert code == 1
+    assert "TD502" not in by_rule
+    assert by_rule["TD503"]["severity"] == "error"
+    assert by_rule["TD504"]["severity"] == "warning"

@@ -148,6 +148,9 @@ def _context_findings(
         for finding in context_findings(analysis):
             if finding.rule_id in lint_settings.ignore:
                 continue
+            override = lint_settings.severity.get(finding.rule_id)
+            if override is not None:
+                finding = replace(finding, severity=override)
             if finding.location is None:
                 # Anchor context-wide findings at the Dockerfile that is built with this
                 # context: code scanning (SARIF) shows only findings that have a location.
@@ -170,7 +173,7 @@ def _settings(
         for part in item.split(","):
             if not part.strip():
                 continue
-            info = lookup(part) or CONTEXT_RULES.get(part.strip().upper())
+            info = lookup(part)
             if info is None:
                 raise UsageError(f"unknown rule id {part.strip()!r}", source="--ignore")
             ignored.add(info.rule_id)
@@ -279,8 +282,7 @@ def register(app: typer.Typer) -> None:
         rule_id: Annotated[str, typer.Argument(help="A rule id: TDnnn, or a hadolint DLnnnn.")],
     ) -> None:
         """Print what a rule finds, why it matters, an example and what to do instead."""
-        # Build-context rules (TD5xx) are explained here too: one catalogue of ids for users.
-        info = lookup(rule_id) or CONTEXT_RULES.get(rule_id.strip().upper())
+        info = lookup(rule_id)
         if info is None:
             raise UsageError(
                 f"unknown rule id {rule_id!r} (see docs/lint.md and docs/context.md for the list)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.report.rules import RuleInfo
 from trimdock.rules import cache, instructions, packages, production, security, size, syntax
 from trimdock.rules.base import REGISTRY, Rule
@@ -16,10 +17,16 @@ BY_PEER: Mapping[str, str] = {r.info.peer_id: r.info.rule_id for r in RULES if r
 
 
 def lookup(rule_id: str) -> RuleInfo | None:
-    """A rule by its TD id or by the hadolint id it matches (case-insensitive)."""
+    """A rule by its TD id or by the hadolint id it matches (case-insensitive).
+
+    The build-context rules (TD5xx) share the id namespace, so `--ignore`, `[lint]` config and
+    `explain` accept them too: `trimdock lint --context` reports them.
+    """
     key = rule_id.strip().upper()
     if key in RULE_INFOS:
         return RULE_INFOS[key]
+    if key in CONTEXT_RULES:
+        return CONTEXT_RULES[key]
     td = BY_PEER.get(key)
     return RULE_INFOS[td] if td else None
 
