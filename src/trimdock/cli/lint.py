@@ -15,9 +15,7 @@ import typer
 
 from trimdock import __version__
 from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, QuietOption, settings
-from trimdock.context.findings import context_findings
 from trimdock.context.rules import RULES as CONTEXT_RULES
-from trimdock.context.service import ContextRequest, load_analysis
 from trimdock.dockerfile import parse
 from trimdock.errors import DockerfileError, UsageError
 from trimdock.report.finding import FileLocation, Finding
@@ -140,6 +138,11 @@ def _context_findings(
 ) -> list[Finding]:
     """The build-context findings (TD5xx) for each Dockerfile built with `context`, so one
     report, one SARIF file and one exit code cover the Dockerfile and its context."""
+    # Imported here: the context analyzer adds about 60 ms to start-up, which every plain
+    # `trimdock lint` run would otherwise pay.
+    from trimdock.context.findings import context_findings
+    from trimdock.context.service import ContextRequest, load_analysis
+
     found: list[Finding] = []
     for label in dockerfiles:
         if label == "-":
