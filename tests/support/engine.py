@@ -84,12 +84,18 @@ def build_image(name: str, context: Path, dockerfile: Path | None = None) -> str
 
 
 def save_image(tag: str) -> Path:
-    """`docker save` the image once into the cache and return the archive path."""
+    """`docker save` the image once into the cache and return the archive path.
+
+    The cache file is named after the image id, not only the tag: a tag rebuilt on a cold engine
+    (or on another machine) gets new layer digests, and an archive saved from the old image must
+    never stand in for it.
+    """
     CACHE.mkdir(parents=True, exist_ok=True)
+    image_id = docker("image", "inspect", "--format", "{{.Id}}", tag).strip()
     safe = tag.replace("/", "_").replace(":", "_")
-    path = CACHE / f"{safe}.tar"
+    path = CACHE / f"{safe}-{image_id.removeprefix('sha256:')[:16]}.tar"
     if not path.exists():
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         docker("save", "-o", str(tmp), tag)
         tmp.rename(path)
     return path
