@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 from tests.context.support import write_tree
+from trimdock.cli.main import run
 from trimdock.context.ignorefile import parse_ignore
 from trimdock.context.instructions import parse_build_file
 from trimdock.context.resolve import resolve_uses
@@ -86,3 +90,41 @@ def test_resolution_of_globs_directories_symlinks_and_exclusions(tmp_path: Path)
     assert resolved[3].sources[0].error == "missing"
     assert resolved[4].sources[0].error == "no-match"
     assert paths[5] == {"a.json"}  # `..` cannot leave the context
+
+
+# Forms a naive line splitter misreads; each must give the same use as the plain spelling.
+SPELLINGS = [
+    "COPY app/main.py /x/",
+    "COPY\tapp/main.py\t/x/",
+    "copy  app/main.py   /x/",
+    "COPY \\\n  app/main.py \\\n  /x/",
+    'COPY ["app/main.py", "/x/"]',
+    "COPY --chown=1:1\tapp/main.py /x/",
+]
+
+
+@pytest.mark.parametrize("instruction", SPELLINGS)
+def test_every_spelling_of_a_copy_is_seen(instruction: str) -> None:
+    build = parse_build_file(f"FROM busybox\n{instruction}\n")
+    assert [(u.keyword, u.sources, u.destination) for u in build.uses] == [
+        ("COPY", ("app/main.py",), "/x/")
+    ]
+
+
+def test_json_form_expands_variables_but_keeps_quotes_and_escapes() -> None:
+    text = 'FROM busybox\nARG D=app\nCOPY ["${D}/it\'s \\\\x", "/x/"]\n'
+    assert parse_build_file(text).uses[0].sources == ("app/it's \\x",)
+
+
+def test_suggested_ignore_file_keeps_a_tab_separated_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tree(tmp_path, {"a": b"needed\n", "junk/big": b"x" * 10_000})
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nCOPY\ta\t/x/\n")
+    assert run(["context", str(tmp_path), "--suggest", "--format", "json"]) == 0
+    suggested = json.loads(capsys.readouterr().out)["suggestion"]["text"]
+    ignore = parse_ignore(suggested, ".dockerignore")
+    tree = scan_tree(tmp_path)
+    selection = select(tree, ignore, Builder.BUILDKIT, "Dockerfile")
+    sent = {e.path for e, seen in zip(tree.entries, selection.visible, strict=True) if seen}
+    assert "a" in sent and "junk/big" not in sent

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from trimdock.dockerfile.model import Instruction, Span
+from trimdock.dockerfile.mounts import mounts
 from trimdock.dockerfile.shell import Command, Script
 
 # Options that take a value in the next word, per tool: skipping them keeps operands right.
@@ -178,17 +179,7 @@ def _installs(script: Script) -> list[Install]:
 
 def cache_mounts(instruction: Instruction) -> tuple[str, ...]:
     """Targets of `--mount=type=cache` on a RUN."""
-    targets: list[str] = []
-    for value in instruction.flag_values("mount"):
-        fields: dict[str, str] = {}
-        for part in value.split(","):
-            key, _, item = part.partition("=")
-            fields[key] = item
-        if fields.get("type") == "cache":
-            targets.append(
-                fields.get("target") or fields.get("dst") or fields.get("destination") or ""
-            )
-    return tuple(targets)
+    return tuple(m.target or "" for m in mounts(instruction) if m.type == "cache")
 
 
 def has_cache_mount(instruction: Instruction, *fragments: str) -> bool:
