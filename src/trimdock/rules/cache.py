@@ -43,6 +43,32 @@ def _dependency_step(script: Script) -> str | None:
     return None
 
 
+# Files a dependency tool reads from its working directory without naming them on the command line:
+# copying them alone before the fetch is the recommended order, not a volatile copy.
+_MANIFEST_NAMES = frozenset({
+    "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts",
+    "gradle.properties", "package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
+    ".yarnrc.yml", "pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc", "requirements.txt",
+    "pyproject.toml", "poetry.lock", "uv.lock", "pipfile", "pipfile.lock", "setup.py",
+    "setup.cfg", "go.mod", "go.sum", "cargo.toml", "cargo.lock", "gemfile", "gemfile.lock",
+    "composer.json", "composer.lock", "packages.config", "nuget.config", "global.json",
+    "directory.packages.props",
+})  # fmt: skip
+_MANIFEST_PATTERN = re.compile(r"(requirements[\w.-]*\.txt|.*\.(csproj|fsproj|vbproj|sln))$")
+
+
+def _is_manifest(source: str) -> bool:
+    name = source.rstrip("/").rsplit("/", 1)[-1].lower()
+    return name in _MANIFEST_NAMES or bool(_MANIFEST_PATTERN.fullmatch(name))
+
+
+def _copies_only_manifests(analysis: Analysis, instruction: Instruction) -> bool:
+    if instruction.keyword not in ("COPY", "ADD") or instruction.flag("from"):
+        return False
+    sources = [analysis.word(v) for v in instruction.values][:-1]
+    return bool(sources) and all(_is_manifest(source) for source in sources)
+
+
 def _is_whole_source(analysis: Analysis, instruction: Instruction) -> str | None:
     if (
         instruction.keyword not in ("COPY", "ADD")
@@ -69,23 +95,32 @@ def _is_whole_source(analysis: Analysis, instruction: Instruction) -> str | None
 def source_before_dependencies(analysis: Analysis) -> Iterator[Hit]:
     for facts in analysis.stages:
         copied: tuple[Instruction, str] | None = None
+        manifest_copied = False
         for position, instruction in enumerate(facts.stage.instructions):
             if copied is None:
                 source = _is_whole_source(analysis, instruction)
                 if source is not None:
                     copied = (instruction, source)
-                continue
+                    continue
+                manifest_copied |= _copies_only_manifests(analysis, instruction)
             if instruction.keyword != "RUN":
                 continue
             step = _dependency_step(analysis.script(instruction, facts.shell[position]))
-            if step:
-                yield Hit(
-                    copied[0].span,
-                    f"COPY {copied[1]} (line {copied[0].line}) comes before `{step}` "
-                    f"(line {instruction.line}): any source change re-runs the install",
-                    evidence=(("copy_line", copied[0].line), ("install_line", instruction.line)),
-                )
-                break
+            if not step:
+                continue
+            if copied is None:
+                if manifest_copied:
+                    # Manifest copied, dependencies fetched, then the source: the recommended
+                    # order; the build step after `COPY . .` (`mvn package`) belongs there.
+                    break
+                continue
+            yield Hit(
+                copied[0].span,
+                f"COPY {copied[1]} (line {copied[0].line}) comes before `{step}` "
+                f"(line {instruction.line}): any source change re-runs the install",
+                evidence=(("copy_line", copied[0].line), ("install_line", instruction.line)),
+            )
+            break
 
 
 _VOLATILE = re.compile(
@@ -135,6 +170,7 @@ def volatile_before_expensive(analysis: Analysis) -> Iterator[Hit]:
             kind = _expensive(script)
             if kind is None:
                 continue
+            fetches = _dependency_step(script) is not None or kind == "compile"
             text = instruction.rest + "".join(h.content for h in instruction.heredocs)
             for copy, sources, dest in pending:
                 names = [s.rsplit("/", 1)[-1] for s in sources] + [
@@ -142,6 +178,8 @@ def volatile_before_expensive(analysis: Analysis) -> Iterator[Hit]:
                 ]
                 if any(name and name in text for name in names):
                     continue
+                if fetches and all(_is_manifest(source) for source in sources):
+                    continue  # the manifest the fetch or build reads: the recommended order
                 yield Hit(
                     copy.span,
                     f"COPY {' '.join(sources)} (line {copy.line}) comes before a {kind} on line "

@@ -185,7 +185,7 @@ def copy_from_self(analysis: Analysis) -> Iterator[Hit]:
     "like an image reference, or a stage index that does not exist yet.",
     why="Usually a typo in the stage name; BuildKit then tries to pull an image called `name`.",
     example="FROM golang:1.22 AS build\nFROM alpine:3.19\nCOPY --from=biuld /out /out",
-    instead="COPY --from=build /out /out",
+    instead="FROM golang:1.22 AS build\nFROM alpine:3.19\nCOPY --from=build /out /out",
 )  # fmt: skip
 def copy_from_unknown(analysis: Analysis) -> Iterator[Hit]:
     stages = analysis.dockerfile.stages

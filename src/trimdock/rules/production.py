@@ -47,7 +47,9 @@ def startup_script(instruction: Instruction) -> Script:
     return parse_script(instruction.rest, instruction.rest_map)
 
 
-_DAEMON_ARGS = re.compile(r"^(-d|--daemon|--daemonize|-D|--detach|--background|start)$")
+# `-D` is not here: it means "stay in the foreground" to sshd and "data directory" to postgres.
+_DAEMON_ARGS = re.compile(r"^(-d|--daemon|--daemonize|--detach|--background|start)$")
+_DAEMON_OFF = frozenset({"no", "false", "off", "0"})
 _RELAY = ("tail",)
 
 
@@ -143,8 +145,11 @@ def daemonizes(analysis: Analysis) -> Iterator[Hit]:
         command = _daemonizes(script)
         if command is None:
             for candidate in script.commands:
+                args = candidate.args
                 if any(
-                    _DAEMON_ARGS.match(a) for a in candidate.args if a != "start"
+                    _DAEMON_ARGS.match(a) and (args[i + 1 : i + 2] or ("",))[0] not in _DAEMON_OFF
+                    for i, a in enumerate(args)
+                    if a != "start"
                 ) and candidate.name not in ("docker", "tail"):
                     command = candidate
                     break

@@ -1,0 +1,48 @@
+"""Every rule's documented example fires it and its "instead" does not: `explain` and the rules
+reference are generated from these texts, so a doc that contradicts its rule fails here."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+
+from trimdock.dockerfile import parse
+from trimdock.report.rules import RuleInfo
+from trimdock.rules.engine import LintSettings, lint, settings_from_config
+from trimdock.rules.registry import RULES
+
+_END_OF_FILE = "\n(end of file)"
+_CONFIG_LINE = re.compile(r"^# \.trimdock\.toml: \[lint\] (.+)$", re.MULTILINE)
+
+
+def as_dockerfile(snippet: str) -> tuple[str, LintSettings]:
+    """The snippet as a whole file: a base added when it has none, its config comment applied."""
+    config = _CONFIG_LINE.search(snippet)
+    settings = settings_from_config(tomllib.loads(config.group(1))) if config else LintSettings()
+    if _END_OF_FILE in snippet:
+        text = snippet.split(_END_OF_FILE, 1)[0]  # the file ends right there, no newline
+    else:
+        text = snippet.rstrip("\n") + "\n"
+    only_comments = all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    )
+    if not only_comments and not re.search(r"^FROM\s", text, re.MULTILINE | re.IGNORECASE):
+        text = "FROM a:1\n" + text
+    return text, settings
+
+
+DOCUMENTED = [r.info for r in RULES if r.info.example]
+
+
+def test_every_rule_is_documented_with_an_example() -> None:
+    assert [r.info.rule_id for r in RULES if not r.info.example or not r.info.instead] == []
+
+
+@pytest.mark.parametrize("info", DOCUMENTED, ids=lambda info: info.rule_id)
+def test_example_fires_and_instead_is_quiet(info: RuleInfo) -> None:
+    text, settings = as_dockerfile(info.example)
+    assert info.rule_id in {f.rule_id for f in lint(parse(text), settings)}, text
+    text, settings = as_dockerfile(info.instead)
+    assert info.rule_id not in {f.rule_id for f in lint(parse(text), settings)}, text
