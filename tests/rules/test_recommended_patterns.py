@@ -111,6 +111,15 @@ BAD: dict[str, tuple[str, str]] = {
         "FROM python:3.12\nWORKDIR /a\nCOPY . .\nRUN pip install -r requirements.txt\n",
     ),
     "go": ("TD201", "FROM golang:1.22\nWORKDIR /s\nCOPY . .\nRUN go mod download\n"),
+    "source before apt": (
+        "TD202",
+        "FROM debian:12\nCOPY src/ /src/\nRUN apt-get update && apt-get install -y curl\n",
+    ),
+    "source before download": (
+        "TD202",
+        "FROM debian:12\nWORKDIR /app\nCOPY . .\nRUN curl -fsSLo /tmp/t.tgz https://e.x/t.tgz\n",
+    ),
+    "delete after a copy into /": ("TD102", "FROM debian:12\nCOPY . .\nRUN rm -rf docs\n"),
     "config before apt": (
         "TD202",
         "FROM debian:12\nCOPY app.conf /etc/app.conf\n"
@@ -139,3 +148,26 @@ def test_naive_order_is_reported(name: str) -> None:
 def test_a_global_tool_install_does_not_excuse_a_source_copy_before_the_fetch() -> None:
     text = "FROM node:20\nRUN npm install -g pnpm\nWORKDIR /a\nCOPY . .\nRUN npm ci\n"
     assert "TD201" in _ids(text)
+
+
+QUIET: dict[str, tuple[str, str]] = {
+    "build reads the copied tree": (
+        "TD202",
+        "FROM debian:12\nWORKDIR /s\nCOPY . .\n"
+        "RUN apt-get update && apt-get install -y gcc && make\n",
+    ),
+    "install names the copied file": (
+        "TD202",
+        "FROM debian:12\nCOPY pkg.deb /tmp/pkg.deb\nRUN apt-get install -y /tmp/pkg.deb\n",
+    ),
+    "system folder removed after a copy into /": (
+        "TD102",
+        "FROM debian:12\nCOPY . .\nRUN rm -rf /var/lib/apt/lists/*\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUIET))
+def test_precision_cases_stay_quiet(name: str) -> None:
+    rule, text = QUIET[name]
+    assert rule not in _ids(text)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from tests.docs_tables import TABLES, current
 from trimdock.dockerfile import parse
 from trimdock.report.rules import RuleInfo
 from trimdock.rules.engine import LintSettings, lint, settings_from_config
@@ -46,3 +49,10 @@ def test_example_fires_and_instead_is_quiet(info: RuleInfo) -> None:
     assert info.rule_id in {f.rule_id for f in lint(parse(text), settings)}, text
     text, settings = as_dockerfile(info.instead)
     assert info.rule_id not in {f.rule_id for f in lint(parse(text), settings)}, text
+
+
+@pytest.mark.parametrize(("path", "name", "generate"), TABLES, ids=[t[1] for t in TABLES])
+def test_generated_doc_tables_match_the_registry(
+    path: Path, name: str, generate: Callable[[], str]
+) -> None:
+    assert current(path, name) == generate(), "run: python -m tests.docs_tables --write"

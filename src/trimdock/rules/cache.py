@@ -128,31 +128,46 @@ _VOLATILE = re.compile(
 )
 
 
+def _mentions(text: str, name: str) -> bool:
+    """`name` appears in `text` as a path component or word, not inside another word."""
+    return re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", text) is not None
+
+
+_COMPILERS = frozenset({"make", "gcc", "g++", "cmake", "cargo", "mvn", "gradle", "javac"})
+
+
+def _compiles(script: Script) -> bool:
+    return any(
+        command.name in _COMPILERS
+        or (command.name == "go" and command.subcommand() in ("build", "install"))
+        for command in script.commands
+    )
+
+
 def _expensive(script: Script) -> str | None:
     if installs(script):
         return "package install"
     for command in script.commands:
         if command.name in ("curl", "wget", "git") and any("://" in a for a in command.args):
             return "download"
-        if command.name in ("make", "gcc", "g++", "cmake", "cargo", "mvn", "gradle", "javac") or (
-            command.name == "go" and command.subcommand() in ("build", "install")
-        ):
-            return "compile"
+    if _compiles(script):
+        return "compile"
     return None
 
 
 @rule(
-    "TD202", "Volatile file copied before an expensive step", Severity.INFO, "cache",
-    what="A COPY of a small, often-edited file (config, script, source) followed by an expensive "
-    "RUN (package install, download, compile) that does not use it.",
-    why="Editing the file invalidates the cache of every later step, so the expensive step "
-    "re-runs for nothing (practice: order instructions from least to most often changed).",
+    "TD202", "Context copied before an expensive step that does not use it", Severity.INFO, "cache",
+    what="A COPY/ADD from the build context followed by an expensive RUN (package install, "
+    "download, compile) that does not use what was copied: a small, often-edited file before "
+    "any of them, or any context copy before an install or download.",
+    why="Editing the copied files invalidates the cache of every later step, so the expensive "
+    "step re-runs for nothing (practice: order instructions from least to most often changed).",
     example="COPY app.conf /etc/app.conf\nRUN apt-get update && apt-get install -y ...",
     instead="RUN apt-get update && apt-get install -y ...\nCOPY app.conf /etc/app.conf",
 )  # fmt: skip
 def volatile_before_expensive(analysis: Analysis) -> Iterator[Hit]:
     for facts in analysis.stages:
-        pending: list[tuple[Instruction, list[str], str]] = []
+        pending: list[tuple[Instruction, list[str], str, bool]] = []
         for position, instruction in enumerate(facts.stage.instructions):
             if (
                 instruction.keyword in ("COPY", "ADD")
@@ -160,9 +175,10 @@ def volatile_before_expensive(analysis: Analysis) -> Iterator[Hit]:
                 and not instruction.heredocs
             ):
                 values = [analysis.word(v) for v in instruction.values]
-                sources = values[:-1]
-                if sources and all(_VOLATILE.search(s) and "*" not in s for s in sources):
-                    pending.append((instruction, sources, values[-1]))
+                sources = [s for s in values[:-1] if "://" not in s]
+                if sources:
+                    volatile = all(_VOLATILE.search(s) and "*" not in s for s in sources)
+                    pending.append((instruction, sources, values[-1], volatile))
                 continue
             if instruction.keyword != "RUN" or not pending:
                 continue
@@ -171,19 +187,25 @@ def volatile_before_expensive(analysis: Analysis) -> Iterator[Hit]:
             if kind is None:
                 continue
             fetches = _dependency_step(script) is not None or kind == "compile"
+            # A RUN that builds reads its working tree: only a named volatile file can be shown
+            # unused there. An install or download that compiles nothing reads what it names.
+            reads_tree = fetches or _compiles(script)
             text = instruction.rest + "".join(h.content for h in instruction.heredocs)
-            for copy, sources, dest in pending:
-                names = [s.rsplit("/", 1)[-1] for s in sources] + [
+            for copy, sources, dest, volatile in pending:
+                if not volatile and reads_tree:
+                    continue
+                names = [s.rstrip("/").rsplit("/", 1)[-1] for s in sources] + [
                     dest.rstrip("/").rsplit("/", 1)[-1]
                 ]
-                if any(name and name in text for name in names):
+                if any(_mentions(text, name) for name in names if name not in ("", ".", "*")):
                     continue
                 if fetches and all(_is_manifest(source) for source in sources):
                     continue  # the manifest the fetch or build reads: the recommended order
                 yield Hit(
                     copy.span,
                     f"COPY {' '.join(sources)} (line {copy.line}) comes before a {kind} on line "
-                    f"{instruction.line} that does not use it: editing it re-runs that step",
+                    f"{instruction.line} that does not use it: every edit of what it copies "
+                    f"re-runs that {kind}",
                     evidence=(("copy_line", copy.line), ("expensive_line", instruction.line)),
                 )
             pending = []

@@ -172,9 +172,19 @@ def _option_value(command: Command, names: tuple[str, ...]) -> str | None:
     return None
 
 
+# Top-level folders of the base image's filesystem. A copy or create into `/` cannot have made
+# these (they come from the base), while anything else at the top level (`/docs` after a
+# `COPY . .` with no WORKDIR) can only have come from that copy or a later step.
+_SYSTEM_TOP = frozenset({
+    "bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt", "opt",
+    "proc", "root", "run", "sbin", "srv", "sys", "tmp", "usr", "var",
+})  # fmt: skip
+
+
 def _overlaps(removed: str, created: str) -> bool:
     if created == "/":
-        return False
+        top = removed.strip("/").split("/", 1)[0]
+        return bool(top) and top not in _SYSTEM_TOP
     return (
         removed == created or removed.startswith(created + "/") or created.startswith(removed + "/")
     )
@@ -228,6 +238,10 @@ def delete_later(analysis: Analysis) -> Iterator[Hit]:
                             _Created(target, instruction.line, "copy", instruction.keyword)
                         )
                     else:
+                        if any(source in (".", "./") for source in sources):
+                            created.append(
+                                _Created("/", instruction.line, "copy", instruction.keyword)
+                            )
                         for source in sources:
                             if source not in (".", "./"):
                                 base = source.rstrip("/").rsplit("/", 1)[-1]

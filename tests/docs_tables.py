@@ -1,0 +1,53 @@
+"""Tables in the docs generated from the rule registry; a test fails when the docs drift.
+
+Regenerate after changing a rule: `python -m tests.docs_tables --write`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from trimdock.rules.registry import RULES
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def lint_rule_table() -> str:
+    rows = ["| TD id | hadolint | severity | category | title |", "|---|---|---|---|---|"]
+    for rule in RULES:
+        info = rule.info
+        rows.append(
+            f"| {info.rule_id} | {info.peer_id or '—'} | {info.severity.value} | "
+            f"{info.category} | {info.title} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+# (file, marker name, generator)
+TABLES = ((REPO / "docs" / "lint.md", "lint-rules", lint_rule_table),)
+
+
+def _block(name: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"(<!-- generated:{name} begin -->\n)(.*?)(<!-- generated:{name} end -->)", re.DOTALL
+    )
+
+
+def current(path: Path, name: str) -> str:
+    found = _block(name).search(path.read_text())
+    if found is None:
+        raise AssertionError(f"{path}: no generated:{name} markers")
+    return found.group(2)
+
+
+def write() -> None:
+    for path, name, generate in TABLES:
+        text = path.read_text()
+        path.write_text(_block(name).sub(lambda m: m.group(1) + generate() + m.group(3), text))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        write()
