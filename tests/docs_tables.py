@@ -45,7 +45,10 @@ def current(path: Path, name: str) -> str:
 def write() -> None:
     for path, name, generate in TABLES:
         text = path.read_text()
-        path.write_text(_block(name).sub(lambda m: m.group(1) + generate() + m.group(3), text))
+        found = _block(name).search(text)
+        if found is None:
+            raise SystemExit(f"{path}: no generated:{name} markers")
+        path.write_text(text[: found.start(2)] + generate() + text[found.end(2) :])
 
 
 if __name__ == "__main__":
