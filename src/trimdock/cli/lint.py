@@ -29,6 +29,7 @@ from trimdock.rules.engine import (
     parse_threshold,
     settings_from_config,
 )
+from trimdock.rules.peers import HADOLINT_VERSION, known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -177,9 +178,10 @@ def _settings(
             if not part.strip():
                 continue
             info = lookup(part)
-            if info is None:
+            if info is not None:
+                ignored.add(info.rule_id)
+            elif not known_without_equivalent(part):
                 raise UsageError(f"unknown rule id {part.strip()!r}", source="--ignore")
-            ignored.add(info.rule_id)
     failure = base.failure_threshold
     if threshold is not None:
         failure = parse_threshold(threshold, "--failure-threshold")
@@ -287,9 +289,18 @@ def register(app: typer.Typer) -> None:
         """Print what a rule finds, why it matters, an example and what to do instead."""
         info = lookup(rule_id)
         if info is None:
-            raise UsageError(
-                f"unknown rule id {rule_id!r} (see docs/lint.md and docs/context.md for the list)"
+            message = known_without_equivalent(rule_id)
+            if message is None:
+                raise UsageError(
+                    f"unknown rule id {rule_id!r} (see docs/lint.md and docs/context.md "
+                    "for the list)"
+                )
+            sys.stdout.write(
+                f"{rule_id.strip().upper()} (hadolint {HADOLINT_VERSION}): {message}\n\n"
+                "trimdock has no rule with the same behaviour. `--ignore`, [lint] ignore and\n"
+                "`# hadolint ignore=` accept this id, so existing pragmas keep working.\n"
             )
+            return
         peer = f" (hadolint {info.peer_id})" if info.peer_id else ""
         lines = [
             f"{info.rule_id}{peer}: {info.title}",

@@ -10,6 +10,7 @@ from trimdock.dockerfile.model import Dockerfile
 from trimdock.errors import ConfigError
 from trimdock.report.finding import FileLocation, Finding, Severity, TextEdit
 from trimdock.rules.analysis import Analysis, LintOptions
+from trimdock.rules.peers import known_without_equivalent
 from trimdock.rules.pragmas import read_pragmas
 from trimdock.rules.registry import BY_PEER, RULES, lookup
 
@@ -30,11 +31,14 @@ class LintSettings:
     failure_threshold: Severity | None = Severity.WARNING  # None: never fail
 
 
-def _rule_id(text: Any, where: str) -> str:
+def _rule_id(text: Any, where: str) -> str | None:
+    """The TD id for `text`; None for a hadolint id trimdock has no rule for (nothing to do)."""
     if not isinstance(text, str):
         raise ConfigError(f"{where}: rule ids must be strings, got {text!r}")
     info = lookup(text)
     if info is None:
+        if known_without_equivalent(text):
+            return None
         raise ConfigError(f"{where}: unknown rule id {text!r}")
     return info.rule_id
 
@@ -56,16 +60,19 @@ def parse_threshold(text: str, where: str = "failure threshold") -> Severity | N
 
 def settings_from_config(section: Mapping[str, Any], source: str = "[lint]") -> LintSettings:
     """Validated settings from the `[lint]` config section (already key-checked)."""
-    ignore = frozenset(_rule_id(i, f"{source} ignore") for i in section.get("ignore", []))
+    ignored = (_rule_id(i, f"{source} ignore") for i in section.get("ignore", []))
+    ignore = frozenset(i for i in ignored if i is not None)
     severity: dict[str, Severity] = {}
     for key, value in dict(section.get("severity", {})).items():
         rule_id = _rule_id(key, f"{source} severity")
         if not isinstance(value, str):
             raise ConfigError(f"{source} severity.{key} must be a string")
         try:
-            severity[rule_id] = Severity.parse(value)
+            parsed = Severity.parse(value)
         except ValueError as exc:
             raise ConfigError(f"{source} severity.{key}: {exc}") from None
+        if rule_id is not None:
+            severity[rule_id] = parsed
     options = LintOptions(
         allowed_registries=_strings(
             section.get("allowed-registries", []), f"{source} allowed-registries"
