@@ -35,11 +35,11 @@ def test_unmapped_id_is_accepted_everywhere(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("FROM a:1\n# hadolint ignore=DL3064,DL3008\nUSER app\n")
+    dockerfile.write_text("FROM a:1\n# hadolint ignore=DL3067,DL3008\nUSER app\n")
     config = tmp_path / ".trimdock.toml"
-    config.write_text('[lint]\nignore = ["DL3064"]\n[lint.severity]\nDL3067 = "error"\n')
-    assert run(["lint", str(dockerfile), "--ignore", "DL3064", "--config", str(config)]) == 0
-    assert run(["explain", "dl3064"]) == 0
+    config.write_text('[lint]\nignore = ["DL3067"]\n[lint.severity]\nDL3062 = "error"\n')
+    assert run(["lint", str(dockerfile), "--ignore", "DL3067", "--config", str(config)]) == 0
+    assert run(["explain", "dl3067"]) == 0
     out = capsys.readouterr().out
-    assert "DL3064 (hadolint 2.15.1): Potentially sensitive data" in out
+    assert "DL3067 (hadolint 2.15.1): Do not copy an entire filesystem" in out
     assert run(["explain", "DL9999"]) == 2

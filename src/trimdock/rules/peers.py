@@ -32,7 +32,6 @@ WITHOUT_EQUIVALENT: Mapping[str, str] = {
     "DL3058": "Label is not a valid email format",
     "DL3062": "Pin versions in go: `go install <package>@<version>`",
     "DL3063": "(a hadolint 2.15 rule; no probe Dockerfile fired it)",
-    "DL3064": "Potentially sensitive data should not be used in the `ARG` or `ENV` commands",
     "DL3065": "Setting `FROM --platform` to predefined `$TARGETPLATFORM` is redundant",
     "DL3066": "Non-numeric user-id may not be resolvable by host system",
     "DL3067": "Do not copy an entire filesystem from another stage",

@@ -61,6 +61,7 @@ def _pairs(analysis: Analysis, instruction: Instruction) -> Iterator[tuple[str, 
     example="ENV DB_PASSWORD=hunter2\nARG GITHUB_TOKEN",
     instead="RUN --mount=type=secret,id=db_password ...\n# or provide it at run time: "
     "docker run -e DB_PASSWORD ...",
+    peer="DL3064",
 )  # fmt: skip
 def secrets_in_config(analysis: Analysis) -> Iterator[Hit]:
     instructions = [*analysis.dockerfile.global_args]
