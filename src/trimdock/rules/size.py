@@ -371,30 +371,44 @@ def add_url(analysis: Analysis) -> Iterator[Hit]:
 
 
 @rule(
-    "TD116", "Consecutive RUN instructions", Severity.INFO, "size", peer="DL3059",
-    what="Two or more RUN instructions in a row in a stage reaching the final image.",
+    "TD116", "Consecutive single-command RUN instructions", Severity.INFO, "size", peer="DL3059",
+    what="A RUN of one command directly after another RUN of one command (same flags) in a stage "
+    "reaching the final image; comments between them do not separate them.",
     why="Each RUN is a layer: files created in one and removed in the next still ship, and "
-    "images are limited to about 127 layers (practice: merge RUNs once the build works).",
-    example="RUN apt-get update\nRUN apt-get install -y --no-install-recommends curl",
-    instead="RUN apt-get update \\\n    && apt-get install -y --no-install-recommends curl \\\n"
-    "    && rm -rf /var/lib/apt/lists/*",
+    "images are limited to about 127 layers (practice: merge RUNs once the build works). RUNs "
+    "that already chain several commands are separate steps on purpose (cache boundaries) and "
+    "are not reported, as hadolint does.",
+    example="RUN mkdir -p /app\nRUN ln -s /opt/tool/bin/tool /usr/local/bin/tool",
+    instead="RUN mkdir -p /app \\\n    && ln -s /opt/tool/bin/tool /usr/local/bin/tool",
 )  # fmt: skip
 def consecutive_runs(analysis: Analysis) -> Iterator[Hit]:
     for facts in analysis.final_stages:
         previous: Instruction | None = None
-        for instruction in facts.stage.instructions:
-            if (
+        for position, instruction in enumerate(facts.stage.instructions):
+            single = (
                 instruction.keyword == "RUN"
+                and _top_level_commands(analysis.script(instruction, facts.shell[position])) == 1
+            )
+            if (
+                single
                 and previous is not None
-                and previous.keyword == "RUN"
-                and not instruction.flag("mount")
-                and not previous.flag("mount")
+                and _flag_pairs(previous) == _flag_pairs(instruction)
             ):
                 yield Hit(
                     instruction.keyword_span,
-                    f"RUN directly after the RUN on line {previous.line}: consider one RUN",
+                    f"RUN directly after the RUN on line {previous.line}, one command each: "
+                    "consider one RUN",
                 )
-            previous = instruction
+            previous = instruction if single else None
+
+
+def _flag_pairs(instruction: Instruction) -> tuple[tuple[str, str | None], ...]:
+    return tuple((flag.name, flag.value) for flag in instruction.flags)
+
+
+def _top_level_commands(script: Script) -> int:
+    """Commands as written (pipelines count each part; `sh -c` bodies and wrappers do not)."""
+    return sum(1 for command in script.commands if not command.via)
 
 
 # --- SDKs and build tools in the runtime image --------------------------------------------------
