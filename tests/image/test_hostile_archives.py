@@ -27,9 +27,9 @@ from .hostile import (
     header,
     layer,
     oci_layout,
+    padded,
     pax,
     pax_record,
-    padded,
 )
 
 GOOD = file_entry(b"etc/ok", b"fine\n")
@@ -91,7 +91,9 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["seek", "stream"])
-@pytest.mark.parametrize("data", [*NEGATIVE.values(), *MALFORMED.values()], ids=[*NEGATIVE, *MALFORMED])
+@pytest.mark.parametrize(
+    "data", [*NEGATIVE.values(), *MALFORMED.values()], ids=[*NEGATIVE, *MALFORMED]
+)
 def test_the_parser_refuses_headers_that_would_not_advance(data: bytes, stream: bool) -> None:
     with pytest.raises(TarFormatError):
         parse_bytes(data, stream=stream)
@@ -142,10 +144,14 @@ def test_a_negative_size_in_the_outer_archive(
 def test_a_damaged_compressed_archive_is_one_line_and_leaves_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
 ) -> None:
-    good = docker_archive(tmp_path / "good.tar.gz", [layer(("a", b"x" * 5000, "file"))], compress=True)
+    good = docker_archive(
+        tmp_path / "good.tar.gz", [layer(("a", b"x" * 5000, "file"))], compress=True
+    )
     data = good.read_bytes()
     bad = tmp_path / "bad.tar.gz"
-    bad.write_bytes(data[: len(data) // 2] if damage == "truncated" else data[:10] + os.urandom(4000))
+    bad.write_bytes(
+        data[: len(data) // 2] if damage == "truncated" else data[:10] + os.urandom(4000)
+    )
     err = one_line_error(capsys, f"docker-archive:{bad}")
     assert "corrupt or truncated compressed archive" in err
 
@@ -153,7 +159,9 @@ def test_a_damaged_compressed_archive_is_one_line_and_leaves_nothing(
 def test_a_compressed_archive_is_read_without_a_named_temp_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    archive = docker_archive(tmp_path / "ok.tar.gz", [layer(("a", b"hello", "file"))], compress=True)
+    archive = docker_archive(
+        tmp_path / "ok.tar.gz", [layer(("a", b"hello", "file"))], compress=True
+    )
     code, out, err = cli(capsys, f"docker-archive:{archive}", "--at", "0")
     assert code == 0, err
     assert "/a" in out
@@ -180,7 +188,9 @@ def test_the_spool_limit_keeps_a_margin() -> None:
 def test_an_interrupt_during_decompression_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_tmpdir: Path
 ) -> None:
-    archive = docker_archive(tmp_path / "ok.tar.gz", [layer(("a", b"x" * 100, "file"))], compress=True)
+    archive = docker_archive(
+        tmp_path / "ok.tar.gz", [layer(("a", b"x" * 100, "file"))], compress=True
+    )
     real = store_module.decompressed
 
     class Interrupting:
@@ -208,7 +218,9 @@ def test_an_interrupt_during_decompression_leaves_nothing(
 # -- items 10 and 11: pipes, FIFOs, devices, deep JSON ------------------------------------------
 
 
-def test_an_archive_through_a_pipe_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_archive_through_a_pipe_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     archive = docker_archive(tmp_path / "ok.tar", [layer(("a", b"hello", "file"))])
     read_end, write_end = os.pipe()
 

@@ -99,7 +99,9 @@ def test_huge_mtimes_are_clamped_on_export(
     assert code == 0, capsys.readouterr().err
     assert (target / "f").read_bytes() == b"data"
     assert os.stat(target / "f").st_mtime_ns <= MTIME_MAX * 10**9
-    code = run(["layers", f"docker-archive:{archive}", "--extract", "/f", "--to", str(tmp_path / "g")])
+    code = run(
+        ["layers", f"docker-archive:{archive}", "--extract", "/f", "--to", str(tmp_path / "g")]
+    )
     assert code == 0, capsys.readouterr().err
 
 

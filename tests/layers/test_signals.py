@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 import trimdock
-
 from tests.image.craft import Layout
 from tests.image.hostile import docker_archive, end, header
 
@@ -130,7 +129,12 @@ def layout_with_big_layer(root: Path) -> Path:
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **blob}],
     }
     layout.index(
-        [{"mediaType": "application/vnd.oci.image.manifest.v1+json", **layout.blob(json.dumps(manifest).encode())}]
+        [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                **layout.blob(json.dumps(manifest).encode()),
+            }
+        ]
     )
     return root
 
@@ -140,7 +144,9 @@ def test_a_signal_during_export_leaves_no_partial_output(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
     if sig is signal.SIGTERM and "SIGTERM" not in MAIN.read_text():
-        pytest.xfail("cli/main.py installs no SIGTERM handler yet: the default action skips cleanup")
+        pytest.xfail(
+            "cli/main.py installs no SIGTERM handler yet: the default action skips cleanup"
+        )
     layout = layout_with_big_layer(tmp_path / "layout")
     tmpdir = tmp_path / "tmpdir"
     tmpdir.mkdir()
@@ -149,9 +155,7 @@ def test_a_signal_during_export_leaves_no_partial_output(
     process = start(args, tmpdir)
 
     def writing() -> bool:
-        return any(
-            (staging / "big").exists() for staging in tmp_path.glob(".out.*.tmp")
-        )
+        return any((staging / "big").exists() for staging in tmp_path.glob(".out.*.tmp"))
 
     wait_until(process, writing)
     code = finish(process, sig)

@@ -277,8 +277,9 @@ class _LazyArchive:
         # An anonymous temporary file (O_TMPFILE): no name to clean up, whatever interrupts
         # the save. It stays open for the `open_image` block; the store reads it by its
         # /proc path, which the hashing worker process can open too.
-        out = tempfile.TemporaryFile(prefix="trimdock-save-", suffix=".tar")
-        self._stack.callback(out.close)
+        out = self._stack.enter_context(
+            tempfile.TemporaryFile(prefix="trimdock-save-", suffix=".tar")  # noqa: SIM115
+        )
         path = Path(f"/proc/{os.getpid()}/fd/{out.fileno()}")
 
         def save() -> None:

@@ -371,7 +371,8 @@ def render_export(console: Console, summary: ExportSummary) -> None:
         f", {summary.skipped_special} devices/fifos skipped" if summary.skipped_special else ""
     )
     console.print(
-        f"wrote {safe_terminal(summary.target)} (after layer {summary.layer}): {summary.files} files, "
+        f"wrote {safe_terminal(summary.target)} (after layer {summary.layer}): "
+        f"{summary.files} files, "
         f"{summary.hardlinks} hard links, {summary.symlinks} symlinks, "
         f"{summary.directories} directories, {human_bytes(summary.bytes)}{skipped}",
         markup=False,
