@@ -11,7 +11,7 @@ How it reads an image without writing the archive to disk:
    did not deliver, or a config that does not hash to the id, is an error.
 3. `entries()` then serves the kept headers (memory grows with the number of entries, never
    with layer bytes). `open()` needs file bytes: the first call saves the image once more into
-   a temporary archive (deleted when the `open_image` block ends) and reads it with the
+   an anonymous temporary archive (freed when the `open_image` block ends) and reads it with the
    docker-archive source, digests verified.
 """
 
@@ -274,14 +274,18 @@ class _LazyArchive:
     def _save(self) -> dict[str, TarLayer]:
         from trimdock.image.open import load_store
 
-        handle, name = tempfile.mkstemp(prefix="trimdock-save-", suffix=".tar")
-        path = Path(name)
-        self._stack.callback(path.unlink, missing_ok=True)
+        # An anonymous temporary file (O_TMPFILE): no name to clean up, whatever interrupts
+        # the save. It stays open for the `open_image` block; the store reads it by its
+        # /proc path, which the hashing worker process can open too.
+        out = self._stack.enter_context(
+            tempfile.TemporaryFile(prefix="trimdock-save-", suffix=".tar")  # noqa: SIM115
+        )
+        path = Path(f"/proc/{os.getpid()}/fd/{out.fileno()}")
 
         def save() -> None:
-            with os.fdopen(handle, "wb") as out:
-                for chunk in self._engine_image.save(chunk_size=SAVE_CHUNK, named=False):
-                    out.write(chunk)
+            for chunk in self._engine_image.save(chunk_size=SAVE_CHUNK, named=False):
+                out.write(chunk)
+            out.flush()
 
         _engine_call(self._source, "save the image", save)
         store = TarStore(path, self._source)

@@ -8,7 +8,6 @@ repeated in the stack may be a relative symlink to an earlier `layer.tar`; the s
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 import re
 from contextlib import AbstractContextManager
@@ -16,7 +15,7 @@ from typing import IO, Any
 
 from trimdock.errors import ImageSourceError
 from trimdock.image.assemble import BlobRef, assemble_image
-from trimdock.image.imageconfig import parse_image_config
+from trimdock.image.imageconfig import load_json, parse_image_config
 from trimdock.image.model import Image
 from trimdock.image.store import Store
 from trimdock.image.streams import Compression, read_prefix, sniff
@@ -26,12 +25,7 @@ _HEX = re.compile(r"([0-9a-f]{64})(?:\.json)?$")
 
 
 def read_manifest_json(store: Store) -> list[dict[str, Any]]:
-    try:
-        value = json.loads(store.read("manifest.json"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ImageSourceError(
-            f"manifest.json is not valid JSON ({exc})", source=store.name
-        ) from exc
+    value = load_json(store.read("manifest.json"), "manifest.json", store.name)
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise ImageSourceError("manifest.json is not a list of images", source=store.name)
     if not value:

@@ -12,12 +12,20 @@ from trimdock.errors import ImageSourceError
 from trimdock.image.model import HistoryEntry, ImageConfig
 
 
-def parse_json_document(data: bytes, what: str, source: str) -> dict[str, Any]:
-    """A JSON object, or `ImageSourceError` naming the document."""
+def load_json(data: bytes, what: str, source: str) -> Any:
+    """Any JSON value, or `ImageSourceError` naming the document."""
     try:
-        value = json.loads(data)
+        return json.loads(data)
+    except RecursionError as exc:
+        # The decoder recurses once per nesting level: 100k `[` exhaust Python's stack.
+        raise ImageSourceError(f"{what} is nested too deeply to be read", source=source) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ImageSourceError(f"{what} is not valid JSON ({exc})", source=source) from exc
+
+
+def parse_json_document(data: bytes, what: str, source: str) -> dict[str, Any]:
+    """A JSON object, or `ImageSourceError` naming the document."""
+    value = load_json(data, what, source)
     if not isinstance(value, dict):
         raise ImageSourceError(f"{what} is not a JSON object", source=source)
     return value

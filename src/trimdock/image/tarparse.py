@@ -18,6 +18,10 @@ from trimdock.image.tarentry import normalise_path
 
 BLOCK = 512
 WINDOW = 64 << 10
+# The largest PAX or GNU long-name/long-link record accepted: Go's archive/tar (what the engine
+# extracts layers with) refuses special headers above 1 MiB (`maxSpecialFileSize`), so a larger
+# one is hostile; reading it whole would also cost memory.
+MAX_SPECIAL = 1 << 20
 _ZERO = bytes(BLOCK)
 _CHECKSUM_SPACES = 8 * 0x20
 
@@ -105,6 +109,34 @@ def _number(field: bytes) -> int:
         raise TarFormatError(f"invalid number {field!r} in a tar header") from None
 
 
+def _pax_int(records: dict[str, str], key: str, default: int) -> int:
+    """A decimal PAX number (size, uid, gid); anything else is a format error, not a crash."""
+    text = records.get(key)
+    if text is None:
+        return default
+    value = text.strip()
+    if not value.isdigit() or not value.isascii():
+        raise TarFormatError(f"invalid pax {key} {text[:40]!r}")
+    return int(value)
+
+
+def _pax_mtime(records: dict[str, str], default: int) -> int:
+    """A PAX mtime (decimal seconds, maybe fractional and negative), truncated to an int.
+
+    `inf`, `nan`, exponents and the like are refused: only the form POSIX allows is read.
+    """
+    text = records.get("mtime")
+    if text is None:
+        return default
+    value = text.strip()
+    digits = value.removeprefix("-")
+    whole, _, fraction = digits.partition(".")
+    if not (whole or fraction) or not (whole + fraction).isdigit() or not digits.isascii():
+        raise TarFormatError(f"invalid pax mtime {text[:40]!r}")
+    seconds = int(whole or "0")
+    return -seconds if value.startswith("-") else seconds
+
+
 def _string(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
@@ -159,10 +191,19 @@ def parse(window: Window) -> Iterator[tuple[LayerEntry, int]]:
         byte_sum = (adler32(block) & 0xFFFF) - 1
         if (stored + sum(block[148:156]) - _CHECKSUM_SPACES - byte_sum) % 65521:
             raise TarFormatError(f"bad checksum in the tar header at offset {offset}")
+        if size < 0:
+            # Base-256 allows negative numbers; a negative size would move the parser backwards
+            # (an endless loop over the same headers).
+            raise TarFormatError(f"negative size in the tar header at offset {offset}")
         flag = block[156:157]
         data_offset = offset + BLOCK
         following = data_offset + ((size + BLOCK - 1) & ~(BLOCK - 1))
         if flag in (b"x", b"X", b"g", b"L", b"K"):
+            if size > MAX_SPECIAL:
+                raise TarFormatError(
+                    f"a pax or long-name header of {size} bytes at offset {offset} "
+                    f"(the limit is {MAX_SPECIAL})"
+                )
             data = window.get(data_offset, size)
             if len(data) < size:
                 raise TarFormatError("unexpected end of data")
@@ -182,7 +223,7 @@ def parse(window: Window) -> Iterator[tuple[LayerEntry, int]]:
         if pax or global_pax:
             merged = {**global_pax, **pax} if global_pax else pax
             if "size" in merged:
-                size = int(merged["size"])
+                size = _pax_int(merged, "size", size)
                 following = data_offset + ((size + BLOCK - 1) & ~(BLOCK - 1))
         else:
             merged = pax
@@ -220,9 +261,9 @@ def parse(window: Window) -> Iterator[tuple[LayerEntry, int]]:
                 gid = _number(block[116:124])
                 mtime = _number(block[136:148])
             if merged:
-                uid = int(merged["uid"]) if "uid" in merged else uid
-                gid = int(merged["gid"]) if "gid" in merged else gid
-                mtime = int(float(merged["mtime"])) if "mtime" in merged else mtime
+                uid = _pax_int(merged, "uid", uid)
+                gid = _pax_int(merged, "gid", gid)
+                mtime = _pax_mtime(merged, mtime)
             device = flag == b"3" or flag == b"4"
             entry = LayerEntry(
                 path,
@@ -239,6 +280,9 @@ def parse(window: Window) -> Iterator[tuple[LayerEntry, int]]:
             yield entry, data_offset
         pax = {}
         long_name = long_link = None
+        # Every header strictly advances (size >= 0 above): a stream window cannot serve an
+        # offset twice, and a seekable blob is never re-read in a loop.
+        assert next_offset > offset
         offset = next_offset
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from trimdock.image.model import Image
@@ -15,6 +14,7 @@ from trimdock.layers.analysis import WasteAnalysis, WastedPath
 from trimdock.layers.gate import GateResult
 from trimdock.layers.overlay import HiddenFile
 from trimdock.layers.timetravel import ExportSummary, FsEntry
+from trimdock.report.escaping import safe_terminal
 from trimdock.report.units import human_bytes
 
 
@@ -49,9 +49,49 @@ def _root(path: str) -> str:
     return "/" + path
 
 
+def _shown(path: str) -> str:
+    """An image path for the terminal: rooted, control characters escaped (names are input)."""
+    return safe_terminal("/" + path)
+
+
 def _short(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = safe_terminal(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _write_lines(console: Console, lines: Sequence[str]) -> None:
+    """Pre-formatted plain lines straight to the console's file.
+
+    Listings can have hundreds of thousands of rows: rich measures, styles and wraps every
+    printed object (about 150 µs a row), a plain write costs nothing. Every line is made of
+    escaped text only, so nothing in it is markup or a terminal control.
+    """
+    out = console.file
+    for start in range(0, len(lines), _LINES_PER_WRITE):
+        out.write("\n".join(lines[start : start + _LINES_PER_WRITE]) + "\n")
+    out.flush()
+
+
+# Lines joined per write: large enough to amortise the call, small enough to bound the memory
+# of one joined string.
+_LINES_PER_WRITE = 4096
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: int) -> list[str]:
+    """Rows as aligned columns: the first `right` columns right-aligned, the last unpadded."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row[:-1]):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if i < right else cell.ljust(widths[i])
+            for i, cell in enumerate(cells[:-1])
+        ]
+        return " ".join([*parts, cells[-1]])
+
+    return [line(headers), *(line(row) for row in rows)]
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -147,7 +187,7 @@ def render_analysis(
     console: Console, image: Image, analysis: WasteAnalysis, gate: GateResult | None
 ) -> None:
     labels = layer_labels(image)
-    console.print(Text(f"Image {image.reference}", style="bold"))
+    console.print(Text(f"Image {safe_terminal(image.reference)}", style="bold"))
     if not image.history_matches_layers:
         console.print(
             "history does not match the layers: instructions are shown as unknown", style="yellow"
@@ -191,23 +231,23 @@ def render_analysis(
         total = analysis.wasted_path_count
         more = f" (top {shown} of {total})" if total > shown else ""
         console.print(Text(f"Wasted paths{more}", style="bold"))
-        waste = Table(box=None, pad_edge=False, header_style="bold")
-        waste.add_column("bytes", justify="right")
-        waste.add_column("files", justify="right")
-        waste.add_column("from", justify="right")
-        waste.add_column("by", justify="right")
-        waste.add_column("why")
-        waste.add_column("path", overflow="fold")
-        for item in analysis.wasted_paths:
-            waste.add_row(
-                human_bytes(item.bytes),
-                str(item.files),
-                str(item.shipped_in),
-                str(item.hidden_by),
-                item.kind,
-                _root(item.path),
-            )
-        console.print(waste)
+        lines = _table(
+            ("bytes", "files", "from", "by", "why", "path"),
+            [
+                (
+                    human_bytes(item.bytes),
+                    str(item.files),
+                    str(item.shipped_in),
+                    str(item.hidden_by),
+                    item.kind,
+                    _shown(item.path),
+                )
+                for item in analysis.wasted_paths
+            ],
+            right=4,
+        )
+        console.print(Text(lines[0], style="bold"))
+        _write_lines(console, lines[1:])
         console.print(
             "from: the layer that shipped the bytes; by: the layer that hid them "
             "(deleted, opaque dir, replaced, overwritten, metadata = chmod/chown copied it)",
@@ -257,22 +297,22 @@ def hidden_json(image: Image, files: Sequence[HiddenFile]) -> dict[str, Any]:
 
 
 def render_hidden(console: Console, files: Sequence[HiddenFile]) -> None:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("bytes", justify="right")
-    table.add_column("path")
-    table.add_column("from", justify="right")
-    table.add_column("by", justify="right")
-    table.add_column("why")
-    table.add_column("path", overflow="fold")
-    for item in files:
-        table.add_row(
-            str(item.bytes),
-            str(item.shipped_in),
-            str(item.hidden_by),
-            item.kind,
-            _root(item.path) + ("" if item.entry_type == "file" else f" ({item.entry_type})"),
-        )
-    console.print(table)
+    lines = _table(
+        ("bytes", "from", "by", "why", "path"),
+        [
+            (
+                str(item.bytes),
+                str(item.shipped_in),
+                str(item.hidden_by),
+                item.kind,
+                _shown(item.path) + ("" if item.entry_type == "file" else f" ({item.entry_type})"),
+            )
+            for item in files
+        ],
+        right=3,
+    )
+    console.print(Text(lines[0], style="bold"))
+    _write_lines(console, lines[1:])
     total = sum(item.bytes for item in files)
     console.print(
         f"{len(files)} files hidden by later layers, {human_bytes(total)} ({total} bytes)"
@@ -300,14 +340,15 @@ def filesystem_json(image: Image, index: int, entries: Sequence[FsEntry]) -> dic
 
 
 def render_filesystem(console: Console, index: int, entries: Sequence[FsEntry]) -> None:
-    for e in entries:
-        suffix = "/" if e.type == "dir" else ""
-        link = f" => {_root(e.link)}" if e.link else ""
-        console.print(
-            f"{e.mode & 0o7777:04o} {e.bytes:>12} L{e.layer:<3} {_root(e.path)}{suffix}{link}",
-            markup=False,
-            highlight=False,
-        )
+    _write_lines(
+        console,
+        [
+            f"{e.mode & 0o7777:04o} {e.bytes:>12} L{e.layer:<3} {_shown(e.path)}"
+            + ("/" if e.type == "dir" else "")
+            + (f" => {_shown(e.link)}" if e.link else "")
+            for e in entries
+        ],
+    )
     total = sum(e.bytes for e in entries)
     console.print(f"{len(entries)} entries, {human_bytes(total)} after layer {index}")
 
@@ -330,7 +371,8 @@ def render_export(console: Console, summary: ExportSummary) -> None:
         f", {summary.skipped_special} devices/fifos skipped" if summary.skipped_special else ""
     )
     console.print(
-        f"wrote {summary.target} (after layer {summary.layer}): {summary.files} files, "
+        f"wrote {safe_terminal(summary.target)} (after layer {summary.layer}): "
+        f"{summary.files} files, "
         f"{summary.hardlinks} hard links, {summary.symlinks} symlinks, "
         f"{summary.directories} directories, {human_bytes(summary.bytes)}{skipped}",
         markup=False,

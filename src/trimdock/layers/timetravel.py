@@ -15,10 +15,11 @@ Ownership is not restored and set-user/group-ID bits are dropped.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -37,6 +38,11 @@ from trimdock.layers.overlay import (
 
 _CHUNK = 1 << 20
 _KEEP_MODE = 0o1777  # permission bits and sticky; never set-user/group-ID
+# File times are set in nanoseconds through a signed 64-bit value (utimensat's range as Python
+# passes it: years 1677 to 2262); a header time outside it (a PAX or base-256 mtime can be any
+# size) is clamped to the nearest end instead of failing the export.
+MTIME_MIN = -(2**63) // 10**9
+MTIME_MAX = (2**63 - 1) // 10**9
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +131,21 @@ def normalise_request(path: str, *, source: str = "--extract") -> str:
 
 @dataclass
 class _Plan:
-    """What to write, from the header-only pass."""
+    """What to write, from the header-only pass.
+
+    Keys are (layer, tar path) of the entry carrying the bytes. `content` dests take the bytes
+    of the *last* entry at that path in its layer (the visible file, and hard links made by
+    later layers). `inline` hard links take the bytes the path held when their own link entry
+    came, in the same layer: as in a tar extraction (and the engine), a link keeps the inode
+    it was made to even if a later entry of the layer replaces the path.
+    """
 
     dirs: list[tuple[str, int]]  # (relative path, mode), parents first
-    content: dict[tuple[int, str], list[tuple[str, int]]]  # (layer, tar path) -> [(rel, mode)]
+    content: dict[tuple[int, str], list[str]]  # (layer, tar path) -> [rel]
     symlinks: dict[tuple[int, str], list[str]]  # (layer, tar path) -> [rel]; targets come
     # from the entries during the content pass (the trie does not keep them)
+    inline: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)
+    # (layer, link entry path) -> [(rel, tar path holding the bytes in that layer)]
     special: int = 0
     broken_links: int = 0
 
@@ -150,12 +165,17 @@ def _plan_node(plan: _Plan, path: str, rel: str, node: Node) -> None:
         plan.dirs.append((rel, node.e_mode & _KEEP_MODE))
     elif kind == K_SYMLINK:
         plan.symlinks.setdefault((node.e_layer, path), []).append(rel)
+    elif kind == K_FILE and node.inode_source is None:
+        plan.content.setdefault((node.e_layer, path), []).append(rel)
     elif kind in (K_FILE, K_HARDLINK):
-        key = node.inode_source or ((node.e_layer, path) if kind == K_FILE else None)
-        if key is None:
+        source = node.inode_source
+        if source is None:
             plan.broken_links += 1
+        elif source[0] == node.e_layer and source[1] != path:
+            # A link made in the layer that carries the bytes: bound when its entry comes.
+            plan.inline.setdefault((node.e_layer, path), []).append((rel, source[1]))
         else:
-            plan.content.setdefault(key, []).append((rel, node.e_mode & _KEEP_MODE))
+            plan.content.setdefault(source, []).append(rel)
     else:
         plan.special += 1
 
@@ -180,27 +200,39 @@ def export_at(
         raise UsageError(f"{'/' + start!r} is not a directory at layer {index}", source=source)
     _check_target_dir(target)
     plan = _plan(overlay, start)
-    tmp = _temp_dir(target)
-    try:
-        summary = _write(layers, index, plan, tmp, str(target), source)
-        os.chmod(tmp, root.e_mode & _KEEP_MODE if start else 0o755)
-        if target.exists():
-            target.rmdir()  # empty, checked above
-        os.rename(tmp, target)
-    except OSError as exc:
-        _remove_tree(tmp)
-        raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
-    except BaseException:
-        _remove_tree(tmp)
-        raise
+    with _staging_dir(target) as tmp:
+        try:
+            summary = _write(layers, index, plan, tmp, str(target), source)
+            os.chmod(tmp, root.e_mode & _KEEP_MODE if start else 0o755)
+            if target.exists():
+                target.rmdir()  # empty, checked above
+            os.rename(tmp, target)
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
     return summary
 
 
-def _temp_dir(target: Path) -> Path:
+@contextmanager
+def _staging_dir(target: Path) -> Iterator[Path]:
+    """A new private directory beside `target`, removed on exit unless renamed away.
+
+    The name is chosen before the directory exists and the removal covers its creation, so an
+    error, Ctrl-C or SIGTERM (any BaseException) at any moment leaves nothing behind.
+    """
+    path = target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
+    ours = True
     try:
-        return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
-    except OSError as exc:
-        raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError as exc:
+            ours = False
+            raise UsageError("cannot write: temporary name taken", source=str(target)) from exc
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
+        yield path
+    finally:
+        if ours:
+            _remove_tree(path)
 
 
 def extract_path(
@@ -223,6 +255,7 @@ def extract_path(
         raise UsageError(f"{what} cannot be extracted at layer {index}", source=source)
     if node.e_kind == K_DIR:
         return export_at(layers, index, dest, start=path, source=source)
+    _refuse_symlink(dest)
     if dest.is_dir():
         dest = dest / path.rsplit("/", 1)[-1]
     if dest.exists() or dest.is_symlink():
@@ -232,25 +265,33 @@ def extract_path(
     name = path.rsplit("/", 1)[-1]
     plan = _Plan(dirs=[], content={}, symlinks={})
     _plan_node(plan, path, name, node)
-    if not plan.symlinks and not plan.content:
+    if not plan.symlinks and not plan.content and not plan.inline:
         raise UsageError(
             f"{'/' + path!r} is a {KIND_NAMES.get(node.e_kind, 'special file')} and cannot be "
             "extracted",
             source=source,
         )
-    tmp = _temp_dir(dest)
-    try:
-        summary = _write(layers, index, plan, tmp, str(dest), source)
-        os.rename(tmp / name, dest)
-    except OSError as exc:
-        raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(dest)) from exc
-    finally:
-        _remove_tree(tmp)
+    with _staging_dir(dest) as tmp:
+        try:
+            summary = _write(layers, index, plan, tmp, str(dest), source)
+            os.rename(tmp / name, dest)
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror or exc}", source=str(dest)) from exc
     return summary
 
 
+def _refuse_symlink(target: Path) -> None:
+    """The one check for every destination the user names: never write through a symlink
+    (it could point anywhere; `--export` and `--extract` agree)."""
+    if target.is_symlink():
+        raise UsageError(
+            "is a symbolic link; give a real directory or a new name", source=str(target)
+        )
+
+
 def _check_target_dir(target: Path) -> None:
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
+    _refuse_symlink(target)
+    if target.exists() and not target.is_dir():
         raise UsageError("exists and is not a directory", source=str(target))
     if target.is_dir() and any(target.iterdir()):
         raise UsageError("directory is not empty; not overwriting", source=str(target))
@@ -282,47 +323,75 @@ def _write(
     for rel, _mode in plan.dirs:
         _safe_rel(rel, label)
         os.mkdir(os.path.join(root, rel), 0o700)
-    wanted_symlinks = plan.symlinks
-    needed_layers = {key[0] for key in plan.content} | {key[0] for key in wanted_symlinks}
+    for rels in (*plan.content.values(), *plan.symlinks.values()):
+        for rel in rels:
+            _safe_rel(rel, label)
+    for pairs in plan.inline.values():
+        for rel, _target in pairs:
+            _safe_rel(rel, label)
+    # Paths whose bytes inline hard links need as they were when the link entry came: each
+    # version is written to a holder file of its own (in a private folder of the staging
+    # directory), which the links share.
+    held: dict[int, set[str]] = {}
+    for layer_index, _path in plan.inline:
+        for _rel, target in plan.inline[(layer_index, _path)]:
+            held.setdefault(layer_index, set()).add(target)
+    holders_dir = os.path.join(root, f".trimdock-holders-{secrets.token_hex(8)}")
+    needed_layers = {key[0] for key in (*plan.content, *plan.symlinks, *plan.inline)}
     written: set[tuple[int, str]] = set()
-    symlink_targets: list[tuple[str, str]] = []
+    symlink_targets: dict[str, str] = {}  # rel -> target; a later entry replaces an earlier one
     files = hardlinks = total = 0
     for layer_index in sorted(needed_layers):
         if layer_index > index:
             continue
-        layer = layers[layer_index]
-        with layer.content.open() as items:
+        layer_held = held.get(layer_index, set())
+        holders: dict[str, str] = {}
+        with layers[layer_index].content.open() as items:
             for entry, reader in items:
                 key = (layer_index, entry.path)
-                if entry.type is EntryType.SYMLINK and key in wanted_symlinks:
-                    for rel in wanted_symlinks[key]:
-                        symlink_targets.append((rel, entry.link))
-                    written.add(key)
+                kind = entry.type
+                if kind is EntryType.SYMLINK:
+                    for rel in plan.symlinks.get(key, ()):
+                        symlink_targets[rel] = entry.link
+                        written.add(key)
                     continue
-                dests = plan.content.get(key)
-                if dests is None or entry.type is not EntryType.FILE or reader is None:
+                if kind is EntryType.HARDLINK:
+                    for rel, target in plan.inline.get(key, ()):
+                        holder = holders.get(target)
+                        if holder is not None:
+                            _replace_link(holder, os.path.join(root, rel))
+                            hardlinks += 1
+                            written.add(key)
                     continue
-                first, mode = dests[0]
-                _safe_rel(first, label)
-                total += _write_file(os.path.join(root, first), reader, entry, mode)
+                if kind is not EntryType.FILE or reader is None:
+                    continue
+                dests = plan.content.get(key, [])
+                if entry.path in layer_held:
+                    if not holders:
+                        os.makedirs(holders_dir, 0o700, exist_ok=True)
+                    first = os.path.join(holders_dir, str(files))
+                    holders[entry.path] = first
+                    links = dests
+                elif dests:
+                    first, links = os.path.join(root, dests[0]), dests[1:]
+                else:
+                    continue
+                total += _write_file(first, reader, entry, entry.mode & _KEEP_MODE)
                 files += 1
-                for rel, _ in dests[1:]:
-                    _safe_rel(rel, label)
-                    link_path = os.path.join(root, rel)
-                    if os.path.lexists(link_path):
-                        os.unlink(link_path)
-                    os.link(os.path.join(root, first), link_path, follow_symlinks=False)
+                for rel in links:
+                    _replace_link(first, os.path.join(root, rel))
                     hardlinks += 1
                 written.add(key)
-    missing = (set(plan.content) | set(wanted_symlinks)) - written
+    if os.path.lexists(holders_dir):
+        shutil.rmtree(holders_dir)  # the names linked elsewhere keep their bytes
+    missing = (set(plan.content) | set(plan.symlinks) | set(plan.inline)) - written
     if missing:
         layer_index, tar_path = min(missing)
         raise ImageSourceError(
             f"layer {layer_index} does not carry the data of {'/' + tar_path!r} on a second read",
             source=source,
         )
-    for rel, link in symlink_targets:
-        _safe_rel(rel, label)
+    for rel, link in symlink_targets.items():
         os.symlink(link, os.path.join(root, rel))
     for rel, mode in reversed(plan.dirs):
         os.chmod(os.path.join(root, rel), mode)
@@ -338,6 +407,13 @@ def _write(
     )
 
 
+def _replace_link(existing: str, path: str) -> None:
+    """Hard-link `path` to `existing`, replacing what `path` was (a later entry wins)."""
+    if os.path.lexists(path):
+        os.unlink(path)
+    os.link(existing, path, follow_symlinks=False)
+
+
 def _safe_rel(rel: str, label: str) -> None:
     # Belt and braces: the model never produces these, but a writer must not trust that.
     if not rel or unsafe_path(rel):
@@ -346,7 +422,8 @@ def _safe_rel(rel: str, label: str) -> None:
 
 def _write_file(path: str, reader: IO[bytes], entry: LayerEntry, mode: int) -> int:
     if os.path.lexists(path):
-        # The same path twice in one layer: the last entry wins.
+        # The same path twice in one layer: the last entry wins (a hard link made to the
+        # earlier one keeps the earlier bytes, as in a tar extraction).
         os.unlink(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags, 0o600)
@@ -363,5 +440,6 @@ def _write_file(path: str, reader: IO[bytes], entry: LayerEntry, mode: int) -> i
         raise ImageSourceError(
             f"{'/' + entry.path!r}: the layer holds {written} bytes, its header says {entry.size}"
         )
-    os.utime(path, (entry.mtime, entry.mtime), follow_symlinks=False)
+    mtime = min(max(entry.mtime, MTIME_MIN), MTIME_MAX) * 10**9
+    os.utime(path, ns=(mtime, mtime), follow_symlinks=False)
     return written

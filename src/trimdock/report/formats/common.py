@@ -21,7 +21,6 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 # Characters XML 1.0 forbids even as character references, plus the C1 controls and DEL,
 # which terminals interpret.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
-_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -39,15 +38,6 @@ def safe_text(value: str) -> str:
 def safe_xml(value: str) -> str:
     """`value` with characters XML cannot carry shown as `\\xNN` escapes."""
     return _XML_FORBIDDEN.sub(_visible, value)
-
-
-def safe_terminal(value: str) -> str:
-    """`value` with control characters (newline included) shown as `\\xNN` escapes.
-
-    A Dockerfile or image path is untrusted input: an escape sequence in it must not reach the
-    user's terminal, and a newline must not forge an extra report line.
-    """
-    return _TERMINAL_CONTROLS.sub(_visible, value)
 
 
 def dump_json(data: Any) -> str:

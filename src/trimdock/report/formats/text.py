@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from trimdock.report.escaping import safe_terminal
 from trimdock.report.finding import FileLocation, Finding, ImageLocation, Severity
-from trimdock.report.formats.common import (
-    Context,
-    image_target,
-    safe_terminal,
-    source_line,
-)
+from trimdock.report.formats.common import Context, image_target, source_line
 
 _COLORS = {
     Severity.ERROR: "\x1b[1;31m",
