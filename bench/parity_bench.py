@@ -80,8 +80,8 @@ def run_hadolint(files: list[Path]) -> list[dict[str, object]]:
 
 def run_trimdock(files: list[Path]) -> list[dict[str, object]]:
     result = subprocess.run(
-        [sys.executable, "-m", "trimdock", "lint", "--format", "json"]
-        + ["--failure-threshold", "none", *map(str, files)],
+        [sys.executable, "-m", "trimdock", "lint", "--format=json", "--failure-threshold=none"]
+        + list(map(str, files)),
         capture_output=True,
         text=True,
         check=False,
