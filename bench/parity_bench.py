@@ -79,9 +79,9 @@ def run_hadolint(files: list[Path]) -> list[dict[str, object]]:
 
 
 def run_trimdock(files: list[Path]) -> list[dict[str, object]]:
+    command = [sys.executable, "-m", "trimdock", "lint", "--format=json"]
     result = subprocess.run(
-        [sys.executable, "-m", "trimdock", "lint", "--format=json", "--failure-threshold=none"]
-        + list(map(str, files)),
+        [*command, "--failure-threshold=none", *map(str, files)],
         capture_output=True,
         text=True,
         check=False,
@@ -181,9 +181,10 @@ def main() -> None:
                 f"{s.code:8} {s.both:4} {s.only_hadolint:14} {s.only_trimdock:14}  "
                 f"{s.recall:6.2f}  {s.precision:9.2f}"
             )
-    print("hadolint findings with no mapped trimdock rule: " + ", ".join(
-        f"{code} {count}" for code, count in unmapped.most_common()
-    ))
+    print(
+        "hadolint findings with no mapped trimdock rule: "
+        + ", ".join(f"{code} {count}" for code, count in unmapped.most_common())
+    )
 
 
 if __name__ == "__main__":
