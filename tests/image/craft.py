@@ -19,10 +19,12 @@ def sha(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def layer_tar(members: Iterable[tuple[str, bytes | str | None, str]]) -> bytes:
+def layer_tar(
+    members: Iterable[tuple[str, bytes | str | None, str]], tar_format: int = tarfile.PAX_FORMAT
+) -> bytes:
     """A layer tar from (name, content, kind): kind file/dir/symlink/hardlink."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=buffer, mode="w", format=tar_format) as tar:
         for name, content, kind in members:
             info = tarfile.TarInfo(name)
             info.mtime = 1_700_000_000

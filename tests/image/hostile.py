@@ -13,7 +13,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from .craft import Layout, config_json, sha
+from .craft import Layout, config_json, layer_tar, sha
 
 BLOCK = 512
 
@@ -76,25 +76,8 @@ def end() -> bytes:
 
 
 def layer(*members: tuple[str, bytes | str | None, str]) -> bytes:
-    """A well-formed layer tar from (name, content, kind) like `craft.layer_tar`, with a chosen
-    `created_by`-free layout: kind is file/dir/symlink/hardlink."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for name, content, kind in members:
-            info = tarfile.TarInfo(name)
-            info.mtime = 1_700_000_000
-            if kind == "dir":
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-            elif kind in ("symlink", "hardlink"):
-                info.type = tarfile.SYMTYPE if kind == "symlink" else tarfile.LNKTYPE
-                info.linkname = str(content)
-                tar.addfile(info)
-            else:
-                data = content if isinstance(content, bytes) else str(content or "").encode()
-                info.size, info.mode = len(data), 0o644
-                tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    """A well-formed GNU-format layer tar from (name, content, kind) like `craft.layer_tar`."""
+    return layer_tar(members, tarfile.GNU_FORMAT)
 
 
 def docker_archive(

@@ -14,7 +14,8 @@ import re
 _TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _visible(match: re.Match[str]) -> str:
+def visible_escape(match: re.Match[str]) -> str:
+    """The `\\xNN` (or `\\uNNNN`) form of one matched character; U+FFFD for a lone surrogate."""
     code = ord(match.group())
     if 0xD800 <= code <= 0xDFFF:
         return "\ufffd"
@@ -25,4 +26,4 @@ def safe_terminal(value: str) -> str:
     """`value` with control characters (newline included) shown as `\\xNN` escapes."""
     if value.isprintable():
         return value  # the common case, checked in C
-    return _TERMINAL_CONTROLS.sub(_visible, value)
+    return _TERMINAL_CONTROLS.sub(visible_escape, value)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from trimdock.report.escaping import visible_escape
 from trimdock.report.finding import FileLocation, Finding, ImageLocation, Severity
 from trimdock.report.rules import RuleInfo
 
@@ -23,13 +24,6 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if 0xD800 <= code <= 0xDFFF:
-        return "\ufffd"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def safe_text(value: str) -> str:
     """`value` with lone surrogates replaced, so it always encodes as UTF-8."""
     return _SURROGATES.sub("\ufffd", value)
@@ -37,7 +31,7 @@ def safe_text(value: str) -> str:
 
 def safe_xml(value: str) -> str:
     """`value` with characters XML cannot carry shown as `\\xNN` escapes."""
-    return _XML_FORBIDDEN.sub(_visible, value)
+    return _XML_FORBIDDEN.sub(visible_escape, value)
 
 
 def dump_json(data: Any) -> str:
