@@ -164,6 +164,39 @@ def test_ignored_signal_stays_ignored() -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+def test_parallel_lint_ends_its_workers_quietly(workdir: Path) -> None:
+    # Pool.terminate() sends SIGTERM to the forked workers, which inherit the handler: it must
+    # not raise Terminated there (one traceback per worker on stderr).
+    names = []
+    for number in range(40):
+        (workdir / f"D{number}").write_text(f"FROM busybox:1.36\nRUN echo {number}\n")
+        names.append(f"D{number}")
+    result = subprocess.run(
+        trimdock("lint", "--jobs", "2", "--quiet", *names),
+        cwd=workdir,
+        env=child_env(workdir),
+        capture_output=True,
+        timeout=WAIT_SECONDS,
+        check=False,
+    )
+    assert result.stderr == b""
+    assert result.returncode in (0, 1)
+
+
+def test_a_forked_worker_ignores_ctrl_c_and_dies_of_sigterm() -> None:
+    with signals_raise():
+        pid = os.fork()
+        if pid == 0:  # the worker
+            try:
+                os.kill(os.getpid(), signal.SIGINT)  # the parent's to report: ignored here
+                os.kill(os.getpid(), signal.SIGTERM)
+            finally:
+                os._exit(3)  # reached only if SIGTERM did not end the worker
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status), status
+    assert os.WTERMSIG(status) == signal.SIGTERM
+
+
 def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "report.json"
     target.write_text("old\n")

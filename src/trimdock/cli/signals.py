@@ -9,6 +9,7 @@ Any module that creates a temp file or a partial output only needs a `try/finall
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,15 +33,19 @@ def signals_raise() -> Iterator[None]:
     SIGKILL still ends a run whose cleanup is stuck.
     """
     stopping = False
+    owner = os.getpid()
+    previous: dict[int, signal._HANDLER] = {}
 
     def handler(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
+        if os.getpid() != owner:
+            _in_worker(signum)
+            return
         if stopping:
             return
         stopping = True
         raise _RAISED[signum]()
 
-    previous: dict[int, signal._HANDLER] = {}
     for signum in _RAISED:
         current = signal.getsignal(signum)
         if current == signal.SIG_IGN:
@@ -53,3 +58,13 @@ def signals_raise() -> Iterator[None]:
         stopping = True  # a signal during the restore below is too late to act on
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+def _in_worker(signum: int) -> None:
+    """A forked worker (lint's process pool) inherits the handler. Ctrl-C reaches the whole
+    process group: the parent reports it and ends its workers, so a worker ignores SIGINT (no
+    traceback per worker). SIGTERM is how a parent ends a worker (Pool.terminate): it dies of it
+    as it would without this module."""
+    if signum == signal.SIGTERM:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
