@@ -41,6 +41,7 @@ class FakeEngine:
     socket_path: Path
     answers: dict[str, Any] = field(default_factory=lambda: dict(HEALTHY))
     hang: set[str] = field(default_factory=set)  # paths that are accepted and never answered
+    slow: dict[str, float] = field(default_factory=dict)  # path -> seconds before the answer
     asked: threading.Event = field(default_factory=threading.Event)  # a hung path was asked
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -63,6 +64,8 @@ def _handler(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
                 engine.stop.wait(_HANG_LIMIT_SECONDS)
                 self.close_connection = True
                 return
+            if path in engine.slow:
+                engine.stop.wait(engine.slow[path])
             if path not in engine.answers:
                 self._send(404, b'{"message": "not in this fake"}', "application/json")
                 return
@@ -98,9 +101,14 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 @contextmanager
 def fake_engine(
-    socket_path: Path, answers: Mapping[str, Any] | None = None, hang: set[str] | None = None
+    socket_path: Path,
+    answers: Mapping[str, Any] | None = None,
+    hang: set[str] | None = None,
+    slow: Mapping[str, float] | None = None,
 ) -> Iterator[FakeEngine]:
-    engine = FakeEngine(socket_path, {**HEALTHY, **(answers or {})}, set(hang or ()))
+    engine = FakeEngine(
+        socket_path, {**HEALTHY, **(answers or {})}, set(hang or ()), dict(slow or {})
+    )
     server = _Server(str(socket_path), _handler(engine))
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

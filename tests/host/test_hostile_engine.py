@@ -120,6 +120,17 @@ def test_socket_that_never_answers_fails_fast(
     )
 
 
+def test_a_slow_request_outlasts_the_connect_timeout(
+    socket_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The short limit is for connecting only: `system df` on a big host, a removal, a build
+    # cache prune may take far longer and must keep working.
+    monkeypatch.setattr(engine_module, "CONNECT_TIMEOUT_SECONDS", 0.2)
+    with fake_engine(socket_path, slow={"/system/df": 0.6}):
+        assert run(["df", "--format", "json"]) == 0
+    assert '"images"' in capsys.readouterr().out
+
+
 def test_request_timeout_comes_from_the_environment(
     socket_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
