@@ -39,3 +39,24 @@ class ContextError(TrimdockError):
 
 class UnsafePathError(TrimdockError):
     """An archive entry or extraction request that would write outside its target."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal ended the run: Ctrl-C (SIGINT) here, SIGTERM in `Terminated`.
+
+    A `KeyboardInterrupt` (so a `BaseException`) on purpose: `except Exception` error mapping
+    never swallows it, while every `finally`, `with` exit and `except BaseException` /
+    `except KeyboardInterrupt` cleanup still runs on its way up. The CLI prints
+    `trimdock: <message>` and exits with `exit_code` (128 + the signal number, the shell's
+    convention for a run a signal ended).
+    """
+
+    exit_code = 130
+    message = "interrupted"
+
+
+class Terminated(Interrupted):
+    """SIGTERM: what `timeout`, `docker stop`-like supervisors and CI cancellation send."""
+
+    exit_code = 143
+    message = "terminated"

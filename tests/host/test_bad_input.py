@@ -80,6 +80,12 @@ def test_permission_denied_on_the_socket(locked_socket: Path) -> None:
         (["prune", "--unused-older-than", "3x"], "--unused-older-than: invalid duration '3x'"),
         (["prune", "--containers-older-than", "10"], "invalid duration '10'"),
         (["df", "--older-than", "soon"], "--older-than: invalid duration 'soon'"),
+        (
+            ["df", "--older-than", "99999999999999999999d"],
+            "--older-than: duration '99999999999999999999d' is too long (at most 36500d",
+        ),
+        (["prune", "--unused-older-than", "36501d"], "is too long (at most 36500d, a century)"),
+        (["prune", "--containers-older-than", "9" * 5000 + "s"], "is too long (at most 36500d"),
         (["prune", "--keep-newest", "-1"], "keep-newest must be 0 or more"),
         (["prune", "--policy", "nightly"], "unknown policy 'nightly'"),
         (["df", "--policy", "nightly"], "unknown policy 'nightly'"),

@@ -2,11 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.host.factory import NOW, family
-from trimdock.errors import UsageError
-from trimdock.host.planner import Plan, plan_prune
+from trimdock.host.planner import Plan, plan_prune, unmatched_protect_patterns
 from trimdock.host.policy import Policy
 
 
@@ -110,10 +107,13 @@ def test_protect_pattern_keeps_and_names_itself() -> None:
     assert ids["v2"] in removed(plan)
 
 
-def test_protect_pattern_matching_nothing_is_an_error() -> None:
+def test_protect_pattern_matching_nothing_is_found() -> None:
+    # Whether that is an error (--protect) or a warning (config) is the CLI's decision.
     builder, _ = family()
-    with pytest.raises(UsageError, match="protect pattern 'ap:\\*' matches no image"):
-        plan_prune(builder.build(), Policy(protect=("ap:*",)), NOW)
+    state = builder.build()
+    assert unmatched_protect_patterns(state, ("ap:*", "app:*", "app:v1")) == ["ap:*"]
+    plan = plan_prune(state, Policy(protect=("ap:*",)), NOW)
+    assert plan.policy.protect == ("ap:*",)
 
 
 def test_repo_scope_leaves_everything_else_alone() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from trimdock.config import load_config
 from trimdock.errors import ConfigError, UsageError
-from trimdock.host.duration import format_age, format_duration, parse_duration
+from trimdock.host.duration import MAX_DURATION, format_age, format_duration, parse_duration
 from trimdock.host.policy import Policy, load_policy, override, validate_all
 
 
@@ -23,6 +23,20 @@ def test_durations(text: str, seconds: int) -> None:
 def test_invalid_durations_name_the_option(text: str) -> None:
     with pytest.raises(UsageError, match="--older-than"):
         parse_duration(text, source="--older-than")
+
+
+@pytest.mark.parametrize(
+    "text", ["99999999999999999999d", "36501d", "5300w", "1" + "0" * 5000 + "s", "36500d1s"]
+)
+def test_durations_beyond_a_century_are_refused(text: str) -> None:
+    # Past timedelta's range these used to be an OverflowError ("internal error").
+    with pytest.raises(UsageError, match=r"--older-than: duration .* is too long"):
+        parse_duration(text, source="--older-than")
+
+
+def test_the_longest_duration_is_accepted() -> None:
+    assert parse_duration("36500d") == MAX_DURATION
+    assert parse_duration("0" * 50 + "1d") == timedelta(days=1)  # leading zeros are no size
 
 
 def test_duration_formatting() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,3 +70,8 @@ def deliver(
 
 def settings(explicit: Path | None, start: Path | None = None) -> RawConfig:
     return load_config(explicit, start)
+
+
+def warn(message: str) -> None:
+    """A problem that does not stop the run: one line on stderr, the exit code unchanged."""
+    sys.stderr.write(f"trimdock: warning: {message}\n")

@@ -33,20 +33,20 @@ CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def _fail_threshold(text: str) -> Severity | None:
+def _fail_threshold(text: str, source: str) -> Severity | None:
     if text.strip().lower() == "none":
         return None
     try:
         return Severity.parse(text)
     except ValueError as exc:
-        raise UsageError(f"--fail-on: {exc} or none") from exc
+        raise UsageError(f"{exc} or none", source=source) from exc
 
 
 def _builder(text: str, source: str) -> Builder:
     try:
         return Builder(text.strip().lower())
     except ValueError:
-        raise UsageError(f"{source}: unknown builder {text!r} (buildkit or legacy)") from None
+        raise UsageError(f"unknown builder {text!r} (buildkit or legacy)", source=source) from None
 
 
 def _build_args(values: list[str]) -> dict[str, str]:
@@ -105,15 +105,25 @@ def context_command(
 ) -> None:
     """Report what a build sends, what .dockerignore excludes and what no COPY/ADD uses."""
     ensure_directory(directory)
-    section: dict[str, Any] = settings(config, directory).section("context", CONFIG_KEYS)
-    chosen = _builder(builder or section.get("builder", "buildkit"), "--builder")
-    threshold = _fail_threshold(fail_on or section.get("fail-on", "error"))
+    raw = settings(config, directory)
+    section: dict[str, Any] = raw.section("context", CONFIG_KEYS)
+    # An error names where the bad value came from: the option, or the file and key.
+    chosen = _builder(
+        builder or section.get("builder", "buildkit"),
+        "--builder" if builder else raw.source("context", "builder"),
+    )
+    threshold = _fail_threshold(
+        fail_on or section.get("fail-on", "error"),
+        "--fail-on" if fail_on else raw.source("context", "fail-on"),
+    )
     defaults = FindingSettings()
     limit = large_context if large_context is not None else section.get("large-context-bytes")
     unused_min = section.get("unused-min-bytes", defaults.unused_min_bytes)
     for name, value in (("large-context-bytes", limit), ("unused-min-bytes", unused_min)):
         if value is not None and value < 0:
-            raise ConfigError(f"[context] {name} must not be negative")
+            given = name == "large-context-bytes" and large_context is not None
+            where = f"--{name}" if given else raw.source("context", name)
+            raise ConfigError(f"must not be negative, got {value}", source=where)
     request = ContextRequest(
         context=directory,
         dockerfile=file,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -15,14 +16,17 @@ from trimdock.cli.common import (
     OutputOptions,
     QuietOption,
     settings,
+    warn,
 )
 from trimdock.cli.common import deliver as deliver_report
-from trimdock.errors import UsageError
+from trimdock.config import RawConfig
+from trimdock.errors import ConfigError, UsageError
 from trimdock.host.apply import apply_plan, nothing_done
 from trimdock.host.duration import parse_duration
 from trimdock.host.engine import Engine
-from trimdock.host.planner import plan_prune
-from trimdock.host.policy import check_keep_newest, load_policy, override, validate_all
+from trimdock.host.model import HostState
+from trimdock.host.planner import plan_prune, unmatched_protect_message, unmatched_protect_patterns
+from trimdock.host.policy import Policy, check_keep_newest, load_policy, override, validate_all
 from trimdock.host.render import df_json, plan_json, render_df, render_plan
 from trimdock.host.report import SortKey, build_df
 from trimdock.report.output import OutputFormat
@@ -31,6 +35,9 @@ PolicyOption = Annotated[
     str | None,
     typer.Option("--policy", "-p", help="Named policy from [prune.policies.NAME] in the config."),
 ]
+# `[df]`: defaults for the options of the same name.
+DF_KEYS: dict[str, type | tuple[type, ...]] = {"policy": str, "sort": str}
+
 RepoOption = Annotated[
     list[str] | None,
     typer.Option("--repo", help="Only repositories matching this glob (repeatable)."),
@@ -45,8 +52,9 @@ def df(
         typer.Option("--older-than", help="Only images unused for at least this long (30d, 12h)."),
     ] = None,
     sort: Annotated[
-        SortKey, typer.Option("--sort", help="Order of repositories.", case_sensitive=False)
-    ] = SortKey.SIZE,
+        SortKey | None,
+        typer.Option("--sort", help="Order of repositories (default: size).", case_sensitive=False),
+    ] = None,
     format: FormatOption = OutputFormat.TEXT,
     output: OutputOption = None,
     no_color: NoColorOption = False,
@@ -57,11 +65,14 @@ def df(
     volumes and build cache, with exactly what a policy would reclaim."""
     age = parse_duration(older_than, source="--older-than") if older_than is not None else None
     raw = settings(config)
-    chosen = load_policy(raw, policy)
+    section = raw.section("df", DF_KEYS)
+    order = sort if sort is not None else _sort_key(raw, section.get("sort"))
+    chosen = load_policy(raw, policy if policy is not None else section.get("policy"))
     engine = Engine.connect()
     state = engine.snapshot()
+    check_protect(state, chosen, (), raw)
     report = build_df(
-        state, chosen, datetime.now(UTC), repos=tuple(repo or ()), older_than=age, sort=sort
+        state, chosen, datetime.now(UTC), repos=tuple(repo or ()), older_than=age, sort=order
     )
     deliver_report(
         OutputOptions(format, output, no_color, quiet),
@@ -140,6 +151,7 @@ def prune(
     )
     engine = Engine.connect()
     state = engine.snapshot()
+    check_protect(state, chosen, protect or (), raw)
     plan = plan_prune(state, chosen, datetime.now(UTC))
     result = None
     if apply:
@@ -151,6 +163,30 @@ def prune(
     )
     if result is not None and result.skipped:
         raise typer.Exit(1)
+
+
+def check_protect(state: HostState, policy: Policy, by_hand: Sequence[str], raw: RawConfig) -> None:
+    """A protect pattern that matches nothing: an error when typed with --protect (a typo that
+    would protect nothing, right now), a warning when it comes from the config, whose shared
+    policy may name images this host does not have (and `df` must still report)."""
+    unmatched = unmatched_protect_patterns(state, policy.protect)
+    for pattern in unmatched:
+        if pattern in by_hand:
+            raise UsageError(unmatched_protect_message(pattern), source="--protect")
+    for pattern in unmatched:
+        warn(f"{raw.where}: {unmatched_protect_message(pattern)}")
+
+
+def _sort_key(raw: RawConfig, value: str | None) -> SortKey:
+    if value is None:
+        return SortKey.SIZE
+    try:
+        return SortKey(value.lower())
+    except ValueError:
+        known = ", ".join(key.value for key in SortKey)
+        raise ConfigError(
+            f"unknown sort {value!r} (known: {known})", source=raw.source("df", "sort")
+        ) from None
 
 
 def _parse(value: str | None, option: str) -> timedelta | None:

@@ -20,6 +20,7 @@ from trimdock.cli.common import (
     deliver,
     settings,
 )
+from trimdock.config import RawConfig
 from trimdock.errors import UsageError
 from trimdock.image.model import Image, LayerEntry
 from trimdock.image.open import open_image
@@ -146,11 +147,12 @@ def layers(
     """
     options = OutputOptions(format, output, no_color, quiet)
     _check_combination(at, export, deleted, extract, to, max_waste, min_efficiency)
-    section = settings(config).section("layers", CONFIG_KEYS)
-    thresholds = _thresholds(section, max_waste, min_efficiency)
+    raw = settings(config)
+    section = raw.section("layers", CONFIG_KEYS)
+    thresholds = _thresholds(raw, section, max_waste, min_efficiency)
     limit = top if top is not None else int(section.get("top", 10))
     if limit < 0:
-        raise UsageError("[layers] top must not be negative")
+        raise UsageError(f"must not be negative, got {limit}", source=raw.source("layers", "top"))
     with _responsive_threads(), open_image(image, platform=platform, verify=not no_verify) as img:
         if extract is not None:
             assert to is not None
@@ -208,15 +210,15 @@ def _check_combination(
 
 
 def _thresholds(
-    section: dict[str, Any], max_waste: str | None, min_efficiency: str | None
+    raw: RawConfig, section: dict[str, Any], max_waste: str | None, min_efficiency: str | None
 ) -> Thresholds:
     waste_value = max_waste if max_waste is not None else section.get("max-waste")
     efficiency_value = (
         min_efficiency if min_efficiency is not None else section.get("min-efficiency")
     )
-    waste_source = "--max-waste" if max_waste is not None else "[layers] max-waste"
+    waste_source = "--max-waste" if max_waste is not None else raw.source("layers", "max-waste")
     efficiency_source = (
-        "--min-efficiency" if min_efficiency is not None else "[layers] min-efficiency"
+        "--min-efficiency" if min_efficiency is not None else raw.source("layers", "min-efficiency")
     )
     return Thresholds(
         max_waste=None

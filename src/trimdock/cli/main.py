@@ -1,25 +1,92 @@
 """The `trimdock` command: registers the command groups and maps errors to exit codes.
 
-Exit codes: 0 pass, 1 a gate or threshold failed, 2 bad input or usage (one line on stderr).
+Exit codes:
+- 0 pass; 1 a gate or threshold failed; 2 bad input or usage (one line on stderr).
+- 130 / 143: Ctrl-C (SIGINT) / SIGTERM ended the run: `trimdock: interrupted` /
+  `trimdock: terminated` on stderr, after every cleanup ran (temp files and partial outputs
+  removed). The 128 + signal number convention of the shell.
+- 141: stdout was closed early (`trimdock layers img | head -1`): no message, no
+  "Exception ignored ... BrokenPipeError" at exit. The code git, grep and coreutils give (they
+  die of SIGPIPE, 128 + 13): distinct from 1 and 2, and a CI gate whose report was cut short
+  does not pass under `set -o pipefail` (exit 0 would claim a check that never finished).
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
+import select
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from trimdock import __version__
-from trimdock.errors import TrimdockError
+from trimdock.cli.signals import signals_raise
+from trimdock.errors import Interrupted, TrimdockError
+
+# 128 + SIGPIPE: what a shell reports for git/grep/cat cut short by `| head`.
+STDOUT_CLOSED_EXIT = 141
+
+
+class _Ended(BaseException):
+    """Carries an interrupt or a closed stdout past typer, which would turn KeyboardInterrupt
+    into a silent exit 130 and a broken pipe into exit 1 (the threshold-failed code)."""
+
+    def __init__(self, exit_code: int, message: str | None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.message = message
+
+
+class _Group(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _interrupted(exc) from exc
+        except OSError as exc:
+            if exc.errno == errno.EPIPE and _stdout_closed():
+                raise _Ended(STDOUT_CLOSED_EXIT, None) from exc
+            raise
+
+
+def _interrupted(exc: KeyboardInterrupt) -> _Ended:
+    if isinstance(exc, Interrupted):
+        return _Ended(exc.exit_code, exc.message)
+    return _Ended(Interrupted.exit_code, Interrupted.message)  # Python's own Ctrl-C
+
+
+def _stdout_closed() -> bool:
+    """True when the reader of stdout has gone (a pipe reports POLLERR then), as opposed to a
+    broken pipe to the engine or a worker, which stays an error."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a non-file (tests capture)
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+def _silence_stdout() -> None:
+    # The text still buffered in sys.stdout would be flushed at interpreter exit and fail again
+    # ("Exception ignored ... BrokenPipeError"): point the descriptor at /dev/null instead.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
 
 app = typer.Typer(
     name="trimdock",
     help="Make container images smaller, faster to build and harder to attack.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=_Group,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -95,17 +162,21 @@ def _fail(message: str, code: int = 2) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; the console script exits with it)."""
-    _register_commands(argv)
     try:
+        _register_commands(argv)
         app(args=argv, prog_name="trimdock", standalone_mode=True)
     except SystemExit as exc:
         return _exit_code(exc.code)
     except TrimdockError as exc:
         return _fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-    except BrokenPipeError:
-        return 0
+    except _Ended as ended:
+        if ended.message is None:
+            _silence_stdout()
+            return ended.exit_code
+        return _fail(ended.message, ended.exit_code)
+    except KeyboardInterrupt as exc:  # while the command modules were being imported
+        stop = _interrupted(exc)
+        return _fail(stop.message or "interrupted", stop.exit_code)
     except Exception as exc:  # the promise is "never a traceback"
         if os.environ.get("TRIMDOCK_DEBUG"):
             raise
@@ -123,4 +194,11 @@ def _exit_code(code: object) -> int:
 
 
 def main() -> None:
-    sys.exit(run())
+    """The console script: signals raise (see cli/signals.py) only in a real run, not in tests
+    that call run() inside pytest."""
+    try:
+        with signals_raise():
+            code = run()
+    except Interrupted as exc:  # arrived in the instant after run() had returned
+        code = _fail(exc.message, exc.exit_code)
+    sys.exit(code)

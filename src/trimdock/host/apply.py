@@ -57,9 +57,7 @@ def _image_in_use(
 ) -> str | None:
     """Why `image` must stay now: a container of it, of a descendant, or of an image on it."""
     parents = engine.parents_now()
-    for summary in engine.containers_now():
-        name = str((summary.get("Names") or ["?"])[0]).lstrip("/")
-        used = summary.get("ImageID") or ""
+    for name, used in engine.container_images_now():
         walk = used
         while walk:
             if walk == image.id:
@@ -70,8 +68,8 @@ def _image_in_use(
             if known is not None:
                 chains[used] = known.chain
             else:
-                detail = engine.image_now(used) or {}
-                chains[used] = chain_ids((detail.get("RootFS") or {}).get("Layers") or [])
+                detail = engine.image_now(used)
+                chains[used] = chain_ids(detail.diff_ids if detail else ())
         if image.chain and chains[used][: len(image.chain)] == image.chain:
             return f"container {name} runs an image built on it (appeared after the plan)"
     return None
@@ -81,7 +79,7 @@ def _remove_image(engine: Engine, image: Image, state: HostState) -> Outcome:
     now = engine.image_now(image.id)
     if now is None:
         return Outcome("image", image.id, image.display, False, "already gone")
-    tags_now = tuple(t for t in now.get("RepoTags") or [] if t != "<none>:<none>")
+    tags_now = now.tags
     added = sorted(set(tags_now) - set(image.tags))
     if added:
         return Outcome("image", image.id, image.display, False, f"tagged {added[0]} after the plan")
@@ -111,11 +109,10 @@ def apply_plan(engine: Engine, plan: Plan) -> ApplyResult:
 
     for decision in (d for d in plan.containers if d.remove):
         c = decision.container
-        now = engine.container_now(c.id)
-        if now is None:
+        status = engine.container_status_now(c.id)
+        if status is None:
             outcomes.append(Outcome("container", c.id, c.name, False, "already gone"))
             continue
-        status = str((now.get("State") or {}).get("Status") or "")
         if status in ("running", "paused", "restarting"):
             outcomes.append(Outcome("container", c.id, c.name, False, f"{status} since the plan"))
             continue

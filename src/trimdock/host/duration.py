@@ -9,6 +9,11 @@ from trimdock.errors import UsageError
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+)([smhdw])")
+# A century: longer than any image or container has existed, far below timedelta's limit
+# (999999999 days, where `99999999999999999999d` used to crash). Beyond it a duration is a typo.
+MAX_DURATION = timedelta(days=36500)
+MAX_DURATION_TEXT = "36500d"
+_MAX_SECONDS = int(MAX_DURATION.total_seconds())
 
 
 def parse_duration(text: str, *, source: str = "duration") -> timedelta:
@@ -21,14 +26,27 @@ def parse_duration(text: str, *, source: str = "duration") -> timedelta:
     for match in _PART.finditer(cleaned):
         if match.start() != position:
             break
-        seconds += int(match.group(1)) * _UNITS[match.group(2)]
+        digits = match.group(1).lstrip("0") or "0"
+        # More digits than the limit in seconds cannot be in range: stop before int() has to
+        # convert a 5000-digit number (Python refuses those with a ValueError).
+        if len(digits) > len(str(_MAX_SECONDS)):
+            raise _too_long(text, source)
+        seconds += int(digits) * _UNITS[match.group(2)]
         position = match.end()
     if position != len(cleaned):
         raise UsageError(
             f"invalid duration {text!r} (use a number and a unit s, m, h, d or w, e.g. 30d, 1w2d)",
             source=source,
         )
+    if seconds > _MAX_SECONDS:
+        raise _too_long(text, source)
     return timedelta(seconds=seconds)
+
+
+def _too_long(text: str, source: str) -> UsageError:
+    return UsageError(
+        f"duration {text!r} is too long (at most {MAX_DURATION_TEXT}, a century)", source=source
+    )
 
 
 def format_duration(value: timedelta) -> str:

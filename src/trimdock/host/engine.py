@@ -10,18 +10,23 @@ engine's host); without it trimdock stops with one clear line instead of guessin
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
-from collections.abc import Iterator, Mapping
+import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import docker
 import docker.errors
 import requests
+import urllib3.exceptions
 
-from trimdock.errors import EngineError
+from trimdock.errors import EngineError, UsageError
+from trimdock.host.answers import Answer, AnswerReader
 from trimdock.host.model import (
     BuildCacheRecord,
     Container,
@@ -35,9 +40,21 @@ from trimdock.host.storage import directory_usage
 
 _ZERO_TIME = "0001-01-01T00:00:00Z"
 
+# Connecting: `/version` and `/_ping` are answered by dockerd from memory (no storage walk), in
+# milliseconds on a healthy engine. 10 s leaves room for a loaded CI machine and still reports a
+# socket that accepts and never answers (a hung dockerd, the wrong socket) quickly instead of
+# after minutes.
+CONNECT_TIMEOUT_SECONDS = 10.0
+# Every later request: listing and inspecting images, `system df` (which sizes every volume)
+# and removals can take minutes on a big host. A bound still, so a hung engine ends the run;
+# TRIMDOCK_ENGINE_TIMEOUT (seconds) raises or lowers it.
+REQUEST_TIMEOUT_SECONDS = 300.0
+TIMEOUT_VARIABLE = "TRIMDOCK_ENGINE_TIMEOUT"
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+
 
 def _host_label() -> str:
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    return os.environ.get("DOCKER_HOST") or DEFAULT_HOST
 
 
 def _socket_path(host: str) -> str | None:
@@ -46,9 +63,47 @@ def _socket_path(host: str) -> str | None:
     return None
 
 
-def describe_connection_error(exc: BaseException, host: str) -> str:
+def request_timeout() -> float:
+    """REQUEST_TIMEOUT_SECONDS, or the positive number of seconds in TRIMDOCK_ENGINE_TIMEOUT."""
+    text = os.environ.get(TIMEOUT_VARIABLE)
+    if text is None or not text.strip():
+        return REQUEST_TIMEOUT_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(
+            f"expected a positive number of seconds, got {text!r}", source=TIMEOUT_VARIABLE
+        )
+    return value
+
+
+def _timed_out(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(
+            cause,
+            (
+                requests.exceptions.Timeout,
+                urllib3.exceptions.TimeoutError,
+                socket.timeout,
+            ),
+        ):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def describe_connection_error(exc: BaseException, host: str, timeout: float) -> str:
     """Turn the SDK's nested connection errors into one sentence a user can act on."""
     text = str(exc)
+    if _timed_out(exc):
+        hint = "" if timeout == CONNECT_TIMEOUT_SECONDS else f"; {TIMEOUT_VARIABLE} sets the limit"
+        return (
+            f"the engine did not answer within {timeout:g} s "
+            f"(a hung dockerd, or not an engine socket?{hint})"
+        )
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, PermissionError) or "Permission denied" in str(cause):
@@ -61,30 +116,43 @@ def describe_connection_error(exc: BaseException, host: str) -> str:
         if isinstance(cause, ConnectionRefusedError) or "Connection refused" in str(cause):
             return "connection refused: is dockerd running? (bash scripts/engine-up.sh)"
         cause = cause.__cause__ or cause.__context__
-    socket = _socket_path(host)
-    if socket and not os.path.exists(socket):
+    socket_path = _socket_path(host)
+    if socket_path and not os.path.exists(socket_path):
         return "no engine socket there: is dockerd running? (bash scripts/engine-up.sh)"
-    if socket and not os.access(socket, os.R_OK | os.W_OK):
+    if socket_path and not os.access(socket_path, os.R_OK | os.W_OK):
         return "permission denied on the engine socket (run as root or join its group)"
     return f"cannot reach the Docker Engine: {text.splitlines()[0] if text else type(exc).__name__}"
 
 
 @contextmanager
-def engine_errors(host: str, what: str) -> Iterator[None]:
+def engine_errors(host: str, what: str, timeout: float = REQUEST_TIMEOUT_SECONDS) -> Iterator[None]:
     try:
         yield
     except docker.errors.APIError as exc:
         raise EngineError(f"{what}: {exc.explanation or exc}", source=host) from exc
+    except requests.exceptions.JSONDecodeError as exc:
+        raise EngineError(
+            f"unexpected answer from the engine to {what}: not JSON ({exc})", source=host
+        ) from exc
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        raise EngineError(describe_connection_error(exc, host), source=host) from exc
+        raise EngineError(describe_connection_error(exc, host, timeout), source=host) from exc
+    except ValueError as exc:  # e.g. the SDK parsing an API version that is not "1.41"
+        raise EngineError(
+            f"unexpected answer from the engine to {what}: {exc}", source=host
+        ) from exc
 
 
-def parse_time(value: str | int | None) -> datetime | None:
-    """Engine timestamps: RFC 3339 with nanoseconds, or Unix seconds; zero time is None."""
+def parse_time(value: object) -> datetime | None:
+    """Engine timestamps: RFC 3339 with nanoseconds, or Unix seconds; zero time is None.
+
+    Raises ValueError (or TypeError) for anything else; callers name the field.
+    """
     if value is None or value == "" or value == _ZERO_TIME:
         return None
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str):
+        raise TypeError(f"a timestamp must be a string or a number, not {type(value).__name__}")
     text = value.rstrip("Z")
     if "." in text:
         head, _, frac = text.partition(".")
@@ -100,34 +168,66 @@ def parse_time(value: str | int | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _labels(value: Mapping[str, str] | None) -> dict[str, str]:
-    return dict(value or {})
+@dataclass(frozen=True)
+class ImageNow:
+    """What the apply step re-checks about an image right before removing it."""
+
+    tags: tuple[str, ...]
+    diff_ids: tuple[str, ...]
 
 
-def _tags(value: list[str] | None) -> tuple[str, ...]:
-    return tuple(tag for tag in (value or []) if tag != "<none>:<none>")
+def _refused(exc: EngineError) -> bool:
+    """The engine answered with an error status (e.g. 404 for an object removed meanwhile), as
+    opposed to not answering or answering nonsense, which end the run."""
+    return isinstance(exc.__cause__, docker.errors.APIError)
+
+
+def _tags(value: list[str]) -> tuple[str, ...]:
+    return tuple(tag for tag in value if tag != "<none>:<none>")
 
 
 class Engine:
-    """One connection to the engine; every call maps failures to `EngineError`."""
+    """One connection to the engine; every call maps failures to `EngineError`, and every
+    answer is type-checked (`AnswerReader`) before the snapshot uses it."""
 
     def __init__(self, api: docker.APIClient, host: str) -> None:
         self.api = api
         self.host = host
-        with engine_errors(host, "engine info"):
-            info = api.info()
-        self.data_root = Path(info.get("DockerRootDir") or "/var/lib/docker")
-        self.driver = str(info.get("Driver") or "overlay2")
-        self.version = str(info.get("ServerVersion") or "")
+        self.answers = AnswerReader(host)
+        self.timeout = float(api.timeout)
+        with self.errors("engine info"):
+            info = self.answers.obj(api.info(), "engine info")
+        self.data_root = Path(
+            self.answers.text(info, "DockerRootDir", "engine info") or "/var/lib/docker"
+        )
+        self.driver = self.answers.text(info, "Driver", "engine info") or "overlay2"
+        self.version = self.answers.text(info, "ServerVersion", "engine info")
 
     @classmethod
-    def connect(cls, timeout: int = 120) -> Engine:
+    def connect(cls) -> Engine:
+        """Connect and ping with the short connect timeout, then allow each request the long
+        one (`request_timeout()`)."""
         host = _host_label()
-        with engine_errors(host, "connect"):
-            client = docker.from_env(timeout=timeout)
+        timeout = request_timeout()
+        try:
+            docker.utils.parse_host(host)
+        except (docker.errors.DockerException, ValueError) as exc:
+            raise EngineError(f"invalid DOCKER_HOST: {exc}", source=host) from exc
+        with engine_errors(host, "connect", CONNECT_TIMEOUT_SECONDS):
+            client = docker.from_env(timeout=CONNECT_TIMEOUT_SECONDS)  # asks /version
             api: docker.APIClient = client.api
             api.ping()
+        api.timeout = timeout
         return cls(api, host)
+
+    def errors(self, what: str) -> contextlib.AbstractContextManager[None]:
+        return engine_errors(self.host, what, self.timeout)
+
+    def _time(self, answer: Answer, key: str, what: str) -> datetime | None:
+        try:
+            return parse_time(answer.get(key))
+        except (ValueError, TypeError, OverflowError, OSError) as exc:
+            raise self.answers.error(what, f"{key}: not a timestamp ({exc})") from exc
 
     # -- snapshot ---------------------------------------------------------------------------
 
@@ -157,35 +257,44 @@ class Engine:
             )
         size = self._read(directory / "size")
         cache_id = self._read(directory / "cache-id")
+        if size and not size.isdigit():
+            raise EngineError("the layer size is not a number", source=str(directory / "size"))
         return Layer(chain_id, diff_id, int(size or 0), cache_id or None)
 
     def images(self) -> tuple[list[Image], dict[str, Layer]]:
-        with engine_errors(self.host, "list images"):
-            listed = self.api.images(all=True)
+        read = self.answers
+        with self.errors("list images"):
+            listed = read.objects(self.api.images(all=True), "list images")
         images: list[Image] = []
         layers: dict[str, Layer] = {}
         for entry in listed:
+            image_id = read.required_text(entry, "Id", "list images")
             try:
-                with engine_errors(self.host, "inspect image"):
-                    detail = self.api.inspect_image(entry["Id"])
-            except EngineError:
-                continue  # removed by someone else between list and inspect
-            diff_ids = list((detail.get("RootFS") or {}).get("Layers") or [])
+                with self.errors("inspect image"):
+                    detail = read.obj(self.api.inspect_image(image_id), "inspect image")
+            except EngineError as exc:
+                if _refused(exc):
+                    continue  # removed by someone else between list and inspect
+                raise
+            what = f"inspect image {image_id}"
+            diff_ids = read.texts(read.table(detail, "RootFS", what), "Layers", what)
             chain = chain_ids(diff_ids)
             for chain_id, diff_id in zip(chain, diff_ids, strict=True):
                 if chain_id not in layers:
                     layers[chain_id] = self.layer(chain_id, diff_id)
-            created = parse_time(detail.get("Created")) or datetime.fromtimestamp(0, UTC)
+            created = self._time(detail, "Created", what) or datetime.fromtimestamp(0, UTC)
             images.append(
                 Image(
-                    id=detail["Id"],
-                    tags=_tags(detail.get("RepoTags")),
-                    parent=detail.get("Parent") or None,
+                    id=read.required_text(detail, "Id", what),
+                    tags=_tags(read.texts(detail, "RepoTags", what)),
+                    parent=read.text(detail, "Parent", what) or None,
                     created=created,
                     chain=chain,
-                    size=int(detail.get("Size") or 0),
-                    last_tagged=parse_time((detail.get("Metadata") or {}).get("LastTagTime")),
-                    labels=_labels((detail.get("Config") or {}).get("Labels")),
+                    size=read.number(detail, "Size", what),
+                    last_tagged=self._time(
+                        read.table(detail, "Metadata", what), "LastTagTime", what
+                    ),
+                    labels=read.labels(read.table(detail, "Config", what), "Labels", what),
                 )
             )
         return images, layers
@@ -202,66 +311,86 @@ class Engine:
                 result.append(value)
         return tuple(result)
 
-    def container(self, summary: Mapping[str, Any]) -> Container | None:
+    def container(self, summary: Answer) -> Container | None:
+        read = self.answers
+        container_id = read.required_text(summary, "Id", "disk usage (Containers)")
         try:
-            with engine_errors(self.host, "inspect container"):
-                detail = self.api.inspect_container(summary["Id"])
-        except EngineError:
-            return None
-        log_path = detail.get("LogPath") or None
+            with self.errors("inspect container"):
+                detail = read.obj(self.api.inspect_container(container_id), "inspect container")
+        except EngineError as exc:
+            if _refused(exc):
+                return None  # removed between df and inspect
+            raise
+        what = f"inspect container {container_id}"
+        detail_id = read.required_text(detail, "Id", what)
+        if "/" in detail_id or detail_id in ("", ".", ".."):
+            raise read.error(what, f"Id {detail_id!r} is not a container id")
+        log_path = read.text(detail, "LogPath", what) or None
         log_size = 0
         if log_path:
             try:
                 log_size = os.stat(log_path).st_size
-            except OSError:
+            except (OSError, ValueError):
                 log_size = 0
-        state = detail.get("State") or {}
-        volumes = tuple(m["Name"] for m in detail.get("Mounts") or [] if m.get("Type") == "volume")
-        files = directory_usage(self.data_root / "containers" / detail["Id"]).bytes
+        state = read.table(detail, "State", what)
+        volumes = tuple(
+            read.text(m, "Name", what)
+            for m in read.objects(detail.get("Mounts"), what)
+            if m.get("Type") == "volume"
+        )
+        files = directory_usage(self.data_root / "containers" / detail_id).bytes
         return Container(
-            id=detail["Id"],
-            name=str(detail.get("Name") or "").lstrip("/"),
-            image_id=detail.get("Image") or "",
-            state=str(state.get("Status") or "unknown"),
-            created=parse_time(detail.get("Created")) or datetime.fromtimestamp(0, UTC),
-            finished=parse_time(state.get("FinishedAt")),
-            size_rw=int(summary.get("SizeRw") or 0),
+            id=detail_id,
+            name=read.text(detail, "Name", what).lstrip("/"),
+            image_id=read.text(detail, "Image", what),
+            state=read.text(state, "Status", what) or "unknown",
+            created=self._time(detail, "Created", what) or datetime.fromtimestamp(0, UTC),
+            finished=self._time(state, "FinishedAt", what),
+            size_rw=read.number(summary, "SizeRw", "disk usage (Containers)"),
             log_path=log_path,
             log_size=log_size,
             volumes=volumes,
-            labels=_labels((detail.get("Config") or {}).get("Labels")),
+            labels=read.labels(read.table(detail, "Config", what), "Labels", what),
             files_size=files,
-            storage_dirs=self._mount_dirs(detail["Id"]),
+            storage_dirs=self._mount_dirs(detail_id),
         )
 
     def snapshot(self) -> HostState:
+        read = self.answers
         taken_at = datetime.now(UTC)
         images, layers = self.images()
-        with engine_errors(self.host, "disk usage"):
-            usage = self.api.df()
-        containers = [self.container(c) for c in usage.get("Containers") or []]
+        with self.errors("disk usage"):
+            usage = read.obj(self.api.df(), "disk usage")
+        containers = [
+            self.container(c)
+            for c in read.objects(usage.get("Containers"), "disk usage (Containers)")
+        ]
+        volumes_what = "disk usage (Volumes)"
         volumes = [
             Volume(
-                name=v["Name"],
-                driver=v.get("Driver") or "local",
-                size=int((v.get("UsageData") or {}).get("Size", -1)),
-                created=parse_time(v.get("CreatedAt")),
-                mountpoint=v.get("Mountpoint"),
-                labels=_labels(v.get("Labels")),
+                name=read.required_text(v, "Name", volumes_what),
+                driver=read.text(v, "Driver", volumes_what) or "local",
+                size=read.number(
+                    read.table(v, "UsageData", volumes_what), "Size", volumes_what, -1
+                ),
+                created=self._time(v, "CreatedAt", volumes_what),
+                mountpoint=read.text(v, "Mountpoint", volumes_what) or None,
+                labels=read.labels(v, "Labels", volumes_what),
             )
-            for v in usage.get("Volumes") or []
+            for v in read.objects(usage.get("Volumes"), volumes_what)
         ]
+        cache_what = "disk usage (BuildCache)"
         cache = [
             BuildCacheRecord(
-                id=r.get("ID", ""),
-                type=r.get("Type", ""),
-                size=int(r.get("Size") or 0),
-                in_use=bool(r.get("InUse")),
-                shared=bool(r.get("Shared")),
-                last_used=parse_time(r.get("LastUsedAt")),
-                description=r.get("Description", ""),
+                id=read.text(r, "ID", cache_what),
+                type=read.text(r, "Type", cache_what),
+                size=read.number(r, "Size", cache_what),
+                in_use=read.flag(r, "InUse", cache_what),
+                shared=read.flag(r, "Shared", cache_what),
+                last_used=self._time(r, "LastUsedAt", cache_what),
+                description=read.text(r, "Description", cache_what),
             )
-            for r in usage.get("BuildCache") or []
+            for r in read.objects(usage.get("BuildCache"), cache_what)
         ]
         return HostState(
             taken_at=taken_at,
@@ -277,33 +406,56 @@ class Engine:
 
     # -- current facts, for re-checks right before a removal ---------------------------------
 
-    def containers_now(self) -> list[dict[str, Any]]:
-        with engine_errors(self.host, "list containers"):
-            result: list[dict[str, Any]] = self.api.containers(all=True)
-        return result
+    def container_images_now(self) -> list[tuple[str, str]]:
+        """(name, image id) of every container now."""
+        read = self.answers
+        with self.errors("list containers"):
+            listed = read.objects(self.api.containers(all=True), "list containers")
+        return [
+            (
+                (read.texts(c, "Names", "list containers") or ["?"])[0].lstrip("/"),
+                read.text(c, "ImageID", "list containers"),
+            )
+            for c in listed
+        ]
 
-    def image_now(self, image_id: str) -> dict[str, Any] | None:
+    def image_now(self, image_id: str) -> ImageNow | None:
+        read = self.answers
+        what = f"inspect image {image_id}"
         try:
-            with engine_errors(self.host, "inspect image"):
-                result: dict[str, Any] = self.api.inspect_image(image_id)
-                return result
+            with self.errors("inspect image"):
+                detail = read.obj(self.api.inspect_image(image_id), what)
         except EngineError:
-            return None
+            return None  # gone, or unreadable: either way not removed (the safe side)
+        return ImageNow(
+            tags=_tags(read.texts(detail, "RepoTags", what)),
+            diff_ids=tuple(read.texts(read.table(detail, "RootFS", what), "Layers", what)),
+        )
 
     def parents_now(self) -> dict[str, str]:
-        with engine_errors(self.host, "list images"):
-            listed = self.api.images(all=True)
-        return {i["Id"]: i.get("ParentId") or "" for i in listed}
+        read = self.answers
+        with self.errors("list images"):
+            listed = read.objects(self.api.images(all=True), "list images")
+        return {
+            read.required_text(i, "Id", "list images"): read.text(i, "ParentId", "list images")
+            for i in listed
+        }
 
-    def container_now(self, container_id: str) -> dict[str, Any] | None:
+    def container_status_now(self, container_id: str) -> str | None:
+        """The container's state now (running, exited, ...), or None once it is gone."""
+        read = self.answers
+        what = f"inspect container {container_id}"
         try:
-            with engine_errors(self.host, "inspect container"):
-                result: dict[str, Any] = self.api.inspect_container(container_id)
-                return result
+            with self.errors("inspect container"):
+                detail = read.obj(self.api.inspect_container(container_id), what)
         except EngineError:
-            return None
+            return None  # gone, or unreadable: either way not removed (the safe side)
+        return read.text(read.table(detail, "State", what), "Status", what)
 
     def volume_users_now(self, name: str) -> list[str]:
-        with engine_errors(self.host, "list containers"):
-            listed = self.api.containers(all=True, filters={"volume": name})
-        return [str((c.get("Names") or ["?"])[0]).lstrip("/") for c in listed]
+        read = self.answers
+        with self.errors("list containers"):
+            listed = read.objects(
+                self.api.containers(all=True, filters={"volume": name}), "list containers"
+            )
+        return [(read.texts(c, "Names", "list containers") or ["?"])[0].lstrip("/") for c in listed]

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 
-from trimdock.errors import UsageError
 from trimdock.host.accounting import freed_layers, removal_closure
 from trimdock.host.duration import format_age, format_duration
 from trimdock.host.model import (
@@ -124,25 +123,27 @@ def _matching(patterns: Iterable[str], names: Iterable[str]) -> str | None:
     return None
 
 
-def check_protect_patterns(state: HostState, patterns: Iterable[str]) -> None:
-    """A protect pattern that matches nothing is almost always a typo that would protect nothing."""
+def unmatched_protect_patterns(state: HostState, patterns: Iterable[str]) -> list[str]:
+    """Protect patterns that match nothing on this host: almost always a typo that would
+    protect nothing. The CLI refuses one given with --protect and warns about one from the
+    config (a shared policy may name images this host does not have)."""
     everything: list[str] = []
     for image in state.images:
         everything += image_names(image)
     for container in state.containers:
         everything += [container.name, container.id, container.id[:12]]
     everything += [volume.name for volume in state.volumes]
-    for pattern in patterns:
-        if not any(fnmatchcase(name, pattern) for name in everything):
-            raise UsageError(
-                f"protect pattern {pattern!r} matches no image, container or volume "
-                "(patterns are globs on repo:tag, repo, image id, container or volume name)",
-                source="--protect",
-            )
+    return [p for p in patterns if not any(fnmatchcase(name, p) for name in everything)]
+
+
+def unmatched_protect_message(pattern: str) -> str:
+    return (
+        f"protect pattern {pattern!r} matches no image, container or volume "
+        "(patterns are globs on repo:tag, repo, image id, container or volume name)"
+    )
 
 
 def plan_prune(state: HostState, policy: Policy, now: datetime) -> Plan:
-    check_protect_patterns(state, policy.protect)
     containers = tuple(_decide_container(state, c, policy, now) for c in state.containers)
     staying = [d.container for d in containers if not d.remove]
     decided = _decide_images(state, policy, now, staying)
