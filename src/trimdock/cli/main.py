@@ -24,6 +24,7 @@ import typer
 from typer.core import TyperGroup
 
 from trimdock import __version__
+from trimdock.cli.help import name_values
 from trimdock.cli.signals import signals_raise
 from trimdock.errors import Interrupted, TrimdockError
 
@@ -42,6 +43,12 @@ class _Ended(BaseException):
 
 
 class _Group(TyperGroup):
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            name_values(command)
+        return command
+
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
         try:
             return super().invoke(ctx)
@@ -86,6 +93,7 @@ app = typer.Typer(
     help="Make container images smaller, faster to build and harder to attack.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     cls=_Group,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -1,0 +1,80 @@
+"""Help that reads like a manual page: metavars that name what a value is, not its Python type.
+
+typer shows `<str>`, `<list[str]>` and `<path>`; users need `IMAGE`, `PATTERN`, `SIZE`,
+`DURATION`. One table here names every value by its parameter name, so each command module only
+declares its options; a parameter missing from the table is shown by its own name in capitals.
+Choices keep their list (`<text|json>`), flags show nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from typer.core import TyperArgument
+
+METAVARS: Mapping[str, str] = {
+    "image": "IMAGE",
+    "files": "DOCKERFILE",
+    "rule_id": "RULE_ID",
+    "directory": "DIR",
+    "platform": "OS/ARCH",
+    "output": "FILE",
+    "config": "FILE",
+    "file": "DOCKERFILE",
+    "context": "DIR",
+    "max_waste": "SIZE",
+    "large_context": "SIZE",
+    "min_efficiency": "RATIO",
+    "top": "N",
+    "at": "N",
+    "jobs": "N",
+    "keep_newest": "N",
+    "export": "DIR",
+    "extract": "PATH",
+    "to": "FILE",
+    "ignore": "RULE_ID",
+    "failure_threshold": "SEVERITY",
+    "fail_on": "SEVERITY",
+    "build_arg": "NAME=VALUE",
+    "policy": "NAME",
+    "repo": "PATTERN",
+    "protect": "PATTERN",
+    "label": "KEY=VALUE",
+    "older_than": "DURATION",
+    "unused_older_than": "DURATION",
+    "containers_older_than": "DURATION",
+}
+
+
+class _ReadableArgument(TyperArgument):
+    """An argument shown as `IMAGE` (required) or `[DIR]` (optional), without `<str>`."""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name if self.nargs == 1 else f"{name}..."
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+def _choices(param: Any) -> tuple[str, ...]:
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None or not descriptor.is_choice:
+        return ()
+    return tuple(str(getattr(choice, "value", choice)) for choice in descriptor.choices or ())
+
+
+def name_values(command: Any) -> None:
+    """Give every value-taking parameter of `command` a readable metavar (idempotent)."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "is_flag", False) or param.metavar:
+            continue
+        choices = _choices(param)
+        if choices:
+            param.metavar = "[" + "|".join(choices) + "]"
+            continue
+        name = param.name or ""
+        param.metavar = METAVARS.get(name, name.upper())
+        if isinstance(param, TyperArgument):
+            param.__class__ = _ReadableArgument
