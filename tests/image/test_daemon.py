@@ -29,8 +29,11 @@ def test_daemon_transport_prefix(basic_image: BuiltImage) -> None:
 
 
 def test_unknown_name_is_one_clear_error(engine: None) -> None:
-    with pytest.raises(ImageSourceError, match=r"^trimdock-test/no-such-image:x: no such image"):
+    with pytest.raises(
+        ImageSourceError, match=r"^trimdock-test/no-such-image:x: no such image"
+    ) as e:
         open_image("trimdock-test/no-such-image:x").__enter__()
+    assert "docker pull trimdock-test/no-such-image:x" in str(e.value)  # says how to get it
 
 
 def test_no_engine_running(monkeypatch: pytest.MonkeyPatch) -> None:

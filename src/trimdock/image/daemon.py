@@ -174,16 +174,23 @@ def _nullcontext(value: IO[bytes]) -> Iterator[IO[bytes]]:
     yield value
 
 
+def _not_found(source: str) -> str:
+    """Say how to get the image, not only that it is missing."""
+    name = source.removeprefix("docker-daemon:")
+    return (
+        f"no such image on the local engine: pull it first (docker pull {name}) "
+        "or give a saved archive (docker-archive:FILE, oci:DIR)"
+    )
+
+
 def _engine_call(source: str, what: str, call: Callable[[], Any]) -> Any:
     import docker.errors
     import requests
 
     try:
         return call()
-    except docker.errors.ImageNotFound as exc:
-        raise ImageSourceError("no such image on the local engine", source=source) from exc
-    except docker.errors.NotFound as exc:
-        raise ImageSourceError("no such image on the local engine", source=source) from exc
+    except docker.errors.NotFound as exc:  # ImageNotFound is a NotFound
+        raise ImageSourceError(_not_found(source), source=source) from exc
     except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
         raise EngineError(f"the engine failed to {what} ({_short(exc)})", source=source) from exc
 
