@@ -287,6 +287,12 @@ def test_cli_filesystem_at_a_layer(
     assert entries["/bin/sh"]["type"] == "symlink"
     code, out, _ = cli(archive, "--at", "-1", "--format", "json", capsys=capsys)
     assert "/d" not in {e["path"] for e in json.loads(out)["entries"]}
+    # The text listing has a header naming its columns, and a row per entry under it.
+    code, out, _ = cli(archive, "--at", "1", "--no-color", capsys=capsys)
+    lines = out.splitlines()
+    assert lines[0].split() == ["mode", "bytes", "from", "path"]
+    row = next(line for line in lines if line.endswith(" /d/sub/c"))
+    assert row.split()[1:3] == [str(30 * KB), "L1"]
 
 
 def test_cli_refuses_corrupt_archives_in_one_line(

@@ -340,6 +340,8 @@ def filesystem_json(image: Image, index: int, entries: Sequence[FsEntry]) -> dic
 
 
 def render_filesystem(console: Console, index: int, entries: Sequence[FsEntry]) -> None:
+    # mode, bytes, the layer the entry comes from ("from", as in --deleted), then the path.
+    console.print(Text(f"{'mode':4} {'bytes':>12} {'from':<4} path", style="bold"))
     _write_lines(
         console,
         [
