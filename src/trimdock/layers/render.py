@@ -266,7 +266,9 @@ def render_gate(console: Console, gate: GateResult | None) -> None:
         elif check.unit == "percent":
             actual, threshold = f"{check.actual:.2f}%", f"{check.threshold:g}%"
         else:
-            actual, threshold = f"{check.actual:.4f}", f"{check.threshold:g}"
+            # Efficiency is a ratio in JSON and config; text shows it as the report does (a %).
+            actual = f"{check.actual * 100:.4f} %"
+            threshold = f"{check.threshold * 100:g} %"
         relation = "<=" if check.name == "max-waste" else ">="
         verdict = Text("PASS", style="green") if check.passed else Text("FAIL", style="bold red")
         console.print(verdict, f"{check.name}: {actual} (must be {relation} {threshold})")
