@@ -151,3 +151,14 @@ def test_image_total_equals_the_engines_layer_total(family: Family) -> None:
             assert total == first
             return
     pytest.skip("engine storage kept changing (concurrent builds)")
+
+
+def test_a_filter_matching_nothing_says_so(
+    family: Family, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    pattern = f"{family.prefix}-nothing/*"
+    assert run(["df", "--no-color", "--repo", pattern, "--older-than", "90m"]) == 0
+    out = capsys.readouterr().out
+    assert f"no image matches repositories {pattern}; images unused for at least 1h30m" in out
+    assert "REPOSITORY / TAG" not in out  # no table of headers over nothing

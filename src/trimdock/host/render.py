@@ -260,7 +260,12 @@ def render_df(report: DfReport, console: Console) -> None:
                 human_bytes(usage.shared),
                 format_age(state.taken_at - image.created),
             )
-    console.print(table)
+    if report.repositories:
+        console.print(table)
+    else:
+        console.print(
+            "no image matches " + report.shown_filter if report.shown_filter else "no images"
+        )
     if state.containers:
         console.print()
         ctable = Table(box=None, pad_edge=False, header_style="bold")

@@ -17,6 +17,7 @@ from trimdock.host.accounting import (
     repository_usage,
     totals,
 )
+from trimdock.host.duration import format_duration
 from trimdock.host.model import HostState
 from trimdock.host.planner import Plan, last_used, plan_prune
 from trimdock.host.policy import Policy
@@ -72,7 +73,7 @@ def build_df(
     if repos:
         shown.append(f"repositories {', '.join(repos)}")
     if older_than is not None:
-        shown.append(f"images unused for at least {older_than}")
+        shown.append(f"images unused for at least {format_duration(older_than)}")
     return DfReport(
         state=state,
         totals=totals(state),
