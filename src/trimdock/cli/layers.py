@@ -20,6 +20,7 @@ from trimdock.cli.common import (
     deliver,
     settings,
 )
+from trimdock.cli.completion import complete_images
 from trimdock.config import RawConfig
 from trimdock.errors import UsageError
 from trimdock.image.model import Image, LayerEntry
@@ -72,6 +73,7 @@ def layers(
             help="NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, "
             "oci:DIR[:TAG], oci-archive:FILE, or a path to an archive.",
             show_default=False,
+            autocompletion=complete_images,
         ),
     ],
     platform: Annotated[

@@ -261,6 +261,20 @@ class Engine:
             raise EngineError("the layer size is not a number", source=str(directory / "size"))
         return Layer(chain_id, diff_id, int(size or 0), cache_id or None)
 
+    def tags(self) -> list[str]:
+        """Every `repository:tag` of the local images (no inspection: for shell completion)."""
+        read = self.answers
+        with self.errors("list images"):
+            listed = read.objects(self.api.images(), "list images")
+        return sorted(
+            {
+                tag
+                for entry in listed
+                for tag in _tags(entry.get("RepoTags") or [])
+                if "<none>" not in tag
+            }
+        )
+
     def images(self) -> tuple[list[Image], dict[str, Layer]]:
         read = self.answers
         with self.errors("list images"):

@@ -1,0 +1,47 @@
+"""Shell completion through the installed command, as bash asks for it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from trimdock.cli.completion import complete_rule_ids
+
+
+def complete(words: str, *, host: str | None = None) -> list[str]:
+    env = {**os.environ, "_TRIMDOCK_COMPLETE": "complete_bash", "COMP_WORDS": words}
+    env["COMP_CWORD"] = str(len(words.split()) - 1)
+    if host is not None:
+        env["DOCKER_HOST"] = host
+    code = "from trimdock.cli.main import main; main()"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout.split()
+
+
+def test_commands_and_choices_complete() -> None:
+    assert complete("trimdock la") == ["layers"]
+    assert complete("trimdock lint --format s") == ["sarif"]
+
+
+@pytest.mark.engine
+def test_image_names_come_from_the_local_engine(engine: None) -> None:
+    assert "busybox:latest" in complete("trimdock layers busy")
+    assert complete("trimdock layers docker-daemon:busybox:la") == ["docker-daemon:busybox:latest"]
+
+
+def test_no_engine_gives_transports_not_an_error(tmp_path: object) -> None:
+    names = complete("trimdock layers d", host="unix:///nonexistent/docker.sock")
+    assert names == ["docker-daemon:", "docker-archive:"]
+
+
+def test_rule_ids_complete_in_any_case() -> None:
+    assert "TD101" in complete_rule_ids("td1")
+    assert "DL3008" in complete_rule_ids("DL30")
+    assert "TD501" in complete_rule_ids("TD5")
