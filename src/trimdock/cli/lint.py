@@ -21,6 +21,7 @@ from trimdock.errors import DockerfileError, UsageError
 from trimdock.report.finding import FileLocation, Finding
 from trimdock.report.formats import FindingFormat, render_findings
 from trimdock.report.output import emit
+from trimdock.rules import shellcheck
 from trimdock.rules.analysis import ContextFacts
 from trimdock.rules.engine import (
     CONFIG_KEYS,
@@ -31,6 +32,7 @@ from trimdock.rules.engine import (
 )
 from trimdock.rules.peers import HADOLINT_VERSION, known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
+from trimdock.rules.shellcheck import ShellScript, shellcheck_id
 
 MAX_BYTES = 64 * 1024 * 1024
 ALL_RULES = {**RULE_INFOS, **CONTEXT_RULES}
@@ -90,7 +92,8 @@ def context_facts(directory: Path) -> ContextFacts:
 
 _MIN_FILES_PER_JOB = 8
 _MAX_AUTO_JOBS = 8
-_Checked = tuple[str, str | None, list[Finding]]  # (label, text, findings); text None: error
+# (label, text, findings, RUN scripts for ShellCheck); text None: error
+_Checked = tuple[str, str | None, list[Finding], tuple[ShellScript, ...]]
 _worker_settings = LintSettings()
 
 
@@ -98,8 +101,11 @@ def _check_file(name: str, lint_settings: LintSettings | None = None) -> _Checke
     try:
         label, text = read_dockerfile(name)
     except DockerfileError as exc:
-        return str(exc), None, []
-    return label, text, lint(parse(text, label), lint_settings or _worker_settings)
+        return str(exc), None, [], ()
+    lint_settings = lint_settings or _worker_settings
+    dockerfile = parse(text, label)
+    found = lint(dockerfile, lint_settings)
+    return label, text, found, shellcheck.scripts(dockerfile) if lint_settings.shellcheck else ()
 
 
 def _init_worker(lint_settings: LintSettings) -> None:
@@ -163,11 +169,23 @@ def _context_findings(
     return found
 
 
+def _shellcheck_findings(
+    found: Sequence[ShellScript], lint_settings: LintSettings
+) -> list[Finding]:
+    """ShellCheck's findings for the RUN bodies of every file: one batched run, in this process
+    after all files were parsed; when ShellCheck cannot run, one note and no findings."""
+    findings, note = shellcheck.check(found, lint_settings)
+    if note:
+        sys.stderr.write(f"trimdock: {note}\n")
+    return findings
+
+
 def _settings(
     config: Path | None,
     ignore: Sequence[str],
     threshold: str | None,
     context: Path | None,
+    no_shellcheck: bool = False,
 ) -> LintSettings:
     raw = settings(config)
     section = raw.section("lint", CONFIG_KEYS)
@@ -176,6 +194,9 @@ def _settings(
     for item in ignore:
         for part in item.split(","):
             if not part.strip():
+                continue
+            if code := shellcheck_id(part):
+                ignored.add(code)
                 continue
             info = lookup(part)
             if info is not None:
@@ -188,7 +209,8 @@ def _settings(
     options = base.options
     if context is not None:
         options = replace(options, context=context_facts(context))
-    return LintSettings(frozenset(ignored), base.severity, options, failure)
+    enabled = base.shellcheck and not no_shellcheck
+    return LintSettings(frozenset(ignored), base.severity, options, failure, enabled)
 
 
 def register(app: typer.Typer) -> None:
@@ -234,9 +256,15 @@ def register(app: typer.Typer) -> None:
                 f"at least {_MIN_FILES_PER_JOB * 2} files).",
             ),
         ] = 0,
+        no_shellcheck: Annotated[
+            bool,
+            typer.Option(
+                "--no-shellcheck", help="Do not run ShellCheck on RUN bodies (SCnnnn findings)."
+            ),
+        ] = False,
     ) -> None:
         """Check Dockerfiles for size, cache, security and production problems."""
-        lint_settings = _settings(config, ignore or [], failure_threshold, context)
+        lint_settings = _settings(config, ignore or [], failure_threshold, context, no_shellcheck)
         names = files or ["Dockerfile"]
         if names.count("-") > 1:
             raise UsageError("stdin ('-') can be given only once")
@@ -249,9 +277,10 @@ def register(app: typer.Typer) -> None:
         findings: list[Finding] = []
         sources: dict[str, str] = {}
         checked: list[str] = []
+        shell_scripts: list[ShellScript] = []
         unreadable = False
         try:
-            for label, text, found in _check_files(names, lint_settings, jobs):
+            for label, text, found, run_scripts in _check_files(names, lint_settings, jobs):
                 if text is None:
                     sys.stderr.write(f"trimdock: {label}\n")
                     unreadable = True
@@ -259,9 +288,11 @@ def register(app: typer.Typer) -> None:
                 sources[label] = text
                 checked.append(label)
                 findings.extend(found)
+                shell_scripts.extend(run_scripts)
         finally:  # `run()` may be called in-process (tests, embedding): leave the GC as it was
             gc.set_threshold(*thresholds)
             gc.unfreeze()
+        findings.extend(_shellcheck_findings(shell_scripts, lint_settings))
         if context is not None:
             findings.extend(_context_findings(context, checked, lint_settings))
         if checked and (output is not None or not quiet):
@@ -269,7 +300,7 @@ def register(app: typer.Typer) -> None:
             report = render_findings(
                 findings,
                 fmt,
-                rules=ALL_RULES,
+                rules={**ALL_RULES, **shellcheck.rule_infos(findings)},
                 sources=sources,
                 tool_version=__version__,
                 files=checked,
@@ -287,6 +318,9 @@ def register(app: typer.Typer) -> None:
         rule_id: Annotated[str, typer.Argument(help="A rule id: TDnnn, or a hadolint DLnnnn.")],
     ) -> None:
         """Print what a rule finds, why it matters, an example and what to do instead."""
+        if code := shellcheck_id(rule_id):
+            sys.stdout.write(shellcheck.explain(code))
+            return
         info = lookup(rule_id)
         if info is None:
             message = known_without_equivalent(rule_id)
