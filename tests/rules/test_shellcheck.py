@@ -4,6 +4,7 @@ settings, one batched run, a missing binary, and parity with hadolint's SC findi
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import stat
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,13 +170,13 @@ def test_one_shellcheck_process_for_all_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[list[str]] = []
-    real = subprocess.run
+    real = subprocess.Popen
 
-    def counting(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    def counting(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         calls.append(argv)
-        return real(argv, **kwargs)  # type: ignore[call-overload, no-any-return]
+        return real(argv, **kwargs)
 
-    monkeypatch.setattr(shellcheck.subprocess, "run", counting)
+    monkeypatch.setattr(shellcheck.subprocess, "Popen", counting)
     names = []
     for index in range(5):
         path = tmp_path / f"D{index}"
@@ -306,6 +308,19 @@ def test_missing_or_broken_binary_is_one_note(
     assert run(["lint", "--no-shellcheck", str(path)]) == 1
     assert capsys.readouterr().err == ""
     assert not list(Path(shellcheck.tempfile.gettempdir()).glob("trimdock-shellcheck-*"))
+
+
+@needs_binary
+def test_stdin_is_checked_in_the_same_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(DIRTY_SHELL.encode())))
+    other = tmp_path / "Dockerfile"
+    other.write_text("FROM debian:12-slim\nRUN echo $x\nUSER 1\n")
+    findings, err = _lint_json(["-", str(other)], capsys)
+    assert err == ""
+    by_file = {(f["location"]["file"], f["rule"]) for f in findings}  # type: ignore[index]
+    assert ("<stdin>", "SC2086") in by_file and (str(other), "SC2154") in by_file
 
 
 def test_explain_sc_id_links_the_wiki(capsys: pytest.CaptureFixture[str]) -> None:

