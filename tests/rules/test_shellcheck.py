@@ -98,6 +98,13 @@ def test_heredoc_script_and_heredoc_data_positions() -> None:
 
 
 @needs_binary
+def test_crlf_file_gives_the_same_findings_as_lf() -> None:
+    text = "FROM debian:12-slim\nRUN echo a && \\\n  echo $x\nRUN <<EOF\necho $y\nEOF\n"
+    assert len(_found(text)) == 4
+    assert _at(_found(text.replace("\n", "\r\n"))) == _at(_found(text))  # no SC1017
+
+
+@needs_binary
 def test_error_at_end_of_script_maps_inside_the_instruction() -> None:
     found = _found('FROM debian:12-slim\nRUN echo "unterminated\n')
     assert found, "ShellCheck reports the unterminated quote"

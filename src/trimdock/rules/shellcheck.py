@@ -242,6 +242,9 @@ def _script(
             body, source = concat(pieces)
     if not body.strip() or len(body) > MAX_SCRIPT_CHARS:
         return None
+    # A CRLF file keeps `\r` in heredoc bodies; BuildKit reads lines without it. A space keeps
+    # the offsets and spares a SC1017 (literal carriage return) on every line.
+    body = body.replace("\r\n", " \n")
     exported = tuple(sorted({n for n in names if _refers(body, n)}))
     return ShellScript(path, shell, body, source, span, exported)
 
@@ -486,12 +489,3 @@ def start(found: Sequence[ShellScript]) -> Pending:
     if binary is None:
         return Pending(found, None, MISSING)
     return Pending(found, Batch([s.text for s in found], binary))
-
-
-def check(found: Sequence[ShellScript], settings: LintSettings) -> tuple[list[Finding], str | None]:
-    """Findings for all scripts (ShellCheck started and awaited), and a note if it could not run."""
-    pending = start(found)
-    try:
-        return pending.findings(settings)
-    finally:
-        pending.close()
