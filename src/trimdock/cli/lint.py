@@ -21,6 +21,7 @@ from trimdock.errors import DockerfileError, UsageError
 from trimdock.report.finding import FileLocation, Finding
 from trimdock.report.formats import FindingFormat, render_findings
 from trimdock.report.output import emit
+from trimdock.rules import shellcheck
 from trimdock.rules.analysis import ContextFacts
 from trimdock.rules.engine import (
     CONFIG_KEYS,
@@ -31,6 +32,7 @@ from trimdock.rules.engine import (
 )
 from trimdock.rules.peers import HADOLINT_VERSION, known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
+from trimdock.rules.shellcheck import ShellScript, shellcheck_id
 
 MAX_BYTES = 64 * 1024 * 1024
 ALL_RULES = {**RULE_INFOS, **CONTEXT_RULES}
@@ -163,11 +165,49 @@ def _context_findings(
     return found
 
 
+def _start_shellcheck(
+    names: Sequence[str], lint_settings: LintSettings
+) -> shellcheck.Pending | None:
+    """Start the one ShellCheck run over the RUN bodies of all files before they are linted, so
+    ShellCheck works while they are. Costs a second parse (about 1 ms a file). stdin can be
+    read once: with `-` (None) the run starts after the lint, from the texts read by then."""
+    if "-" in names:
+        return None
+    found: list[ShellScript] = []
+    if lint_settings.shellcheck:
+        for name in names:
+            try:
+                label, text = read_dockerfile(name)
+            except DockerfileError:
+                continue  # the lint reports it
+            found.extend(shellcheck.scripts(parse(text, label)))
+    return shellcheck.start(found)
+
+
+def _shellcheck_findings(
+    pending: shellcheck.Pending | None, sources: dict[str, str], lint_settings: LintSettings
+) -> list[Finding]:
+    """ShellCheck's findings (one note on stderr, none, when it cannot run)."""
+    if pending is None:
+        found = [
+            s for label, text in sources.items() for s in shellcheck.scripts(parse(text, label))
+        ]
+        pending = shellcheck.start(found if lint_settings.shellcheck else [])
+    try:
+        findings, note = pending.findings(lint_settings)
+    finally:
+        pending.close()
+    if note:
+        sys.stderr.write(f"trimdock: {note}\n")
+    return findings
+
+
 def _settings(
     config: Path | None,
     ignore: Sequence[str],
     threshold: str | None,
     context: Path | None,
+    no_shellcheck: bool = False,
 ) -> LintSettings:
     raw = settings(config)
     section = raw.section("lint", CONFIG_KEYS)
@@ -176,6 +216,9 @@ def _settings(
     for item in ignore:
         for part in item.split(","):
             if not part.strip():
+                continue
+            if code := shellcheck_id(part):
+                ignored.add(code)
                 continue
             info = lookup(part)
             if info is not None:
@@ -188,7 +231,8 @@ def _settings(
     options = base.options
     if context is not None:
         options = replace(options, context=context_facts(context))
-    return LintSettings(frozenset(ignored), base.severity, options, failure)
+    enabled = base.shellcheck and not no_shellcheck
+    return LintSettings(frozenset(ignored), base.severity, options, failure, enabled)
 
 
 def register(app: typer.Typer) -> None:
@@ -234,9 +278,15 @@ def register(app: typer.Typer) -> None:
                 f"at least {_MIN_FILES_PER_JOB * 2} files).",
             ),
         ] = 0,
+        no_shellcheck: Annotated[
+            bool,
+            typer.Option(
+                "--no-shellcheck", help="Do not run ShellCheck on RUN bodies (SCnnnn findings)."
+            ),
+        ] = False,
     ) -> None:
         """Check Dockerfiles for size, cache, security and production problems."""
-        lint_settings = _settings(config, ignore or [], failure_threshold, context)
+        lint_settings = _settings(config, ignore or [], failure_threshold, context, no_shellcheck)
         names = files or ["Dockerfile"]
         if names.count("-") > 1:
             raise UsageError("stdin ('-') can be given only once")
@@ -250,6 +300,7 @@ def register(app: typer.Typer) -> None:
         sources: dict[str, str] = {}
         checked: list[str] = []
         unreadable = False
+        pending = _start_shellcheck(names, lint_settings)
         try:
             for label, text, found in _check_files(names, lint_settings, jobs):
                 if text is None:
@@ -259,9 +310,12 @@ def register(app: typer.Typer) -> None:
                 sources[label] = text
                 checked.append(label)
                 findings.extend(found)
+            findings.extend(_shellcheck_findings(pending, sources, lint_settings))
         finally:  # `run()` may be called in-process (tests, embedding): leave the GC as it was
             gc.set_threshold(*thresholds)
             gc.unfreeze()
+            if pending is not None:
+                pending.close()
         if context is not None:
             findings.extend(_context_findings(context, checked, lint_settings))
         if checked and (output is not None or not quiet):
@@ -269,7 +323,7 @@ def register(app: typer.Typer) -> None:
             report = render_findings(
                 findings,
                 fmt,
-                rules=ALL_RULES,
+                rules={**ALL_RULES, **shellcheck.rule_infos(findings)},
                 sources=sources,
                 tool_version=__version__,
                 files=checked,
@@ -287,6 +341,9 @@ def register(app: typer.Typer) -> None:
         rule_id: Annotated[str, typer.Argument(help="A rule id: TDnnn, or a hadolint DLnnnn.")],
     ) -> None:
         """Print what a rule finds, why it matters, an example and what to do instead."""
+        if code := shellcheck_id(rule_id):
+            sys.stdout.write(shellcheck.explain(code))
+            return
         info = lookup(rule_id)
         if info is None:
             message = known_without_equivalent(rule_id)

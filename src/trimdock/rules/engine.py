@@ -13,6 +13,7 @@ from trimdock.rules.analysis import Analysis, LintOptions
 from trimdock.rules.peers import known_without_equivalent
 from trimdock.rules.pragmas import read_pragmas
 from trimdock.rules.registry import BY_PEER, RULES, lookup
+from trimdock.rules.shellcheck import shellcheck_id
 
 CONFIG_KEYS: Mapping[str, type | tuple[type, ...]] = {
     "ignore": list,
@@ -20,6 +21,7 @@ CONFIG_KEYS: Mapping[str, type | tuple[type, ...]] = {
     "allowed-registries": list,
     "allowed-images": list,
     "failure-threshold": str,
+    "shellcheck": bool,  # false: no ShellCheck run on RUN bodies
 }
 
 
@@ -29,12 +31,16 @@ class LintSettings:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     options: LintOptions = field(default_factory=LintOptions)
     failure_threshold: Severity | None = Severity.WARNING  # None: never fail
+    shellcheck: bool = True  # run ShellCheck on RUN bodies (rules/shellcheck.py)
 
 
 def _rule_id(text: Any, where: str) -> str | None:
     """The TD id for `text`; None for a hadolint id trimdock has no rule for (nothing to do)."""
     if not isinstance(text, str):
         raise ConfigError(f"{where}: rule ids must be strings, got {text!r}")
+    code = shellcheck_id(text)
+    if code is not None:  # ShellCheck findings carry their SC id (rules/shellcheck.py)
+        return code
     info = lookup(text)
     if info is None:
         if known_without_equivalent(text):
@@ -82,7 +88,7 @@ def settings_from_config(section: Mapping[str, Any], source: str = "[lint]") -> 
     threshold = parse_threshold(
         section.get("failure-threshold", "warning"), f"{source} failure-threshold"
     )
-    return LintSettings(ignore, severity, options, threshold)
+    return LintSettings(ignore, severity, options, threshold, section.get("shellcheck", True))
 
 
 def lint(dockerfile: Dockerfile, settings: LintSettings | None = None) -> list[Finding]:
