@@ -45,3 +45,8 @@ def test_rule_ids_complete_in_any_case() -> None:
     assert "TD101" in complete_rule_ids("td1")
     assert "DL3008" in complete_rule_ids("DL30")
     assert "TD501" in complete_rule_ids("TD5")
+
+
+def test_rule_ids_complete_on_the_command_line() -> None:
+    assert "TD101" in complete("trimdock explain td10")
+    assert "DL3008" in complete("trimdock lint --ignore DL300")

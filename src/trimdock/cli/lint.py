@@ -15,6 +15,7 @@ import typer
 
 from trimdock import __version__
 from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, QuietOption, settings
+from trimdock.cli.completion import complete_rule_ids
 from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.dockerfile import parse
 from trimdock.errors import DockerfileError, UsageError
@@ -30,7 +31,7 @@ from trimdock.rules.engine import (
     parse_threshold,
     settings_from_config,
 )
-from trimdock.rules.peers import HADOLINT_VERSION, known_without_equivalent
+from trimdock.rules.peers import known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
 from trimdock.rules.shellcheck import ShellScript, shellcheck_id
 
@@ -253,7 +254,9 @@ def register(app: typer.Typer) -> None:
         ignore: Annotated[
             list[str] | None,
             typer.Option(
-                "--ignore", help="Rule id to skip (TDnnn or hadolint DLnnnn); repeatable."
+                "--ignore",
+                help="Rule id to skip (TDnnn or hadolint DLnnnn); repeatable.",
+                autocompletion=complete_rule_ids,
             ),
         ] = None,
         failure_threshold: Annotated[
@@ -335,48 +338,3 @@ def register(app: typer.Typer) -> None:
         threshold = lint_settings.failure_threshold
         if threshold is not None and any(f.severity.at_least(threshold) for f in findings):
             raise typer.Exit(1)
-
-    @app.command("explain")
-    def explain_command(
-        rule_id: Annotated[str, typer.Argument(help="A rule id: TDnnn, or a hadolint DLnnnn.")],
-    ) -> None:
-        """Print what a rule finds, why it matters, an example and what to do instead."""
-        if code := shellcheck_id(rule_id):
-            sys.stdout.write(shellcheck.explain(code))
-            return
-        info = lookup(rule_id)
-        if info is None:
-            message = known_without_equivalent(rule_id)
-            if message is None:
-                raise UsageError(
-                    f"unknown rule id {rule_id!r} (see docs/lint.md and docs/context.md "
-                    "for the list)"
-                )
-            sys.stdout.write(
-                f"{rule_id.strip().upper()} (hadolint {HADOLINT_VERSION}): {message}\n\n"
-                "trimdock has no rule with the same behaviour. `--ignore`, [lint] ignore and\n"
-                "`# hadolint ignore=` accept this id, so existing pragmas keep working.\n"
-            )
-            return
-        peer = f" (hadolint {info.peer_id})" if info.peer_id else ""
-        lines = [
-            f"{info.rule_id}{peer}: {info.title}",
-            f"Severity: {info.severity.value}    Category: {info.category}",
-            "",
-            "What it finds:",
-            _indent(info.what),
-            "",
-            "Why it matters:",
-            _indent(info.why),
-            "",
-            "Example:",
-            _indent(info.example),
-            "",
-            "Instead:",
-            _indent(info.instead),
-        ]
-        sys.stdout.write("\n".join(lines) + "\n")
-
-
-def _indent(text: str) -> str:
-    return "\n".join(f"  {line}" if line else "" for line in text.splitlines())

@@ -104,6 +104,7 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "trimdock.cli.layers",
     "trimdock.cli.lint",
+    "trimdock.cli.explain",
     "trimdock.cli.context",
     "trimdock.cli.host",
 )
