@@ -48,5 +48,5 @@ def test_rule_ids_complete_in_any_case() -> None:
 
 
 def test_rule_ids_complete_on_the_command_line() -> None:
-    assert "TD101" in complete("trimdock explain td10")
+    assert "TD101" in complete("trimdock explain TD10")
     assert "DL3008" in complete("trimdock lint --ignore DL300")
