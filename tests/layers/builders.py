@@ -66,8 +66,12 @@ def entry(e: LayerEntry) -> tuple[LayerEntry, bytes]:
     return e, b""
 
 
-def image(layers: Sequence[Sequence[tuple[LayerEntry, bytes]]]) -> Image:
-    history = tuple(HistoryEntry(created_by=f"/bin/sh -c step {i}") for i in range(len(layers)))
+def image(
+    layers: Sequence[Sequence[tuple[LayerEntry, bytes]]], commands: Sequence[str] = ()
+) -> Image:
+    """An image of in-memory layers; `commands[i]` is layer i's RUN (default `step i`)."""
+    names = list(commands) or [f"step {i}" for i in range(len(layers))]
+    history = tuple(HistoryEntry(created_by=f"/bin/sh -c {name}") for name in names)
     return Image(
         reference="memory:test",
         source="memory",

@@ -134,6 +134,10 @@ def layers(
         Path | None,
         typer.Option("--to", help="Where --extract writes (a new file or directory)."),
     ] = None,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Instructions and paths in full, however wide the terminal."),
+    ] = False,
     no_verify: Annotated[
         bool,
         typer.Option(
@@ -182,7 +186,7 @@ def layers(
             return
         analysis = analyze_layers(_entries(img), top=limit, source=img.reference)
         gate = evaluate(analysis, thresholds) if not thresholds.empty else None
-        _report(img, analysis, gate, options)
+        _report(img, analysis, gate, options, wide=wide)
     if gate is not None and not gate.passed:
         raise typer.Exit(1)
 
@@ -256,12 +260,17 @@ def _responsive_threads() -> Iterator[None]:
 
 
 def _report(
-    img: Image, analysis: WasteAnalysis, gate: GateResult | None, options: OutputOptions
+    img: Image,
+    analysis: WasteAnalysis,
+    gate: GateResult | None,
+    options: OutputOptions,
+    *,
+    wide: bool = False,
 ) -> None:
     deliver(
         options,
         json_data=lambda: analysis_json(img, analysis, gate),
-        render_text=lambda console: render_analysis(console, img, analysis, gate),
+        render_text=lambda console: render_analysis(console, img, analysis, gate, wide=wide),
     )
 
 

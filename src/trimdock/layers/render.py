@@ -77,21 +77,39 @@ def _write_lines(console: Console, lines: Sequence[str]) -> None:
 _LINES_PER_WRITE = 4096
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: int) -> list[str]:
-    """Rows as aligned columns: the first `right` columns right-aligned, the last unpadded."""
+def _table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: int, fit: int | None = None
+) -> list[str]:
+    """Rows as aligned columns: the first `right` columns right-aligned, the last unpadded.
+
+    With `fit`, the last column (a path) is shortened in the middle so a line is at most `fit`
+    characters: the figures on its left always stay whole, and both ends of the path (where it
+    is and what it is) stay readable.
+    """
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row[:-1]):
             widths[i] = max(widths[i], len(cell))
+    room = None if fit is None else max(fit - sum(widths[:-1]) - (len(widths) - 1), 16)
 
     def line(cells: Sequence[str]) -> str:
         parts = [
             cell.rjust(widths[i]) if i < right else cell.ljust(widths[i])
             for i, cell in enumerate(cells[:-1])
         ]
-        return " ".join([*parts, cells[-1]])
+        last = cells[-1] if room is None else elide_middle(cells[-1], room)
+        return " ".join([*parts, last])
 
     return [line(headers), *(line(row) for row in rows)]
+
+
+def elide_middle(text: str, width: int) -> str:
+    """`text` at most `width` characters, its middle replaced by `…` when it is longer."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + text[len(text) - tail :]
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -183,28 +201,54 @@ def _gate_json(gate: GateResult | None) -> dict[str, Any] | None:
     }
 
 
+# Below this many columns for the instruction, it goes on a line of its own under the figures:
+# 20 characters ("RUN dd if=/dev/zero …") tell nothing, a full line of 75 does.
+_MIN_INSTRUCTION_COLUMN = 40
+
+
 def render_analysis(
-    console: Console, image: Image, analysis: WasteAnalysis, gate: GateResult | None
+    console: Console,
+    image: Image,
+    analysis: WasteAnalysis,
+    gate: GateResult | None,
+    *,
+    wide: bool = False,
 ) -> None:
+    """The layer table for the console's width: figures always whole, the instruction and paths
+    elided to fit (`wide`: in full, however long)."""
     labels = layer_labels(image)
-    console.print(Text(f"Image {safe_terminal(image.reference)}", style="bold"))
+    console.print(Text(f"Image {safe_terminal(image.reference)}", style="bold"), soft_wrap=True)
     if not image.history_matches_layers:
         console.print(
             "history does not match the layers: instructions are shown as unknown", style="yellow"
         )
-    header = f"{'#':>3} {'size':>9} {'wasted':>9} {'+files':>7} {'~files':>7} {'-files':>7} "
-    header += f"{'hides':>9}  instruction"
-    room = max(20, console.width - len(header) + len("instruction"))
-    console.print(Text(header, style="bold"))
+    figures = f"{'#':>3} {'size':>9} {'wasted':>9} {'+files':>7} {'~files':>7} {'-files':>7} "
+    figures += f"{'hides':>9}"
+    room = console.width - len(figures) - 2
+    below = not wide and room < _MIN_INSTRUCTION_COLUMN
+    indent = "    "
+    console.print(Text(figures + ("" if below else "  instruction"), style="bold"))
     for layer, label in zip(analysis.layers, labels, strict=True):
         row = Text(f"{layer.index:>3} {human_bytes(layer.size):>9} ")
         row.append(f"{human_bytes(layer.wasted):>9}", style="red" if layer.wasted else "")
         hides = human_bytes(layer.hidden) if layer.hidden else ""
         row.append(
-            f" {layer.files_added:>7} {layer.files_modified:>7} {layer.files_deleted:>7} "
-            f"{hides:>9}  {_short(label.instruction or _NO_INSTRUCTION, room)}"
+            f" {layer.files_added:>7} {layer.files_modified:>7} {layer.files_deleted:>7} {hides:>9}"
         )
-        console.print(row, no_wrap=True, overflow="ellipsis")
+        instruction = label.instruction or _NO_INSTRUCTION
+        if wide:
+            row.append(f"  {safe_terminal(' '.join(instruction.split()))}")
+            console.print(row, soft_wrap=True)
+        elif below:
+            row.rstrip()
+            console.print(row, no_wrap=True)
+            console.print(
+                Text(indent + _short(instruction, console.width - len(indent)), style="dim"),
+                no_wrap=True,
+            )
+        else:
+            row.append(f"  {_short(instruction, room)}")
+            console.print(row, no_wrap=True, overflow="ellipsis")
     console.print()
     console.print(
         f"size {human_bytes(analysis.size)} ({analysis.size} bytes), "
@@ -220,11 +264,13 @@ def render_analysis(
     )
     dive = analysis.dive
     user = "n/a" if dive.user_wasted_percent is None else f"{dive.user_wasted_percent:.4f} %"
-    console.print(
-        f"dive-compatible: efficiency {100 * dive.efficiency:.4f} %, "
-        f"wastedBytes {dive.wasted_bytes}, userWastedPercent {user}",
-        style="dim",
-    )
+    figures_line = f"dive-compatible: efficiency {100 * dive.efficiency:.4f} %, "
+    user_part = f"wastedBytes {dive.wasted_bytes}, userWastedPercent {user}"
+    if len(figures_line) + len(user_part) > console.width and not wide:
+        console.print(figures_line.rstrip(), style="dim")
+        console.print(indent + user_part, style="dim")
+    else:
+        console.print(figures_line + user_part, style="dim")
     if analysis.wasted_paths:
         console.print()
         shown = len(analysis.wasted_paths)
@@ -245,6 +291,7 @@ def render_analysis(
                 for item in analysis.wasted_paths
             ],
             right=4,
+            fit=None if wide else console.width,
         )
         console.print(Text(lines[0], style="bold"))
         _write_lines(console, lines[1:])
