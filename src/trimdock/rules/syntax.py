@@ -159,3 +159,18 @@ def malformed_json(analysis: Analysis) -> Iterator[Hit]:
 )  # fmt: skip
 def malformed_from(analysis: Analysis) -> Iterator[Hit]:
     yield from _issues(analysis, "from-arguments", "onbuild-forbidden")
+
+
+@rule(
+    "TD010", "Past a limit of the linter", Severity.WARNING, "correctness",
+    what="A word whose variable expansion passes trimdock's limits (128 KiB added to one word, "
+    "64 MiB in one file, `${...}` defaults nested over 64 deep; docs/lint.md \"Limits\"). "
+    "The word is checked as written, unexpanded.",
+    why="BuildKit sets no such limit: a few hundred bytes of ARGs that repeat each other expand "
+    "to gigabytes, which exhausts the builder's memory (and a linter's). No real value is that "
+    "long: Linux refuses an argument or environment string over 128 KiB.",
+    example="ARG a=xxxxxxxxxx\nARG b=$a$a$a$a$a$a$a$a$a$a\n... (nine levels)\nFROM busybox:$i",
+    instead="Give the value directly: ARG tag=1.36",
+)  # fmt: skip
+def past_limit(analysis: Analysis) -> Iterator[Hit]:
+    yield from _issues(analysis, "expansion-limit")
