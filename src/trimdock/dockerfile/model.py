@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,14 @@ class Dockerfile:
         return self.text.splitlines()
 
     def stage_by_name(self, name: str) -> Stage | None:
-        lowered = name.lower()
+        return self._stages_by_name.get(name.lower())
+
+    @cached_property
+    def _stages_by_name(self) -> dict[str, Stage]:
+        # Rules look names up once per COPY --from / FROM: a scan each time made a file with
+        # 20k stages quadratic. The first stage of a name wins, as the scan did.
+        index: dict[str, Stage] = {}
         for stage in self.stages:
-            if stage.name is not None and stage.name.lower() == lowered:
-                return stage
-        return None
+            if stage.name is not None:
+                index.setdefault(stage.name.lower(), stage)
+        return index

@@ -263,6 +263,7 @@ _ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SHLEX_SPACE_RE = re.compile(r"[ \t\r\n]+")
 _HEREDOC_WORD_RE = re.compile(r"^\d*<<")
 _HEREDOC_STRIP_RE = re.compile(r"(?<!\S)\d*<<-?\S+")
+_LEADING_KEYWORDS = frozenset({"then", "do", "else", "elif", "if", "while", "until", "!"})
 
 
 def _fallback(text: str) -> tuple[list[Command], bool]:
@@ -322,10 +323,14 @@ def _fallback(text: str) -> tuple[list[Command], bool]:
     for begin, end, operator in pieces:
         chunk = text[begin:end]
         words = _split_words(chunk)
-        while words and _ASSIGNMENT_RE.match(words[0]):
-            words.pop(0)
-        if words and words[0] in ("then", "do", "else", "elif", "if", "while", "until", "!"):
-            words.pop(0)
+        # Skip leading assignments by index: `pop(0)` moved the whole list each time, and
+        # 500k `a=b` words on one line took half a minute.
+        first = 0
+        while first < len(words) and _ASSIGNMENT_RE.match(words[first]):
+            first += 1
+        if first < len(words) and words[first] in _LEADING_KEYWORDS:
+            first += 1
+        words = words[first:]
         if words and words[0] not in ("fi", "done", "esac", "{", "}"):
             pipe = operator == "|" or previous_op == "|"
             has_pipe = has_pipe or pipe
@@ -369,18 +374,19 @@ def _expand(command: Command, text: str, depth: int) -> Iterator[Command]:
                 yield nested
         return
     if name in _WRAPPERS:
-        rest = list(args)
-        while rest and (rest[0].startswith("-") or "=" in rest[0]):
-            option = rest.pop(0)
+        # An index, not `pop(0)`: `env a=b a=b ... cmd` with many assignments stays linear.
+        first = 0
+        count = len(args)
+        while first < count and (args[first].startswith("-") or "=" in args[first]):
+            option = args[first]
+            first += 1
             takes_value = option in ("-u", "-g", "-n")
-            if name in ("sudo", "timeout", "nice") and takes_value and rest:
-                rest.pop(0)
-        if name == "timeout" and rest:
-            rest.pop(0)  # the duration
-        if name == "chroot" and rest:
-            rest.pop(0)
-        if rest:
-            inner_command = replace(command, argv=tuple(rest), via="wrapper")
+            if name in ("sudo", "timeout", "nice") and takes_value and first < count:
+                first += 1
+        if name in ("timeout", "chroot") and first < count:
+            first += 1  # timeout's duration, chroot's new root
+        if first < count:
+            inner_command = replace(command, argv=args[first:], via="wrapper")
             yield from _expand(inner_command, text, depth + 1)
             return
 

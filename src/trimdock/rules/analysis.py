@@ -34,6 +34,7 @@ class StageFacts:
     reaches_final: bool
     workdirs: tuple[str, ...]  # working directory before each instruction of the stage
     shell: tuple[tuple[str, ...], ...]  # SHELL in effect for each instruction
+    root: int  # index of the stage at the start of its FROM chain (itself when FROM an image)
 
 
 @dataclass
@@ -64,7 +65,10 @@ class Analysis:
             parent = current.parent_stage
             current = dockerfile.stages[parent] if parent is not None else None
         inherited: dict[int, tuple[str, tuple[str, ...]]] = {}
+        roots: list[int] = []  # a parent always comes earlier, so its root is known already
         for stage in dockerfile.stages:
+            parent_stage = stage.parent_stage
+            roots.append(roots[parent_stage] if parent_stage is not None else stage.index)
             workdir: str = "/"
             shell: tuple[str, ...] = ("/bin/sh", "-c")
             if stage.parent_stage is not None and stage.parent_stage in inherited:
@@ -81,7 +85,7 @@ class Analysis:
                     shell = instruction.values
             inherited[stage.index] = (workdir, shell)
             analysis.stages.append(
-                StageFacts(stage, stage.index in chain, tuple(workdirs), tuple(shells))
+                StageFacts(stage, stage.index in chain, tuple(workdirs), tuple(shells), roots[-1])
             )
         return analysis
 

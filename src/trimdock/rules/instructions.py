@@ -254,11 +254,7 @@ _ASH_BASES = re.compile(r"(^|/)(alpine|busybox)(:|$)")
 )  # fmt: skip
 def pipefail(analysis: Analysis) -> Iterator[Hit]:
     for facts in analysis.stages:
-        base = facts.stage.resolved_base
-        root = facts
-        while root.stage.parent_stage is not None:
-            root = analysis.stages[root.stage.parent_stage]
-            base = root.stage.resolved_base
+        base = analysis.stages[facts.root].stage.resolved_base
         ash = bool(_ASH_BASES.search(parse_image(base).repository if base else ""))
         for position, instruction in enumerate(facts.stage.instructions):
             if instruction.keyword != "RUN" or instruction.json:

@@ -390,10 +390,7 @@ def _chain_root(analysis: Analysis) -> StageFacts | None:
     final = analysis.final
     if final is None:
         return None
-    current = final
-    while current.stage.parent_stage is not None:
-        current = analysis.stages[current.stage.parent_stage]
-    return current
+    return analysis.stages[final.root]
 
 
 @rule(

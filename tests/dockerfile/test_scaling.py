@@ -1,0 +1,36 @@
+"""Inputs sized so that quadratic work would take minutes: each must lint in linear time.
+
+The tests check results on the big inputs, not their speed (timings are in bench/lint_bench.py
+and docs/lint.md "Limits").
+"""
+
+from __future__ import annotations
+
+from trimdock.dockerfile import parse
+from trimdock.dockerfile.shell import parse_script
+from trimdock.rules.engine import lint
+
+
+def test_twenty_thousand_chained_stages() -> None:
+    # Each stage is built FROM the previous one: finding the parent by scanning the earlier
+    # stages made this quadratic (57 s before the fix).
+    count = 20_000
+    text = "FROM busybox AS s0\n" + "".join(f"FROM s{i - 1} AS s{i}\n" for i in range(1, count))
+    dockerfile = parse(text)
+    assert dockerfile.stages[-1].parent_stage == count - 2
+    assert dockerfile.stage_by_name("S123") is dockerfile.stages[123]
+    findings = lint(dockerfile)
+    assert all(f.rule_id != "TD001" for f in findings)
+
+
+def test_half_a_million_leading_assignments() -> None:
+    # `words.pop(0)` per assignment made this 37 s before the fix.
+    count = 500_000
+    script = parse_script("a=b " * count + "true")
+    assert [c.argv for c in script.commands] == [("true",)]
+
+
+def test_env_wrapper_with_many_assignments() -> None:
+    count = 200_000
+    script = parse_script("env " + "a=b " * count + "true x")
+    assert [c.argv for c in script.commands][-1] == ("true", "x")
