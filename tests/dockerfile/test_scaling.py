@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from trimdock.dockerfile import parse
 from trimdock.dockerfile.shell import parse_script
+from trimdock.report.finding import FileLocation
 from trimdock.rules.engine import lint
+from trimdock.rules.pragmas import Pragmas
 
 
 def test_twenty_thousand_chained_stages() -> None:
@@ -34,3 +36,31 @@ def test_env_wrapper_with_many_assignments() -> None:
     count = 200_000
     script = parse_script("env " + "a=b " * count + "true x")
     assert [c.argv for c in script.commands][-1] == ("true", "x")
+
+
+def test_six_thousand_pragmas_each_over_a_finding() -> None:
+    # Every finding was checked against every pragma range: 30k of each took minutes.
+    count = 6_000
+    text = "FROM a:1\n" + "# hadolint ignore=DL3059\nRUN a\n# trimdock ignore=TD203\nRUN b\n" * (
+        count // 2
+    )
+    findings = lint(parse(text))
+    rule_ids = {f.rule_id for f in findings}
+    assert "TD116" in rule_ids  # RUN b after RUN a: not ignored
+    reported = {
+        f.location.line
+        for f in findings
+        if f.rule_id == "TD116" and isinstance(f.location, FileLocation)
+    }
+    assert reported == {5 + 4 * i for i in range(count // 2)}  # each `RUN b`; `RUN a` ignored
+
+
+def test_pragma_lookup_per_line_is_not_a_scan_of_all_pragmas() -> None:
+    # 50k one-line ranges and a lookup on each line: a scan per lookup is 1e9 steps.
+    count = 50_000
+    pragmas = Pragmas(
+        frozenset(), tuple((line, line, frozenset({"TD116"})) for line in range(count))
+    )
+    assert all(pragmas.ignores({"TD116"}, line) for line in range(count))
+    assert not pragmas.ignores({"TD116"}, count)
+    assert not pragmas.ignores({"TD101"}, 5)

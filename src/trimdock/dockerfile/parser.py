@@ -144,6 +144,7 @@ class _Parser:
         self.issues: list[ParseIssue] = []
         self.comments: list[Comment] = []
         self.instructions: list[Instruction] = []
+        self.in_trigger = False  # parsing the trigger of an ONBUILD
 
     # --- directives -------------------------------------------------------------------------
     def directive(self, line: str, number: int) -> None:
@@ -408,7 +409,15 @@ class _Parser:
         if keyword == "ONBUILD":
             if not rest:
                 return [], False, None
-            trigger = self.node(rest, base + rest_off, logical, ())
+            if self.in_trigger:
+                # ONBUILD ONBUILD ... is refused below (BuildKit: not allowed as a trigger); its
+                # inner trigger is not parsed, so 20k ONBUILDs on a line cannot recurse 20k deep.
+                return [], False, None
+            self.in_trigger = True
+            try:
+                trigger = self.node(rest, base + rest_off, logical, ())
+            finally:
+                self.in_trigger = False
             if trigger.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
                 self.issue(
                     "onbuild-forbidden",
