@@ -134,9 +134,7 @@ def lint(dockerfile: Dockerfile, settings: LintSettings | None = None) -> list[F
     return findings
 
 
-def _canonical(
-    ids: frozenset[str], cache: dict[frozenset[str], frozenset[str]]
-) -> frozenset[str]:
+def _canonical(ids: frozenset[str], cache: dict[frozenset[str], frozenset[str]]) -> frozenset[str]:
     """The TD ids of pragma ids as written (DL ids mapped), once per distinct set."""
     found = cache.get(ids)
     if found is None:

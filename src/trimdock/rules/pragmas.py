@@ -8,7 +8,9 @@ from functools import cached_property
 
 from trimdock.dockerfile.model import Dockerfile
 
-_PRAGMA = re.compile(r"^(trimdock|hadolint)\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9_,\s-]+)$", re.I)
+# No `\s*` between `=` and the ids: the ids take blanks too, and the overlap backtracked
+# quadratically on a long run of blanks.
+_PRAGMA = re.compile(r"^(trimdock|hadolint)\s+(global\s+)?ignore\s*=([A-Za-z0-9_,\s-]+)$", re.I)
 
 
 @dataclass(frozen=True)
