@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -38,9 +38,13 @@ _WRAPPERS = frozenset(
 _MAX_BASHLEX = 20_000  # bashlex is slow and recursive on huge scripts: split those ourselves
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Command:
-    """One simple command: `argv[0]` is the program as written (path kept)."""
+    """One simple command: `argv[0]` is the program as written (path kept).
+
+    Slots and a precomputed `name`: a 10 MB `&&` chain is about a million commands, and a
+    per-instance dict made them most of the run's memory.
+    """
 
     argv: tuple[str, ...]
     start: int  # offsets in the script text it came from
@@ -50,10 +54,11 @@ class Command:
     background: bool = False
     via: str = ""  # "sh -c", "subshell", "wrapper" when nested
     redirects: tuple[str, ...] = ()  # targets of output redirections
+    # The program without its path; rules ask for it hundreds of thousands of times per run.
+    name: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def name(self) -> str:  # cached: rules ask for it hundreds of thousands of times per run
-        return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.argv[0].rsplit("/", 1)[-1] if self.argv else "")
 
     @property
     def args(self) -> tuple[str, ...]:
@@ -155,18 +160,26 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
         commands, has_pipe = _fallback(text)
     expanded: list[Command] = []
     for command in commands:
-        expanded.extend(_expand(command, text, depth=0))
+        if command.name in SHELLS or command.name in _WRAPPERS:
+            expanded.extend(_expand(command, text, depth=0))
+        else:  # most commands run nothing else: no generator for them
+            expanded.append(command)
     if source is not None:
-        expanded = [_with_span(c, source) for c in expanded]
+        spans: dict[tuple[int, int], Span] = {}  # a wrapper and what it runs share one
+        expanded = [_with_span(c, source, spans) for c in expanded]
     return Script(text, tuple(expanded), parsed, has_pipe)
 
 
-def _with_span(command: Command, source: SourceMap) -> Command:
+def _with_span(command: Command, source: SourceMap, spans: dict[tuple[int, int], Span]) -> Command:
+    key = (command.start, command.end)
+    span = spans.get(key)
+    if span is None:
+        span = spans[key] = source.span(command.start, max(command.end, command.start))
     return Command(
         command.argv,
         command.start,
         command.end,
-        source.span(command.start, max(command.end, command.start)),
+        span,
         command.in_pipeline,
         command.background,
         command.via,
