@@ -9,6 +9,7 @@ from __future__ import annotations
 from trimdock.dockerfile import parse
 from trimdock.dockerfile.shell import parse_script
 from trimdock.report.finding import FileLocation
+from trimdock.rules.analysis import Analysis
 from trimdock.rules.engine import lint
 from trimdock.rules.pragmas import Pragmas
 
@@ -64,3 +65,15 @@ def test_pragma_lookup_per_line_is_not_a_scan_of_all_pragmas() -> None:
     assert all(pragmas.ignores({"TD116"}, line) for line in range(count))
     assert not pragmas.ignores({"TD116"}, count)
     assert not pragmas.ignores({"TD101"}, 5)
+
+
+def test_heredoc_bodies_count_against_the_bashlex_budget() -> None:
+    # bashlex parses about 45 KB/s: past 400k characters of scripts per file the quick splitter
+    # takes over, and heredoc bodies used to be exempt (10 MB of them: minutes).
+    body = ("echo " + "x" * 1000 + "\n") * 20
+    text = "FROM a:1\n" + ("RUN <<EOF\n" + body + "EOF\n") * 30 + "USER app\n"
+    analysis = Analysis.build(parse(text))
+    scripts = [script for _facts, _instruction, script in analysis.runs()]
+    assert len(scripts) == 30
+    assert scripts[0].parsed and not scripts[-1].parsed  # budget spent: split, not bashlex
+    assert all(len(script.commands) == 20 for script in scripts)

@@ -432,11 +432,11 @@ def run_script(
         return EMPTY  # PowerShell or cmd: not ours to read
     text = instruction.rest
     if instruction.heredocs:
-        return _heredoc_script(instruction)
+        return _heredoc_script(instruction, exact=exact)
     return parse_script(text, instruction.rest_map, exact=exact)
 
 
-def _heredoc_script(instruction: Instruction) -> Script:
+def _heredoc_script(instruction: Instruction, *, exact: bool = True) -> Script:
     """`RUN <<EOF` runs the body with the default shell; `RUN <<EOF bash` feeds it to bash."""
     text = instruction.rest
     words = _split_words(text)
@@ -448,7 +448,7 @@ def _heredoc_script(instruction: Instruction) -> Script:
     runs_body = not non_heredoc or non_heredoc[0].rsplit("/", 1)[-1] in SHELLS
     if non_heredoc:
         stripped = _HEREDOC_STRIP_RE.sub("", text)
-        outer = parse_script(stripped, instruction.rest_map)
+        outer = parse_script(stripped, instruction.rest_map, exact=exact)
         commands.extend(outer.commands)
         has_pipe = outer.has_pipe
         parsed = outer.parsed
@@ -456,7 +456,7 @@ def _heredoc_script(instruction: Instruction) -> Script:
         body = first.content
         if first.chomp:
             body = "\n".join(line.lstrip("\t") for line in body.split("\n"))
-        inner = parse_script(body, first.content_map)
+        inner = parse_script(body, first.content_map, exact=exact)
         commands.extend(inner.commands)
         has_pipe = has_pipe or inner.has_pipe
         parsed = parsed and inner.parsed

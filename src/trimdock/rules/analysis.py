@@ -108,7 +108,11 @@ class Analysis:
                 cached = EMPTY
             else:
                 exact = self._bashlex_budget > 0
-                self._bashlex_budget -= len(instruction.rest)
+                # Heredoc bodies are scripts too: they count, or 10 MB of `RUN <<EOF` bodies
+                # would all go through bashlex (about 45 KB/s).
+                self._bashlex_budget -= len(instruction.rest) + sum(
+                    len(h.content) for h in instruction.heredocs
+                )
                 cached = run_script(instruction, shell, exact=exact)
             self._scripts[key] = cached
         return cached
