@@ -77,3 +77,17 @@ def test_heredoc_bodies_count_against_the_bashlex_budget() -> None:
     assert len(scripts) == 30
     assert scripts[0].parsed and not scripts[-1].parsed  # budget spent: split, not bashlex
     assert all(len(script.commands) == 20 for script in scripts)
+
+
+def test_copy_from_the_previous_of_many_stages() -> None:
+    # TD611 built a set of the earlier stage names for each COPY --from: quadratic.
+    count = 8_000
+    text = "FROM a:1 AS s0\n" + "".join(
+        f"FROM a:1 AS s{i}\nCOPY --from=s{i - 1} /x /y\n" for i in range(1, count)
+    )
+    text += "COPY --from=nowhere /x /y\nCOPY --from=s7999 /x /y\n"
+    findings = [f for f in lint(parse(text)) if f.rule_id == "TD611"]
+    assert [f.message for f in findings] == [
+        "COPY --from=nowhere: no earlier stage is named nowhere",
+        "COPY --from=s7999: no earlier stage is named s7999",  # its own stage is not earlier
+    ]

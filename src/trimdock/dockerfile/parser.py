@@ -519,7 +519,7 @@ class _Parser:
             if not name:
                 continue
             expand = name.count("'") + name.count('"') == word.count("'") + word.count('"')
-            found.append((int(match.group(1) or 0), match.group(2) == "-", name, expand))
+            found.append((_heredoc_fd(match.group(1)), match.group(2) == "-", name, expand))
         return found
 
 
@@ -532,6 +532,18 @@ def _directive_value(tail: str) -> str | None:
         return value
     # Only blanks: the lazy group still takes one character, the last blank.
     return tail[-1] if tail else None
+
+
+_UINT64 = 1 << 64
+
+
+def _heredoc_fd(digits: str) -> int:
+    """The fd before `<<` as BuildKit reads it: a uint64 that saturates on overflow, seen as
+    int64 by the wrapper the differential test uses (so the maximum reads as -1). Never `int()`
+    on a long string: Python refuses over 4300 digits."""
+    significant = digits.lstrip("0")
+    value = _UINT64 - 1 if len(significant) > 20 else min(int(significant or "0"), _UINT64 - 1)
+    return value - _UINT64 if value >= _UINT64 // 2 else value
 
 
 def _reject_constant(name: str) -> object:

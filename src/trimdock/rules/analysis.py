@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from trimdock.dockerfile.model import Dockerfile, Instruction, Stage
+from trimdock.dockerfile.model import Dockerfile, Instruction, Span, Stage
 from trimdock.dockerfile.shell import EMPTY, Script, run_script
 from trimdock.dockerfile.substitute import unquote
+
+# Linux's PATH_MAX. Relative WORKDIRs add up: 100k of them in one stage made a path of 200 KB and
+# a copy of it per instruction (gigabytes); a longer working directory cannot be used anyway.
+PATH_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Analysis:
         default_factory=dict
     )
     memo: dict[str, Any] = field(default_factory=dict)  # per-file results rules share
+    # Inputs past a bound while building these facts: (where, what), reported as TD010.
+    limits: list[tuple[Span, str]] = field(default_factory=list)
     _instructions: dict[tuple[str | None, bool, bool], list[tuple[StageFacts, Instruction]]] = (
         field(default_factory=dict)
     )
@@ -80,7 +86,18 @@ class Analysis:
                 shells.append(shell)
                 if instruction.keyword == "WORKDIR" and instruction.args:
                     target = unquote(instruction.args[0].raw, dockerfile.escape)
-                    workdir = posixpath.normpath(posixpath.join(workdir, target))
+                    joined = posixpath.normpath(posixpath.join(workdir, target))
+                    if len(joined) <= PATH_MAX:
+                        workdir = joined
+                    else:  # each WORKDIR is kept per instruction: growth would be quadratic
+                        analysis.limits.append(
+                            (
+                                instruction.span,
+                                f"WORKDIR makes a path longer than {PATH_MAX} characters "
+                                "(PATH_MAX: no process can chdir to it); the previous working "
+                                "directory is kept",
+                            )
+                        )
                 elif instruction.keyword == "SHELL" and instruction.json and instruction.values:
                     shell = instruction.values
             inherited[stage.index] = (workdir, shell)

@@ -164,8 +164,8 @@ def malformed_from(analysis: Analysis) -> Iterator[Hit]:
 @rule(
     "TD010", "Past a limit of the linter", Severity.WARNING, "correctness",
     what="A word whose variable expansion passes trimdock's limits (128 KiB added to one word, "
-    "64 MiB in one file, `${...}` defaults nested over 64 deep; docs/lint.md \"Limits\"). "
-    "The word is checked as written, unexpanded.",
+    "64 MiB in one file, `${...}` defaults nested over 64 deep; docs/lint.md \"Limits\"): "
+    "it is checked as written, unexpanded. Also a WORKDIR path over PATH_MAX (4096).",
     why="BuildKit sets no such limit: a few hundred bytes of ARGs that repeat each other expand "
     "to gigabytes, which exhausts the builder's memory (and a linter's). No real value is that "
     "long: Linux refuses an argument or environment string over 128 KiB.",
@@ -174,3 +174,5 @@ def malformed_from(analysis: Analysis) -> Iterator[Hit]:
 )  # fmt: skip
 def past_limit(analysis: Analysis) -> Iterator[Hit]:
     yield from _issues(analysis, "expansion-limit")
+    for span, message in analysis.limits:
+        yield Hit(span, message)
