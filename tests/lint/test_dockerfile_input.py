@@ -4,6 +4,7 @@ and the other files given are still checked."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +80,21 @@ def test_other_files_are_still_checked(tmp_path: Path, capsys: pytest.CaptureFix
     captured = capsys.readouterr()
     _one_error_line(captured.err, "is a directory")
     assert "TD203" in captured.out
+
+
+def test_an_arg_bomb_is_a_finding_and_the_rest_is_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nine ARGs that each repeat the previous one ten times (about 550 bytes): 10^10 characters
+    # unbounded, which exhausted memory before the expansion limits.
+    lines = ["ARG a0=xxxxxxxxxx"]
+    lines += [f"ARG a{i}=" + f"${{a{i - 1}}}" * 10 for i in range(1, 10)]
+    lines += ["FROM busybox:${a9}", "RUN apt-get install -y curl", "USER app"]
+    path = tmp_path / "Dockerfile"
+    path.write_text("\n".join(lines) + "\n")
+    assert run(["lint", "-F", "json", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    found = {(f["rule"], f["location"]["line"]) for f in json.loads(captured.out)["findings"]}
+    assert ("TD010", 6) in found  # a5: the first value past 128 KiB
+    assert ("TD203", 12) in found  # the rest of the file is still checked
