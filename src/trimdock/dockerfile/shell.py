@@ -141,7 +141,7 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
     if exact and _is_simple(text):
         # Plain command lists (no compound commands, substitutions or redirections) split the
         # same way with the quick splitter, at a fraction of bashlex's cost.
-        commands, has_pipe = _fallback(text)
+        commands, has_pipe = _fallback(text, source)
     elif exact and len(text) <= _MAX_BASHLEX:
         try:
             import bashlex
@@ -157,7 +157,7 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
     else:
         parsed = False
     if not parsed:
-        commands, has_pipe = _fallback(text)
+        commands, has_pipe = _fallback(text, source)
     expanded: list[Command] = []
     for command in commands:
         if command.name in SHELLS or command.name in _WRAPPERS:
@@ -166,7 +166,8 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
             expanded.append(command)
     if source is not None:
         spans: dict[tuple[int, int], Span] = {}  # a wrapper and what it runs share one
-        expanded = [_with_span(c, source, spans) for c in expanded]
+        # The quick splitter gives spans as it goes (one object per command, not two).
+        expanded = [c if c.span is not None else _with_span(c, source, spans) for c in expanded]
     return Script(text, tuple(expanded), parsed, has_pipe)
 
 
@@ -279,7 +280,7 @@ _HEREDOC_STRIP_RE = re.compile(r"(?<!\S)\d*<<-?\S+")
 _LEADING_KEYWORDS = frozenset({"then", "do", "else", "elif", "if", "while", "until", "!"})
 
 
-def _fallback(text: str) -> tuple[list[Command], bool]:
+def _fallback(text: str, source: SourceMap | None = None) -> tuple[list[Command], bool]:
     """Split on control operators outside quotes, then split words as a POSIX shell would."""
     commands: list[Command] = []
     has_pipe = False
@@ -347,12 +348,13 @@ def _fallback(text: str) -> tuple[list[Command], bool]:
         if words and words[0] not in ("fi", "done", "esac", "{", "}"):
             pipe = operator == "|" or previous_op == "|"
             has_pipe = has_pipe or pipe
-            lead = len(chunk) - len(chunk.lstrip())
+            first_char = begin + len(chunk) - len(chunk.lstrip())
             commands.append(
                 Command(
                     tuple(words),
-                    begin + lead,
+                    first_char,
                     end,
+                    None if source is None else source.span(first_char, max(end, first_char)),
                     in_pipeline=pipe,
                     background=operator == "&",
                 )
