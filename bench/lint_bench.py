@@ -18,12 +18,15 @@ ShellCheck: by default trimdock runs with `--no-shellcheck` (its own rules again
 rules and ShellCheck; target <= 1.00x). `--shellcheck` keeps ShellCheck on, as hadolint has it,
 one batched ShellCheck run for all files (target <= 0.20x). `--corpus DIR` times the real
 Dockerfiles under DIR (e.g. ../shared/data/dockerfiles) instead of the generated corpus.
+`--hostile` times `trimdock lint` alone on crafted inputs instead (issue 8: each was minutes,
+gigabytes or a hang before its fix): wall clock, CPU seconds and peak memory of each run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -106,6 +109,49 @@ def parse_errors(hadolint: str, names: list[str]) -> int:
     return len({r["file"] for r in json.loads(done.stdout or "[]") if r["code"] == "DL1000"})
 
 
+def hostile_inputs() -> dict[str, str]:
+    """Crafted Dockerfiles, each sized where quadratic (or unbounded) work would show."""
+    chain = ["ARG a0=xxxxxxxxxx\n"]
+    chain += [f"ARG a{i}=" + f"${{a{i - 1}}}" * 10 + "\n" for i in range(1, 10)]
+    return {
+        "ARG chain, 9 deep": "".join(chain) + "FROM busybox:${a9}\n",
+        "500k leading a=b words": "FROM busybox\nRUN " + "a=b " * 500_000 + "true\n",
+        "20k chained stages": "FROM busybox AS s0\n"
+        + "".join(f"FROM s{i - 1} AS s{i}\n" for i in range(1, 20_000)),
+        "10 MB && chain": "FROM busybox\nRUN "
+        + " && ".join(["echo hi"] * (10_000_000 // 11))
+        + "\n",
+        "30k pragmas over 30k findings": "FROM busybox\n"
+        + "# hadolint ignore=DL3059\nRUN a\n" * 30_000,
+        "20k nested ONBUILD": "FROM busybox\n" + "ONBUILD " * 20_000 + "RUN x\n",
+        "1 MB blank run in a directive": "# escape=a" + " " * 1_000_000 + "b\nFROM busybox\n",
+    }
+
+
+def hostile(trimdock: str) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, (label, text) in enumerate(hostile_inputs().items()):
+            path = Path(tmp) / f"hostile{index}.Dockerfile"
+            path.write_text(text)
+            start = time.perf_counter()
+            child = subprocess.Popen(
+                [trimdock, "lint", "-q", "--failure-threshold", "none", str(path)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            _pid, status, usage = os.wait4(child.pid, 0)  # this child's own CPU and peak memory
+            child.returncode = os.waitstatus_to_exitcode(status)
+            wall = time.perf_counter() - start
+            cpu = usage.ru_utime + usage.ru_stime
+            print(
+                f"{label:32} {len(text):>9} bytes {wall:6.2f} s wall {cpu:6.2f} s CPU "
+                f"{usage.ru_maxrss // 1024:5} MiB peak exit {child.returncode}",
+                flush=True,
+            )
+            os.unlink(path)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=500)
@@ -114,8 +160,15 @@ def main() -> int:
     parser.add_argument("--keep-invalid", action="store_true", help="the old corpus (see above)")
     parser.add_argument("--shellcheck", action="store_true", help="ShellCheck on (see above)")
     parser.add_argument("--corpus", type=Path, help="real Dockerfiles to time instead")
+    parser.add_argument("--hostile", action="store_true", help="time crafted inputs (see above)")
     args = parser.parse_args()
     bindir = Path(sys.executable).parent
+    if args.hostile:
+        found = shutil.which("trimdock", path=str(bindir)) or shutil.which("trimdock")
+        if not found:
+            print("needs trimdock in the venv", file=sys.stderr)
+            return 2
+        return hostile(found)
     hadolint = shutil.which("hadolint", path=str(bindir)) or shutil.which("hadolint")
     trimdock = shutil.which("trimdock", path=str(bindir)) or shutil.which("trimdock")
     if not hadolint or not trimdock:

@@ -25,6 +25,14 @@ FIRES: list[tuple[str, str, int]] = [
     ("TD007", "# only a comment\n", 1),
     ("TD008", 'FROM a:1\nCMD ["app", "--x"\n', 2),
     ("TD009", "FROM a:1 builder\n", 1),
+    # Each ARG repeats the previous one ten times: 10^7 characters at a6, past the word limit.
+    (
+        "TD010",
+        "ARG a0=xxxxxxxxxx\n"
+        + "".join(f"ARG a{i}=" + f"${{a{i - 1}}}" * 10 + "\n" for i in range(1, 7))
+        + "FROM busybox:$a6\n",
+        6,
+    ),
     ("TD101", "FROM a:1\nWORKDIR /app\nCOPY . .\n" + U, 3),
     ("TD101", "FROM a:1 AS b\nFROM b\nADD . /app\n" + U, 3),
     ("TD102", "FROM a:1\nWORKDIR /app\nCOPY . .\nRUN rm -rf docs\n" + U, 4),
@@ -136,6 +144,7 @@ FIRES: list[tuple[str, str, int]] = [
 ]
 
 PASSES: list[tuple[str, str]] = [
+    ("TD010", "ARG V=3.12\nARG W=${V}-slim\nFROM python:${W:-3}\n"),
     (
         "TD003",
         "FROM --platform=linux/amd64 a:1\nRUN --mount=type=cache,target=/x --network=none a\n",

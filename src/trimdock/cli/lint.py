@@ -18,6 +18,7 @@ from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, Quiet
 from trimdock.cli.completion import complete_rule_ids
 from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.dockerfile import parse
+from trimdock.dockerfile.source import read_dockerfile
 from trimdock.errors import DockerfileError, UsageError
 from trimdock.report.finding import FileLocation, Finding
 from trimdock.report.formats import FindingFormat, render_findings
@@ -35,34 +36,9 @@ from trimdock.rules.peers import known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
 from trimdock.rules.shellcheck import ShellScript, shellcheck_id
 
-MAX_BYTES = 64 * 1024 * 1024
 ALL_RULES = {**RULE_INFOS, **CONTEXT_RULES}
 _LARGE_ENTRY = 1024 * 1024
 _MAX_CONTEXT_ENTRIES = 200_000
-
-
-def read_dockerfile(name: str) -> tuple[str, str]:
-    """(display path, text) of a Dockerfile; `-` is stdin. Raises DockerfileError if unusable."""
-    try:
-        if name == "-":
-            data = sys.stdin.buffer.read(MAX_BYTES + 1)
-            label = "<stdin>"
-        else:
-            path = Path(name)
-            if path.is_dir():
-                raise DockerfileError("is a directory", source=name)
-            with path.open("rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
-            label = name
-    except FileNotFoundError:
-        raise DockerfileError("no such file", source=name) from None
-    except OSError as exc:
-        raise DockerfileError(f"cannot read: {exc.strerror or exc}", source=name) from None
-    if len(data) > MAX_BYTES:
-        raise DockerfileError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB", source=label)
-    if b"\x00" in data[:65536]:
-        raise DockerfileError("binary file (NUL bytes), not a Dockerfile", source=label)
-    return label, data.decode("utf-8", errors="replace")
 
 
 def context_facts(directory: Path) -> ContextFacts:

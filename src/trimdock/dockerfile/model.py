@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
-    """1-based lines and columns; `end_column` is exclusive."""
+    """1-based lines and columns; `end_column` is exclusive.
+
+    Slots: a long RUN has a span per command (a million in a 10 MB `&&` chain).
+    """
 
     line: int
     column: int
@@ -34,6 +38,9 @@ class SourceMap:
         return line, column0 + (offset - self.offsets[index]) + 1
 
     def span(self, start: int, end: int) -> Span:
+        if len(self.offsets) == 1:  # text from one physical line: the common case, no search
+            line, column0 = self.origins[0]
+            return Span(line, column0 + start + 1, line, column0 + max(end, start) + 1)
         line, column = self.point(start)
         end_line, end_column = self.point(end, end=True) if end > start else (line, column)
         return Span(line, column, end_line, end_column)
@@ -187,8 +194,14 @@ class Dockerfile:
         return self.text.splitlines()
 
     def stage_by_name(self, name: str) -> Stage | None:
-        lowered = name.lower()
+        return self._stages_by_name.get(name.lower())
+
+    @cached_property
+    def _stages_by_name(self) -> dict[str, Stage]:
+        # Rules look names up once per COPY --from / FROM: a scan each time made a file with
+        # 20k stages quadratic. The first stage of a name wins, as the scan did.
+        index: dict[str, Stage] = {}
         for stage in self.stages:
-            if stage.name is not None and stage.name.lower() == lowered:
-                return stage
-        return None
+            if stage.name is not None:
+                index.setdefault(stage.name.lower(), stage)
+        return index

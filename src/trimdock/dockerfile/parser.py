@@ -37,7 +37,10 @@ from trimdock.dockerfile.words import (
     split_whitespace,
 )
 
-_DIRECTIVE_RE = re.compile(r"^#[ \t]*([a-zA-Z0-9]+)[ \t]*=[ \t]*(.+?)[ \t]*$")
+# BuildKit's directive regex is `^#[ \t]*([a-zA-Z0-9]+)[ \t]*=[ \t]*(.+?)[ \t]*$`. Go runs it in
+# linear time (RE2); Python backtracks on `(.+?)[ \t]*$`, quadratic in a line of blanks (a 1 MB
+# first line: an hour). Only the head is a regex here; `_directive_value` does the tail.
+_DIRECTIVE_HEAD_RE = re.compile(r"#[ \t]*([a-zA-Z0-9]+)[ \t]*=")
 KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 _HEREDOC_RE = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 _JSON_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -144,16 +147,18 @@ class _Parser:
         self.issues: list[ParseIssue] = []
         self.comments: list[Comment] = []
         self.instructions: list[Instruction] = []
+        self.in_trigger = False  # parsing the trigger of an ONBUILD
 
     # --- directives -------------------------------------------------------------------------
     def directive(self, line: str, number: int) -> None:
         if self.directives_done:
             return
-        match = _DIRECTIVE_RE.match(line)
-        if match is None or match.group(1).lower() not in KNOWN_DIRECTIVES:
+        match = _DIRECTIVE_HEAD_RE.match(line)
+        value = _directive_value(line[match.end() :]) if match is not None else None
+        if match is None or value is None or match.group(1).lower() not in KNOWN_DIRECTIVES:
             self.directives_done = True
             return
-        name, value = match.group(1).lower(), match.group(2)
+        name = match.group(1).lower()
         span = Span(number, 1, number, len(line) + 1)
         if any(d.name == name for d in self.directives):
             self.issue(
@@ -408,7 +413,15 @@ class _Parser:
         if keyword == "ONBUILD":
             if not rest:
                 return [], False, None
-            trigger = self.node(rest, base + rest_off, logical, ())
+            if self.in_trigger:
+                # ONBUILD ONBUILD ... is refused below (BuildKit: not allowed as a trigger); its
+                # inner trigger is not parsed, so 20k ONBUILDs on a line cannot recurse 20k deep.
+                return [], False, None
+            self.in_trigger = True
+            try:
+                trigger = self.node(rest, base + rest_off, logical, ())
+            finally:
+                self.in_trigger = False
             if trigger.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
                 self.issue(
                     "onbuild-forbidden",
@@ -506,8 +519,31 @@ class _Parser:
             if not name:
                 continue
             expand = name.count("'") + name.count('"') == word.count("'") + word.count('"')
-            found.append((int(match.group(1) or 0), match.group(2) == "-", name, expand))
+            found.append((_heredoc_fd(match.group(1)), match.group(2) == "-", name, expand))
         return found
+
+
+def _directive_value(tail: str) -> str | None:
+    """What BuildKit's `[ \t]*(.+?)[ \t]*$` captures after the `=`, without backtracking."""
+    if "\n" in tail:  # `.` and `$` stop at a newline (lines here have none; be exact anyway)
+        return None
+    value = tail.strip(" \t")
+    if value:
+        return value
+    # Only blanks: the lazy group still takes one character, the last blank.
+    return tail[-1] if tail else None
+
+
+_UINT64 = 1 << 64
+
+
+def _heredoc_fd(digits: str) -> int:
+    """The fd before `<<` as BuildKit reads it: a uint64 that saturates on overflow, seen as
+    int64 by the wrapper the differential test uses (so the maximum reads as -1). Never `int()`
+    on a long string: Python refuses over 4300 digits."""
+    significant = digits.lstrip("0")
+    value = _UINT64 - 1 if len(significant) > 20 else min(int(significant or "0"), _UINT64 - 1)
+    return value - _UINT64 if value >= _UINT64 // 2 else value
 
 
 def _reject_constant(name: str) -> object:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -38,9 +38,13 @@ _WRAPPERS = frozenset(
 _MAX_BASHLEX = 20_000  # bashlex is slow and recursive on huge scripts: split those ourselves
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Command:
-    """One simple command: `argv[0]` is the program as written (path kept)."""
+    """One simple command: `argv[0]` is the program as written (path kept).
+
+    Slots and a precomputed `name`: a 10 MB `&&` chain is about a million commands, and a
+    per-instance dict made them most of the run's memory.
+    """
 
     argv: tuple[str, ...]
     start: int  # offsets in the script text it came from
@@ -50,10 +54,11 @@ class Command:
     background: bool = False
     via: str = ""  # "sh -c", "subshell", "wrapper" when nested
     redirects: tuple[str, ...] = ()  # targets of output redirections
+    # The program without its path; rules ask for it hundreds of thousands of times per run.
+    name: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def name(self) -> str:  # cached: rules ask for it hundreds of thousands of times per run
-        return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.argv[0].rsplit("/", 1)[-1] if self.argv else "")
 
     @property
     def args(self) -> tuple[str, ...]:
@@ -136,7 +141,7 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
     if exact and _is_simple(text):
         # Plain command lists (no compound commands, substitutions or redirections) split the
         # same way with the quick splitter, at a fraction of bashlex's cost.
-        commands, has_pipe = _fallback(text)
+        commands, has_pipe = _fallback(text, source)
     elif exact and len(text) <= _MAX_BASHLEX:
         try:
             import bashlex
@@ -152,21 +157,30 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
     else:
         parsed = False
     if not parsed:
-        commands, has_pipe = _fallback(text)
+        commands, has_pipe = _fallback(text, source)
     expanded: list[Command] = []
     for command in commands:
-        expanded.extend(_expand(command, text, depth=0))
+        if command.name in SHELLS or command.name in _WRAPPERS:
+            expanded.extend(_expand(command, text, depth=0))
+        else:  # most commands run nothing else: no generator for them
+            expanded.append(command)
     if source is not None:
-        expanded = [_with_span(c, source) for c in expanded]
+        spans: dict[tuple[int, int], Span] = {}  # a wrapper and what it runs share one
+        # The quick splitter gives spans as it goes (one object per command, not two).
+        expanded = [c if c.span is not None else _with_span(c, source, spans) for c in expanded]
     return Script(text, tuple(expanded), parsed, has_pipe)
 
 
-def _with_span(command: Command, source: SourceMap) -> Command:
+def _with_span(command: Command, source: SourceMap, spans: dict[tuple[int, int], Span]) -> Command:
+    key = (command.start, command.end)
+    span = spans.get(key)
+    if span is None:
+        span = spans[key] = source.span(command.start, max(command.end, command.start))
     return Command(
         command.argv,
         command.start,
         command.end,
-        source.span(command.start, max(command.end, command.start)),
+        span,
         command.in_pipeline,
         command.background,
         command.via,
@@ -263,9 +277,10 @@ _ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SHLEX_SPACE_RE = re.compile(r"[ \t\r\n]+")
 _HEREDOC_WORD_RE = re.compile(r"^\d*<<")
 _HEREDOC_STRIP_RE = re.compile(r"(?<!\S)\d*<<-?\S+")
+_LEADING_KEYWORDS = frozenset({"then", "do", "else", "elif", "if", "while", "until", "!"})
 
 
-def _fallback(text: str) -> tuple[list[Command], bool]:
+def _fallback(text: str, source: SourceMap | None = None) -> tuple[list[Command], bool]:
     """Split on control operators outside quotes, then split words as a POSIX shell would."""
     commands: list[Command] = []
     has_pipe = False
@@ -322,19 +337,24 @@ def _fallback(text: str) -> tuple[list[Command], bool]:
     for begin, end, operator in pieces:
         chunk = text[begin:end]
         words = _split_words(chunk)
-        while words and _ASSIGNMENT_RE.match(words[0]):
-            words.pop(0)
-        if words and words[0] in ("then", "do", "else", "elif", "if", "while", "until", "!"):
-            words.pop(0)
+        # Skip leading assignments by index: `pop(0)` moved the whole list each time, and
+        # 500k `a=b` words on one line took half a minute.
+        first = 0
+        while first < len(words) and _ASSIGNMENT_RE.match(words[first]):
+            first += 1
+        if first < len(words) and words[first] in _LEADING_KEYWORDS:
+            first += 1
+        words = words[first:]
         if words and words[0] not in ("fi", "done", "esac", "{", "}"):
             pipe = operator == "|" or previous_op == "|"
             has_pipe = has_pipe or pipe
-            lead = len(chunk) - len(chunk.lstrip())
+            first_char = begin + len(chunk) - len(chunk.lstrip())
             commands.append(
                 Command(
                     tuple(words),
-                    begin + lead,
+                    first_char,
                     end,
+                    None if source is None else source.span(first_char, max(end, first_char)),
                     in_pipeline=pipe,
                     background=operator == "&",
                 )
@@ -369,18 +389,19 @@ def _expand(command: Command, text: str, depth: int) -> Iterator[Command]:
                 yield nested
         return
     if name in _WRAPPERS:
-        rest = list(args)
-        while rest and (rest[0].startswith("-") or "=" in rest[0]):
-            option = rest.pop(0)
+        # An index, not `pop(0)`: `env a=b a=b ... cmd` with many assignments stays linear.
+        first = 0
+        count = len(args)
+        while first < count and (args[first].startswith("-") or "=" in args[first]):
+            option = args[first]
+            first += 1
             takes_value = option in ("-u", "-g", "-n")
-            if name in ("sudo", "timeout", "nice") and takes_value and rest:
-                rest.pop(0)
-        if name == "timeout" and rest:
-            rest.pop(0)  # the duration
-        if name == "chroot" and rest:
-            rest.pop(0)
-        if rest:
-            inner_command = replace(command, argv=tuple(rest), via="wrapper")
+            if name in ("sudo", "timeout", "nice") and takes_value and first < count:
+                first += 1
+        if name in ("timeout", "chroot") and first < count:
+            first += 1  # timeout's duration, chroot's new root
+        if first < count:
+            inner_command = replace(command, argv=args[first:], via="wrapper")
             yield from _expand(inner_command, text, depth + 1)
             return
 
@@ -413,11 +434,11 @@ def run_script(
         return EMPTY  # PowerShell or cmd: not ours to read
     text = instruction.rest
     if instruction.heredocs:
-        return _heredoc_script(instruction)
+        return _heredoc_script(instruction, exact=exact)
     return parse_script(text, instruction.rest_map, exact=exact)
 
 
-def _heredoc_script(instruction: Instruction) -> Script:
+def _heredoc_script(instruction: Instruction, *, exact: bool = True) -> Script:
     """`RUN <<EOF` runs the body with the default shell; `RUN <<EOF bash` feeds it to bash."""
     text = instruction.rest
     words = _split_words(text)
@@ -429,7 +450,7 @@ def _heredoc_script(instruction: Instruction) -> Script:
     runs_body = not non_heredoc or non_heredoc[0].rsplit("/", 1)[-1] in SHELLS
     if non_heredoc:
         stripped = _HEREDOC_STRIP_RE.sub("", text)
-        outer = parse_script(stripped, instruction.rest_map)
+        outer = parse_script(stripped, instruction.rest_map, exact=exact)
         commands.extend(outer.commands)
         has_pipe = outer.has_pipe
         parsed = outer.parsed
@@ -437,7 +458,7 @@ def _heredoc_script(instruction: Instruction) -> Script:
         body = first.content
         if first.chomp:
             body = "\n".join(line.lstrip("\t") for line in body.split("\n"))
-        inner = parse_script(body, first.content_map)
+        inner = parse_script(body, first.content_map, exact=exact)
         commands.extend(inner.commands)
         has_pipe = has_pipe or inner.has_pipe
         parsed = parsed and inner.parsed

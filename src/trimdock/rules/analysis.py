@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from trimdock.dockerfile.model import Dockerfile, Instruction, Stage
+from trimdock.dockerfile.model import Dockerfile, Instruction, Span, Stage
 from trimdock.dockerfile.shell import EMPTY, Script, run_script
 from trimdock.dockerfile.substitute import unquote
+
+# Linux's PATH_MAX. Relative WORKDIRs add up: 100k of them in one stage made a path of 200 KB and
+# a copy of it per instruction (gigabytes); a longer working directory cannot be used anyway.
+PATH_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class StageFacts:
     reaches_final: bool
     workdirs: tuple[str, ...]  # working directory before each instruction of the stage
     shell: tuple[tuple[str, ...], ...]  # SHELL in effect for each instruction
+    root: int  # index of the stage at the start of its FROM chain (itself when FROM an image)
 
 
 @dataclass
@@ -49,6 +54,8 @@ class Analysis:
         default_factory=dict
     )
     memo: dict[str, Any] = field(default_factory=dict)  # per-file results rules share
+    # Inputs past a bound while building these facts: (where, what), reported as TD010.
+    limits: list[tuple[Span, str]] = field(default_factory=list)
     _instructions: dict[tuple[str | None, bool, bool], list[tuple[StageFacts, Instruction]]] = (
         field(default_factory=dict)
     )
@@ -64,7 +71,10 @@ class Analysis:
             parent = current.parent_stage
             current = dockerfile.stages[parent] if parent is not None else None
         inherited: dict[int, tuple[str, tuple[str, ...]]] = {}
+        roots: list[int] = []  # a parent always comes earlier, so its root is known already
         for stage in dockerfile.stages:
+            parent_stage = stage.parent_stage
+            roots.append(roots[parent_stage] if parent_stage is not None else stage.index)
             workdir: str = "/"
             shell: tuple[str, ...] = ("/bin/sh", "-c")
             if stage.parent_stage is not None and stage.parent_stage in inherited:
@@ -76,12 +86,23 @@ class Analysis:
                 shells.append(shell)
                 if instruction.keyword == "WORKDIR" and instruction.args:
                     target = unquote(instruction.args[0].raw, dockerfile.escape)
-                    workdir = posixpath.normpath(posixpath.join(workdir, target))
+                    joined = posixpath.normpath(posixpath.join(workdir, target))
+                    if len(joined) <= PATH_MAX:
+                        workdir = joined
+                    else:  # each WORKDIR is kept per instruction: growth would be quadratic
+                        analysis.limits.append(
+                            (
+                                instruction.span,
+                                f"WORKDIR makes a path longer than {PATH_MAX} characters "
+                                "(PATH_MAX: no process can chdir to it); the previous working "
+                                "directory is kept",
+                            )
+                        )
                 elif instruction.keyword == "SHELL" and instruction.json and instruction.values:
                     shell = instruction.values
             inherited[stage.index] = (workdir, shell)
             analysis.stages.append(
-                StageFacts(stage, stage.index in chain, tuple(workdirs), tuple(shells))
+                StageFacts(stage, stage.index in chain, tuple(workdirs), tuple(shells), roots[-1])
             )
         return analysis
 
@@ -104,7 +125,11 @@ class Analysis:
                 cached = EMPTY
             else:
                 exact = self._bashlex_budget > 0
-                self._bashlex_budget -= len(instruction.rest)
+                # Heredoc bodies are scripts too: they count, or 10 MB of `RUN <<EOF` bodies
+                # would all go through bashlex (about 45 KB/s).
+                self._bashlex_budget -= len(instruction.rest) + sum(
+                    len(h.content) for h in instruction.heredocs
+                )
                 cached = run_script(instruction, shell, exact=exact)
             self._scripts[key] = cached
         return cached

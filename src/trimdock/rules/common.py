@@ -188,6 +188,18 @@ def has_cache_mount(instruction: Instruction, *fragments: str) -> bool:
     )
 
 
+def capped_int(digits: str, cap: int) -> int:
+    """The value of a string of ASCII digits, at most `cap`.
+
+    `int()` refuses strings over 4300 digits (Python's guard against quadratic conversion), so a
+    `COPY --from=111...1` or `EXPOSE 111...1` of 5000 digits was an internal error.
+    """
+    significant = digits.lstrip("0")
+    if len(significant) > len(str(cap)):
+        return cap
+    return min(int(significant or "0"), cap)
+
+
 def command_span(command: Command, instruction: Instruction) -> Span:
     return command.span or instruction.span
 

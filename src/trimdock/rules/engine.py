@@ -98,6 +98,7 @@ def lint(dockerfile: Dockerfile, settings: LintSettings | None = None) -> list[F
     pragmas = read_pragmas(dockerfile)
     # Pragmas may name TD or DL ids; normalise DL ids to the TD rule that matches them.
     global_ids = {BY_PEER.get(i, i) for i in pragmas.global_ids}
+    canonical: dict[frozenset[str], frozenset[str]] = {}
     findings: list[Finding] = []
     seen: set[tuple[str, int, int, str]] = set()
     for rule in RULES:
@@ -106,10 +107,8 @@ def lint(dockerfile: Dockerfile, settings: LintSettings | None = None) -> list[F
             continue
         for hit in rule.check(analysis):
             line = hit.span.line
-            if any(
-                start <= line <= end and info.rule_id in {BY_PEER.get(i, i) for i in ids}
-                for start, end, ids in pragmas.ranges
-            ):
+            ignored = pragmas.ignored_on(line)
+            if ignored and info.rule_id in _canonical(ignored, canonical):
                 continue
             key = (info.rule_id, hit.span.line, hit.span.column, hit.message)
             if key in seen:
@@ -146,6 +145,14 @@ def lint(dockerfile: Dockerfile, settings: LintSettings | None = None) -> list[F
             )
     findings.sort(key=_position)
     return findings
+
+
+def _canonical(ids: frozenset[str], cache: dict[frozenset[str], frozenset[str]]) -> frozenset[str]:
+    """The TD ids of pragma ids as written (DL ids mapped), once per distinct set."""
+    found = cache.get(ids)
+    if found is None:
+        found = cache[ids] = frozenset(BY_PEER.get(i, i) for i in ids)
+    return found
 
 
 def _position(finding: Finding) -> tuple[int, int, str]:

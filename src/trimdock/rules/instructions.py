@@ -9,7 +9,7 @@ from trimdock.dockerfile.model import Instruction
 from trimdock.report.finding import Severity
 from trimdock.rules.analysis import Analysis
 from trimdock.rules.base import Edit, Hit, rule
-from trimdock.rules.common import command_span
+from trimdock.rules.common import capped_int, command_span
 from trimdock.rules.images import parse_image
 from trimdock.rules.size import ARCHIVE_RE
 
@@ -188,18 +188,19 @@ def copy_from_self(analysis: Analysis) -> Iterator[Hit]:
     instead="FROM golang:1.22 AS build\nFROM alpine:3.19\nCOPY --from=build /out /out",
 )  # fmt: skip
 def copy_from_unknown(analysis: Analysis) -> Iterator[Hit]:
-    stages = analysis.dockerfile.stages
     for index, instruction, source in _copy_froms(analysis):
         if "$" in source:
             continue
-        if source.isdigit():
-            if int(source) >= index:
+        if source.isascii() and source.isdigit():
+            if capped_int(source, index) >= index:
                 yield Hit(
                     instruction.span, f"COPY --from={source}: no earlier stage with that index"
                 )
             continue
-        earlier = {s.name.lower() for s in stages[:index] if s.name}
-        if source.lower() in earlier:
+        # The first stage of that name, looked up in an index: a set of the earlier names per
+        # COPY made 8k stages each copying from the previous one quadratic.
+        named = analysis.dockerfile.stage_by_name(source)
+        if named is not None and named.index < index:
             continue
         if any(ch in source for ch in ":/@."):
             continue  # an image reference
@@ -220,7 +221,9 @@ def expose_port(analysis: Analysis) -> Iterator[Hit]:
                 continue
             port, _, proto = text.partition("/")
             parts = port.split("-")
-            valid = all(p.isdigit() and 0 <= int(p) <= 65535 for p in parts) and len(parts) <= 2
+            valid = len(parts) <= 2 and all(
+                p.isascii() and p.isdigit() and capped_int(p, 65536) <= 65535 for p in parts
+            )
             if not valid or proto.lower() not in ("", "tcp", "udp", "sctp"):
                 yield Hit(word.span, f"invalid port {text}")
 
@@ -254,11 +257,7 @@ _ASH_BASES = re.compile(r"(^|/)(alpine|busybox)(:|$)")
 )  # fmt: skip
 def pipefail(analysis: Analysis) -> Iterator[Hit]:
     for facts in analysis.stages:
-        base = facts.stage.resolved_base
-        root = facts
-        while root.stage.parent_stage is not None:
-            root = analysis.stages[root.stage.parent_stage]
-            base = root.stage.resolved_base
+        base = analysis.stages[facts.root].stage.resolved_base
         ash = bool(_ASH_BASES.search(parse_image(base).repository if base else ""))
         for position, instruction in enumerate(facts.stage.instructions):
             if instruction.keyword != "RUN" or instruction.json:
@@ -318,8 +317,9 @@ def useradd_uid(analysis: Analysis) -> Iterator[Hit]:
                     uid = arg.split("=", 1)[1]
             if (
                 uid
+                and uid.isascii()
                 and uid.isdigit()
-                and int(uid) > 99999
+                and capped_int(uid, 100000) > 99999
                 and not command.has_flag("-l", "--no-log-init")
             ):
                 yield Hit(command_span(command, instruction), f"useradd -u {uid} without -l")

@@ -418,10 +418,7 @@ def _chain_root(analysis: Analysis) -> StageFacts | None:
     final = analysis.final
     if final is None:
         return None
-    current = final
-    while current.stage.parent_stage is not None:
-        current = analysis.stages[current.stage.parent_stage]
-    return current
+    return analysis.stages[final.root]
 
 
 @rule(
@@ -494,6 +491,8 @@ _COMPILE = (
     ("gradle", "build"), ("./gradlew", "build"), ("cargo", "build"), ("dotnet", "publish"),
     ("dotnet", "build"), ("npm", "run"),
 )  # fmt: skip
+# (name as written, name without its path, subcommand), computed once, not per command.
+_COMPILE_NAMES = tuple((name, name.lstrip("./"), sub) for name, sub in _COMPILE)
 
 
 @rule(
@@ -511,8 +510,8 @@ def single_stage_compile(analysis: Analysis) -> Iterator[Hit]:
         return
     for _facts, instruction, script in analysis.runs(triggers=False):
         for command in script.commands:
-            for name, sub in _COMPILE:
-                named = command.argv[0] == name or command.name == name.lstrip("./")
+            for name, bare, sub in _COMPILE_NAMES:
+                named = command.argv[0] == name or command.name == bare
                 if named and (sub is None or command.subcommand() == sub):
                     if name == "npm" and "build" not in command.args:
                         continue

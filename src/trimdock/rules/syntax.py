@@ -159,3 +159,22 @@ def malformed_json(analysis: Analysis) -> Iterator[Hit]:
 )  # fmt: skip
 def malformed_from(analysis: Analysis) -> Iterator[Hit]:
     yield from _issues(analysis, "from-arguments", "onbuild-forbidden")
+
+
+@rule(
+    "TD010", "Past a limit of the linter", Severity.WARNING, "correctness",
+    what="A word whose variable expansion passes trimdock's limits (128 KiB added to one word, "
+    "64 MiB in one file, `${...}` defaults nested over 64 deep; docs/lint.md \"Limits\"): "
+    "it is checked as written, unexpanded. Also a WORKDIR path over PATH_MAX (4096).",
+    why="BuildKit sets no such limit: a few hundred bytes of ARGs that repeat each other expand "
+    "to gigabytes, which exhausts the builder's memory (and a linter's). No real value is that "
+    "long: Linux refuses an argument or environment string over 128 KiB.",
+    example="ARG a=xxxxxxxxxx\nARG b=$a$a$a$a$a$a$a$a$a$a\nARG c=$b$b$b$b$b$b$b$b$b$b\n"
+    "ARG d=$c$c$c$c$c$c$c$c$c$c\nARG e=$d$d$d$d$d$d$d$d$d$d\nARG f=$e$e$e$e$e$e$e$e$e$e\n"
+    "FROM busybox:$f",
+    instead="ARG tag=1.36\nFROM busybox:$tag",
+)  # fmt: skip
+def past_limit(analysis: Analysis) -> Iterator[Hit]:
+    yield from _issues(analysis, "expansion-limit")
+    for span, message in analysis.limits:
+        yield Hit(span, message)
