@@ -128,3 +128,16 @@ def test_suggested_ignore_file_keeps_a_tab_separated_copy(
     selection = select(tree, ignore, Builder.BUILDKIT, "Dockerfile")
     sent = {e.path for e, seen in zip(tree.entries, selection.visible, strict=True) if seen}
     assert "a" in sent and "junk/big" not in sent
+
+
+def test_an_arg_bomb_in_a_copy_source_is_bounded() -> None:
+    # Each ARG repeats the previous one ten times: 10^9 characters at the last level, a
+    # 300 MB report at depth 7 and a MemoryError at 8 before the shared expansion budget.
+    names = "abcdefghi"
+    lines = ["FROM busybox", f"ARG {names[0]}=xxxxxxxxxx"]
+    lines += [f"ARG {name}=" + f"${prev}" * 10 for prev, name in zip(names, names[1:])]
+    lines.append(f"COPY ${names[-1]} /x/")
+    build = parse_build_file("\n".join(lines) + "\n")
+    (use,) = build.uses
+    assert use.unresolved == (f"${names[-1]}",)  # past a limit: reported, not expanded
+    assert sum(map(len, use.sources)) < 1_000_000

@@ -11,14 +11,14 @@ depends on a variable with no value is reported as unresolved rather than silent
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from trimdock.dockerfile.model import Flag, Instruction
 from trimdock.dockerfile.mounts import parse_mount
 from trimdock.dockerfile.parser import parse
 from trimdock.dockerfile.stages import arg_definitions
-from trimdock.dockerfile.substitute import process_word
+from trimdock.dockerfile.substitute import Expander
 
 
 @dataclass(frozen=True)
@@ -63,34 +63,6 @@ class BuildFile:
     uses: tuple[ContextUse, ...]
 
 
-class _Recording(Mapping[str, str]):
-    """A variable scope that remembers which names were looked up without a value."""
-
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = values
-        self.missing: set[str] = set()
-
-    def __getitem__(self, name: str) -> str:
-        if name not in self._values:
-            self.missing.add(name)
-        return self._values[name]
-
-    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        if name not in self._values:
-            self.missing.add(name)
-            return default
-        return self._values[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._values
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-
 def _literal(value: str, escape: str) -> str:
     """`value` escaped so word processing keeps its quotes and escapes but expands `$vars`.
 
@@ -101,18 +73,21 @@ def _literal(value: str, escape: str) -> str:
     return value
 
 
-def _expand_source(raw: str, env: Mapping[str, str], escape: str, json_form: bool) -> str | None:
-    """The expanded source, or None when a variable in it has no value."""
-    scope = _Recording(env)
-    value = process_word(_literal(raw, escape) if json_form else raw, scope, escape)
-    return None if scope.missing else value
+def _expand_source(
+    raw: str, env: Mapping[str, str], expander: Expander, json_form: bool
+) -> str | None:
+    """The expanded source; None when a variable in it has no value or it passed a limit."""
+    expansion = expander.expand(_literal(raw, expander.escape) if json_form else raw, env)
+    if expansion.unset or not expansion.within_limits:
+        return None
+    return expansion.value
 
 
 def _flags(
-    flags: tuple[Flag, ...], env: Mapping[str, str], escape: str
+    flags: tuple[Flag, ...], env: Mapping[str, str], expander: Expander
 ) -> list[tuple[str, str | None]]:
     return [
-        (f.name.lower(), process_word(f.value, env, escape) if f.value else f.value) for f in flags
+        (f.name.lower(), expander.expand(f.value, env).value if f.value else f.value) for f in flags
     ]
 
 
@@ -128,21 +103,21 @@ def _declare_args(
     visible: Mapping[str, str],
     build_args: Mapping[str, str],
     global_args: Mapping[str, str],
-    escape: str,
+    expander: Expander,
 ) -> None:
-    for key, default in arg_definitions(instruction, escape):
+    for key, default in arg_definitions(instruction, expander.escape):
         if key in build_args:
             scope[key] = build_args[key]
         elif default is not None:
-            scope[key] = process_word(default, {**visible, **scope}, escape)
+            scope[key] = expander.expand(default, {**visible, **scope}).value
         elif scope is not global_args and key in global_args:
             scope[key] = global_args[key]
 
 
 def _use(
-    instruction: Instruction, stage: int, env: Mapping[str, str], escape: str
+    instruction: Instruction, stage: int, env: Mapping[str, str], expander: Expander
 ) -> ContextUse | None:
-    flags = _flags(instruction.flags, env, escape)
+    flags = _flags(instruction.flags, env, expander)
     if instruction.keyword == "RUN":
         raw_sources, destination, json_form = _mount_sources(flags), "", False
         flags = []
@@ -157,7 +132,7 @@ def _use(
     for raw in raw_sources:
         if raw in heredocs or raw.startswith("<<"):
             continue  # a heredoc: content from the Dockerfile, not the context
-        value = _expand_source(raw, env, escape, json_form)
+        value = _expand_source(raw, env, expander, json_form)
         if value is None:
             unresolved.append(raw)
             value = raw
@@ -183,16 +158,18 @@ def parse_build_file(
 ) -> BuildFile:
     """Stages and context-reading instructions of Dockerfile text (pure)."""
     dockerfile = parse(text, path)
-    escape = dockerfile.escape
+    # One budget for every word of the file (dockerfile.substitute's limits): an ARG bomb cannot
+    # make the context report grow without bound.
+    expander = Expander(dockerfile.escape)
     args = dict(build_args or {})
     global_args: dict[str, str] = {}
     for instruction in dockerfile.global_args:
-        _declare_args(instruction, global_args, {}, args, global_args, escape)
+        _declare_args(instruction, global_args, {}, args, global_args, expander)
     stages: list[Stage] = []
     uses: list[ContextUse] = []
     stage_env: dict[int, dict[str, str]] = {}
     for stage in dockerfile.stages:
-        base = process_word(stage.base, global_args, escape) if "$" in stage.base else stage.base
+        base = expander.expand(stage.base, global_args).value if "$" in stage.base else stage.base
         stages.append(Stage(stage.index, stage.name, base, stage.line))
         # A stage built FROM an earlier one inherits its environment, as the builder does.
         inherited = stage_env.get(stage.parent_stage) if stage.parent_stage is not None else None
@@ -200,13 +177,13 @@ def parse_build_file(
         for instruction in stage.instructions:
             keyword = instruction.keyword
             if keyword == "ARG":
-                _declare_args(instruction, env, env, args, global_args, escape)
+                _declare_args(instruction, env, env, args, global_args, expander)
             elif keyword == "ENV":
                 pairs = instruction.values
                 for name, raw in zip(pairs[::2], pairs[1::2], strict=False):
-                    env[name] = process_word(raw, env, escape)
+                    env[name] = expander.expand(raw, env).value
             elif keyword in ("COPY", "ADD", "RUN"):
-                use = _use(instruction, stage.index, env, escape)
+                use = _use(instruction, stage.index, env, expander)
                 if use is not None:
                     uses.append(use)
         stage_env[stage.index] = env
