@@ -18,7 +18,7 @@ from trimdock.dockerfile.model import Flag, Instruction
 from trimdock.dockerfile.mounts import parse_mount
 from trimdock.dockerfile.parser import parse
 from trimdock.dockerfile.stages import arg_definitions
-from trimdock.dockerfile.substitute import Expander
+from trimdock.dockerfile.substitute import Expander, Expansion
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,16 @@ def _mount_sources(flags: list[tuple[str, str | None]]) -> list[str]:
     return [m.source or "." for m in found if m.reads_context]
 
 
+def _assign(scope: dict[str, str], name: str, expansion: Expansion, past: set[str]) -> None:
+    """A value past an expansion limit is no value, nor is one built from such a value
+    (`past` collects their names): what reads them is reported unresolved."""
+    if expansion.within_limits and not past.intersection(expansion.unset):
+        scope[name] = expansion.value
+    else:
+        scope.pop(name, None)
+        past.add(name)
+
+
 def _declare_args(
     instruction: Instruction,
     scope: dict[str, str],
@@ -104,12 +114,13 @@ def _declare_args(
     build_args: Mapping[str, str],
     global_args: Mapping[str, str],
     expander: Expander,
+    past: set[str],
 ) -> None:
     for key, default in arg_definitions(instruction, expander.escape):
         if key in build_args:
             scope[key] = build_args[key]
         elif default is not None:
-            scope[key] = expander.expand(default, {**visible, **scope}).value
+            _assign(scope, key, expander.expand(default, {**visible, **scope}), past)
         elif scope is not global_args and key in global_args:
             scope[key] = global_args[key]
 
@@ -161,10 +172,11 @@ def parse_build_file(
     # One budget for every word of the file (dockerfile.substitute's limits): an ARG bomb cannot
     # make the context report grow without bound.
     expander = Expander(dockerfile.escape)
+    past: set[str] = set()  # variables whose value passed a limit
     args = dict(build_args or {})
     global_args: dict[str, str] = {}
     for instruction in dockerfile.global_args:
-        _declare_args(instruction, global_args, {}, args, global_args, expander)
+        _declare_args(instruction, global_args, {}, args, global_args, expander, past)
     stages: list[Stage] = []
     uses: list[ContextUse] = []
     stage_env: dict[int, dict[str, str]] = {}
@@ -177,11 +189,11 @@ def parse_build_file(
         for instruction in stage.instructions:
             keyword = instruction.keyword
             if keyword == "ARG":
-                _declare_args(instruction, env, env, args, global_args, expander)
+                _declare_args(instruction, env, env, args, global_args, expander, past)
             elif keyword == "ENV":
                 pairs = instruction.values
                 for name, raw in zip(pairs[::2], pairs[1::2], strict=False):
-                    env[name] = expander.expand(raw, env).value
+                    _assign(env, name, expander.expand(raw, env), past)
             elif keyword in ("COPY", "ADD", "RUN"):
                 use = _use(instruction, stage.index, env, expander)
                 if use is not None:
