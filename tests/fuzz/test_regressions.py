@@ -1,0 +1,40 @@
+"""Every crash the fuzzers found, replayed through its target's entry point.
+
+Each case feeds the minimised reproducer saved in fuzz/crashes/<target>/ and asserts the
+contract (a result, or the module's documented error; no other exception, no hang past the CPU
+budget, no expansion bomb). Cases are `xfail(strict=True)` until the fix is merged: then remove
+the mark (strict makes a fixed case fail until you do) and the line in fuzz/known_crashes.txt.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fuzz import harness
+from fuzz.targets import load
+
+
+def _crash(target: str, file: str, reason: str) -> object:
+    return pytest.param(
+        target,
+        file,
+        marks=pytest.mark.xfail(strict=True, raises=harness.Crash, reason=f"fuzz crash: {reason}"),
+        id=f"{target}/{file.removesuffix('.bin')}",
+    )
+
+
+CRASHES = [
+    _crash(
+        "tar_header",
+        "ValueError-tarparse-parse-pax-size.bin",
+        "image/tarparse.py:parse: int() of a non-numeric PAX `size` record raises ValueError, "
+        "not TarFormatError (same for uid/gid/mtime records)",
+    ),
+]
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize(("target", "file"), CRASHES)
+def test_fuzz_crash_meets_the_contract(target: str, file: str) -> None:
+    data = (harness.CRASHES_DIR / target / file).read_bytes()
+    harness.check(load(target), data)
