@@ -42,6 +42,11 @@ SEPARATOR = b"\n%%\n"
 _DIGEST_TOKEN = re.compile(rb"#(\d)")
 
 
+# Dictionary entries for JSON readers: deep nesting is a classic way to break a recursive parser,
+# and the mutators rarely repeat a bracket a thousand times on their own.
+NESTING = (b"[" * 64, b'{"a":' * 32, b'{"a":[' * 32)
+
+
 class ContractViolation(Exception):
     """A target's own check failed: oversized output, more entries than bytes allow..."""
 

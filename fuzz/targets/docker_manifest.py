@@ -7,7 +7,7 @@ Contract: an `Image`, or `ImageSourceError` (a `TrimdockError`).
 
 from __future__ import annotations
 
-from fuzz.harness import Target
+from fuzz.harness import NESTING, Target
 from fuzz.targets._images import read_layers, store_from
 from trimdock.errors import TrimdockError
 from trimdock.image.docker_archive import load_manifest_json
@@ -33,6 +33,7 @@ TARGET = Target(
     description="image/docker_archive.load_manifest_json (+ image config, layer entries)",
     max_len=16384,
     dictionary=(
+        *NESTING,
         b'"Config"',
         b'"Layers"',
         b'"RepoTags"',

@@ -6,7 +6,7 @@ Contract: a `ParsedConfig`, or `ImageSourceError` (a `TrimdockError`).
 
 from __future__ import annotations
 
-from fuzz.harness import Target
+from fuzz.harness import NESTING, Target
 from trimdock.errors import TrimdockError
 from trimdock.image.imageconfig import parse_image_config
 from trimdock.image.model import pair_history_with_layers
@@ -23,6 +23,7 @@ TARGET = Target(
     expected=(TrimdockError,),
     description="image/imageconfig.parse_image_config (+ model.pair_history_with_layers)",
     dictionary=(
+        *NESTING,
         b'"rootfs"',
         b'"diff_ids"',
         b'"config"',

@@ -7,7 +7,7 @@ Contract: an `Image`, None (fallback to manifest.json allowed), or `ImageSourceE
 
 from __future__ import annotations
 
-from fuzz.harness import Target
+from fuzz.harness import NESTING, Target
 from fuzz.targets._images import read_layers, store_from
 from trimdock.errors import TrimdockError
 from trimdock.image.oci import load_oci_layout
@@ -38,6 +38,7 @@ TARGET = Target(
     description="image/oci.load_oci_layout (index, nested indexes, manifest, config, layers)",
     max_len=16384,
     dictionary=(
+        *NESTING,
         b'"manifests"',
         b'"mediaType"',
         b'"digest"',

@@ -30,6 +30,12 @@ CRASHES = [
         "image/tarparse.py:parse: int() of a non-numeric PAX `size` record raises ValueError, "
         "not TarFormatError (same for uid/gid/mtime records)",
     ),
+    _crash(
+        "oci_index",
+        "AttributeError-oci-load_oci_layout-annotations.bin",
+        "image/oci.py:load_oci_layout (and _Walker.walk, _select_by_name): a descriptor whose "
+        "`annotations` is not an object (`\"annotations\": 6`) raises AttributeError on .get",
+    ),
 ]
 
 
