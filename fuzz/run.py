@@ -11,6 +11,7 @@ found (`--strict`: any crash). New crashes are copied to fuzz/crashes/<target>/ 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import os
 import re
@@ -170,7 +171,7 @@ def run_hypothesis(
     result.known_skipped = str(skipped) if skipped else ""
     if result.crashes and failing:
         work.mkdir(parents=True, exist_ok=True)
-        path = work / f"crash-{harness.hashlib.sha1(failing[-1]).hexdigest()}"
+        path = work / f"crash-{hashlib.sha1(failing[-1]).hexdigest()}"
         path.write_bytes(failing[-1])
         result.crashes[-1] = (result.crashes[-1][0], path)
     return result

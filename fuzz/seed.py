@@ -100,7 +100,7 @@ def tar_seeds() -> list[bytes]:
     with tarfile.open(
         fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT, pax_headers={"comment": "global"}
     ) as tar:
-        tar.addfile(*[_info("g.txt", data=b"g")[0]], io.BytesIO(b"g"))
+        tar.addfile(_info("g.txt", data=b"g")[0], io.BytesIO(b"g"))
     seeds.append(_trim(buffer.getvalue()))
     return seeds
 

@@ -34,7 +34,32 @@ CRASHES = [
         "oci_index",
         "AttributeError-oci-load_oci_layout-annotations.bin",
         "image/oci.py:load_oci_layout (and _Walker.walk, _select_by_name): a descriptor whose "
-        "`annotations` is not an object (`\"annotations\": 6`) raises AttributeError on .get",
+        '`annotations` is not an object (`"annotations": 6`) raises AttributeError on .get',
+    ),
+    _crash(
+        "dockerfile",
+        "Hang-shell-parse_script-bashlex-quote.bin",
+        "dockerfile/shell.py:parse_script -> bashlex: `RUN a'${'` loops forever in "
+        "bashlex subst._expandwordinternal (find of the closing quote wraps to 0); "
+        "`trimdock lint` never ends",
+    ),
+    _crash(
+        "run_shell",
+        "Hang-shell-parse_script-bashlex-quote.bin",
+        "dockerfile/shell.py:parse_script -> bashlex: the script `a'${'` never returns",
+    ),
+    # Crafted (issue 8, item 10), not reached by the fuzzers in their runs: 1500 nested `[`.
+    _crash(
+        "image_config",
+        "RecursionError-imageconfig-parse_json_document-crafted.bin",
+        "image/imageconfig.py:parse_json_document: deeply nested JSON raises RecursionError "
+        "from json.loads (caught: ValueError, UnicodeDecodeError only); also index.json/manifests",
+    ),
+    _crash(
+        "docker_manifest",
+        "RecursionError-docker_archive-read_manifest_json-crafted.bin",
+        "image/docker_archive.py:read_manifest_json: deeply nested manifest.json raises "
+        "RecursionError from json.loads",
     ),
 ]
 

@@ -29,9 +29,7 @@ def test_the_committed_corpus_is_small() -> None:
 
 def test_digest_tokens_name_later_documents() -> None:
     docs = harness.split_documents(b"#1 #0 #2" + harness.SEPARATOR + b"x")
-    assert docs[0] == (
-        b"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881 #0 #2"
-    )
+    assert docs[0] == (b"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881 #0 #2")
     assert docs[1] == b"x"
 
 

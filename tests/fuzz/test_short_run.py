@@ -21,11 +21,26 @@ PER_TARGET_SECONDS = max(1, TOTAL_SECONDS // len(NAMES) - 1)
 @pytest.mark.fuzz
 @pytest.mark.parametrize("target", NAMES)
 def test_target_survives_a_short_fuzz_run(target: str, tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "fuzz.run", "--seconds", str(PER_TARGET_SECONDS),
-         "--work", str(tmp_path), target],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=PER_TARGET_SECONDS + 120,
+        [
+            sys.executable,
+            "-m",
+            "fuzz.run",
+            "--seconds",
+            str(PER_TARGET_SECONDS),
+            "--work",
+            str(tmp_path),
+            target,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PER_TARGET_SECONDS + 120,
         check=False,
     )
     report = proc.stdout + proc.stderr[-3000:]
