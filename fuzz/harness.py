@@ -149,10 +149,10 @@ def signature(exc: BaseException) -> str:
     return f"{type(exc).__name__}@{_innermost_trimdock_frame(exc.__traceback__)}"
 
 
-def check(target: Target, data: bytes) -> None:
+def check(target: Target, data: bytes, cpu_seconds: float = HANG_CPU_SECONDS) -> None:
     """Run one input; raise `Crash` (from the original exception) if it breaks the contract."""
     try:
-        with cpu_budget():
+        with cpu_budget(cpu_seconds):
             target.entry(data)
     except target.expected:
         return
