@@ -220,7 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("targets", nargs="*", default=list(NAMES))
     parser.add_argument("--seconds", type=int, default=60, help="per target")
-    parser.add_argument("--engine", choices=("auto", "atheris", "hypothesis"), default="auto")
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "atheris", "hypothesis"),
+        default=os.environ.get("FUZZ_ENGINE", "auto"),
+        help="default: $FUZZ_ENGINE, else atheris when it imports",
+    )
     parser.add_argument("--strict", action="store_true", help="known crashes count too")
     parser.add_argument("--save", action="store_true", help="copy new crashes to fuzz/crashes/")
     parser.add_argument(

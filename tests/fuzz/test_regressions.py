@@ -35,6 +35,18 @@ CRASHES = [
         "not TarFormatError (same for uid/gid/mtime records)",
     ),
     _crash(
+        "tar_header",
+        "tar-negative-tarparse-parse-size.bin",
+        "image/tarparse.py:parse: a base-256 size field starting with 0xff is negative; the "
+        "entry is yielded with size < 0 and the offset moves backwards (issue 8, item 1)",
+    ),
+    _crash(
+        "tar_header",
+        "Hang-tarparse-parse-loop.bin",
+        "image/tarparse.py:parse: a nameless entry with a negative base-256 size moves the "
+        "offset back to 0 without yielding: endless loop (issue 8, item 1)",
+    ),
+    _crash(
         "oci_index",
         "AttributeError-oci-load_oci_layout-annotations.bin",
         "image/oci.py:load_oci_layout (and _Walker.walk, _select_by_name): a descriptor whose "
@@ -70,6 +82,12 @@ CRASHES = [
         "oversized-output-substitute-process_word-crafted.bin",
         "dockerfile/substitute.py:process_word (via stages.global_env): ARG defaults that each "
         "repeat the previous one 10 times expand to 10^depth characters (10 MB from 160 bytes)",
+    ),
+    _crash(
+        "dockerignore_matcher",
+        "Hang-pattern-match-globstar-crafted.bin",
+        "context/pattern.py:Pattern.match: `**/` x 10 + `zz` against `a/` x 30 backtracks "
+        "exponentially in Python re (`(?:.*/)?` x 10)",
     ),
 ]
 
