@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def test_an_arg_bomb_in_a_copy_source_is_bounded() -> None:
     # 300 MB report at depth 7 and a MemoryError at 8 before the shared expansion budget.
     names = "abcdefghi"
     lines = ["FROM busybox", f"ARG {names[0]}=xxxxxxxxxx"]
-    lines += [f"ARG {name}=" + f"${prev}" * 10 for prev, name in zip(names, names[1:])]
+    lines += [f"ARG {name}=" + f"${prev}" * 10 for prev, name in itertools.pairwise(names)]
     lines.append(f"COPY ${names[-1]} /x/")
     build = parse_build_file("\n".join(lines) + "\n")
     (use,) = build.uses

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from trimdock.dockerfile.deadline import cpu_deadline
 from trimdock.dockerfile.model import Instruction, SourceMap, Span
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})
@@ -36,6 +37,15 @@ _WRAPPERS = frozenset(
     }
 )
 _MAX_BASHLEX = 20_000  # bashlex is slow and recursive on huge scripts: split those ourselves
+# bashlex parses about 45 KB a second: a script gets ten times what its size needs, and at least
+# a quarter second (a hundred times what a typical RUN needs), before it counts as one bashlex
+# loops on; then the quick splitter takes over.
+_BASHLEX_BYTES_PER_SECOND = 4_500
+_MIN_BASHLEX_SECONDS = 0.25
+
+
+def _bashlex_seconds(text: str) -> float:
+    return max(_MIN_BASHLEX_SECONDS, len(text) / _BASHLEX_BYTES_PER_SECOND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +156,15 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
         try:
             import bashlex
 
-            trees = bashlex.parse(text)
+            with cpu_deadline(_bashlex_seconds(text)):
+                trees = bashlex.parse(text)
             walker = _Walker(text)
             for tree in trees:
                 walker.visit(tree)
             commands = walker.commands
             has_pipe = walker.has_pipe
         except Exception:  # bashlex raises many types (ParsingError, NotImplementedError, ...)
-            parsed = False
+            parsed = False  # DeadlineExceeded too: a script bashlex loops on is split by us
     else:
         parsed = False
     if not parsed:

@@ -132,7 +132,7 @@ class _Walker:
             media_type = str(descriptor.get("mediaType", ""))
             if media_type in SCHEMA1_TYPES:
                 raise self.error("schema 1 manifests are not supported (deprecated format)")
-            annotations = descriptor.get("annotations") or {}
+            annotations = _annotations(descriptor)
             if annotations.get(REFERENCE_TYPE) == "attestation-manifest":
                 continue
             platform = _descriptor_platform(descriptor)
@@ -161,12 +161,19 @@ def check_manifest(document: dict[str, Any], reference: str) -> None:
         raise ImageSourceError("manifest has no config or layers", source=reference)
 
 
+def _annotations(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """A descriptor's annotations; any other JSON value there is no annotations (hostile or
+    broken input must not reach `.get` on a number)."""
+    value = descriptor.get("annotations")
+    return value if isinstance(value, dict) else {}
+
+
 def _select_by_name(descriptors: list[Any], wanted: str) -> list[Any]:
     chosen = []
     for descriptor in descriptors:
         if not isinstance(descriptor, dict):
             continue
-        annotations = descriptor.get("annotations") or {}
+        annotations = _annotations(descriptor)
         names = {str(annotations.get(REF_NAME, "")), str(annotations.get(CONTAINERD_NAME, ""))}
         if wanted in names or any(name.endswith(":" + wanted) for name in names if name):
             chosen.append(descriptor)
@@ -204,11 +211,7 @@ def load_oci_layout(
         descriptors = selected
     else:
         names = sorted(
-            {
-                str((d.get("annotations") or {}).get(REF_NAME, ""))
-                for d in descriptors
-                if isinstance(d, dict)
-            }
+            {str(_annotations(d).get(REF_NAME, "")) for d in descriptors if isinstance(d, dict)}
             - {""}
         )
         if len(names) > 1:

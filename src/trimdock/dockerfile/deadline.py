@@ -1,0 +1,57 @@
+"""A CPU-time deadline for third-party parsing that can loop forever on hostile input.
+
+bashlex (a pure-Python port of bash's parser) never returns on some malformed words, e.g. the
+script `a'${'` (found by fuzzing: its search for the closing quote wraps around). A signal is the
+only way to stop pure Python code from the outside: ITIMER_PROF counts the process's CPU time, so
+a machine under load does not turn slow parsing into a false timeout.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+
+class DeadlineExceeded(Exception):
+    """The guarded call used more CPU time than it was given."""
+
+
+def _expired(signum: int, frame: FrameType | None) -> None:
+    raise DeadlineExceeded
+
+
+@contextmanager
+def cpu_deadline(seconds: float) -> Iterator[None]:
+    """Raise DeadlineExceeded inside the block once it has used `seconds` of CPU time.
+
+    Nests inside an outer one-shot CPU timer (a caller's own deadline): the earlier of the two
+    fires, and the outer timer is restored with what it has left. Only the main thread receives
+    signals, and a repeating SIGPROF timer belongs to a sampling profiler: in both cases the
+    block runs unguarded.
+    """
+    outer_remaining, outer_interval = signal.getitimer(signal.ITIMER_PROF)
+    if threading.current_thread() is not threading.main_thread() or outer_interval:
+        yield
+        return
+    if outer_remaining and outer_remaining <= seconds:
+        yield  # the outer deadline comes first and its own handler deals with it
+        return
+    started = time.process_time()
+    previous = signal.signal(signal.SIGPROF, _expired)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+        if outer_remaining:
+            left = outer_remaining - (time.process_time() - started)
+            signal.setitimer(signal.ITIMER_PROF, max(left, _SOON))
+
+
+# What a restored outer timer gets when its time ran out inside the block: it fires right away.
+_SOON = 0.001
