@@ -121,9 +121,9 @@ def test_every_json_command_has_a_schema() -> None:
         name = info.name or info.callback.__name__.replace("_", "-")
         for hint in get_type_hints(info.callback, include_extras=True).values():
             choices = get_args(hint)[0] if get_origin(hint) is Annotated else hint
-            if isinstance(choices, type) and issubclass(choices, Enum):
-                if "json" in {member.value for member in choices}:
-                    with_json.add(name)
+            is_enum = isinstance(choices, type) and issubclass(choices, Enum)
+            if is_enum and "json" in {member.value for member in choices}:
+                with_json.add(name)
     assert with_json == {key.split()[0] for key in DOCUMENTS}
     published = {path.name for path in SCHEMAS.glob("*.json")}
     assert published == set(DOCUMENTS.values())
@@ -134,6 +134,42 @@ def test_the_readme_lists_every_schema_and_its_versions() -> None:
     for file_name in sorted(set(DOCUMENTS.values())):
         assert f"({file_name})" in readme, file_name
         assert f"`{declared_name(load_schema(file_name))}`" in readme, file_name
+
+
+def closed_objects(node: Any, where: str = "#") -> Iterator[tuple[str, bool]]:
+    """(location, closed) for every object schema with listed properties, at any depth."""
+    if isinstance(node, dict):
+        if "properties" in node:
+            closed = node.get("additionalProperties") is False
+            closed |= node.get("unevaluatedProperties") is False
+            yield where, closed
+        for key, value in node.items():
+            if key not in ("if", "not"):  # conditions, not shapes
+                yield from closed_objects(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from closed_objects(value, f"{where}/{index}")
+
+
+# Open on purpose: a finding is closed where it is used (lint adds its fingerprint).
+OPEN_OBJECTS = {"#/$defs/finding"}
+
+
+@pytest.mark.parametrize("file_name", sorted(set(DOCUMENTS.values())))
+def test_every_object_is_closed_so_a_drift_fails(file_name: str) -> None:
+    schema = load_schema(file_name)
+    assert [where for where, closed in closed_objects(schema) if not closed] == sorted(
+        OPEN_OBJECTS & {where for where, _ in closed_objects(schema)}
+    )
+
+
+def test_the_lint_golden_matches_the_schema() -> None:
+    # The golden has what no command writes yet: image locations and findings with none.
+    golden = json.loads((REPO / "tests" / "report" / "golden" / "json.json").read_text())
+    findings = golden["findings"]
+    assert {"image"} <= {key for f in findings for key in f.get("location", {})}
+    assert any("location" not in f for f in findings)
+    validate(golden, "lint.json")
 
 
 def test_findings_have_one_shape_in_lint_and_context() -> None:
@@ -210,9 +246,7 @@ def layers_documents(image: str, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert deleted["files"]
     for at in ("0", "-1"):
         validate(json_of(capsys, "layers", image, "--at", at), "layers-at.json")
-    exported = json_of(
-        capsys, "layers", image, "--at", "0", "--export", str(tmp_path / "export")
-    )
+    exported = json_of(capsys, "layers", image, "--at", "0", "--export", str(tmp_path / "export"))
     validate(exported, "layers-export.json")
     hidden = deleted["files"][0]
     extracted = json_of(
@@ -245,7 +279,7 @@ def test_layers_documents_of_an_engine_image(
     layers_documents(image, tmp_path, capsys)
 
 
-# -- lint and explain -------------------------------------------------------------------------------
+# -- lint and explain ------------------------------------------------------------------------------
 
 
 def test_lint_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,7 +289,7 @@ def test_lint_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     extra.write_text(
         "FROM debian:bookworm-slim\n"
         "RUN apt-get update && apt-get install -y curl\n"
-        'RUN echo $1 && cd /tmp\nCMD python app.py\n'
+        "RUN echo $1 && cd /tmp\nCMD python app.py\n"
     )
     examples = sorted(str(p) for p in EXAMPLES.glob("*/*/Dockerfile"))
     assert len(examples) >= 6
@@ -281,7 +315,7 @@ def test_explain_list_document(args: list[str], capsys: pytest.CaptureFixture[st
     assert document["rules"]
 
 
-# -- context ----------------------------------------------------------------------------------------
+# -- context ---------------------------------------------------------------------------------------
 
 
 def build_context(root: Path) -> Path:

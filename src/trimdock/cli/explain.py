@@ -22,7 +22,6 @@ from trimdock.rules.peers import HADOLINT_VERSION, known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
 from trimdock.rules.shellcheck import shellcheck_id
 
-
 # The `schema` member of each JSON document (docs/schemas/): bump on an incompatible change.
 RULE_SCHEMA = "trimdock/explain/1"
 LIST_SCHEMA = "trimdock/explain-list/1"
