@@ -409,3 +409,26 @@ def test_prune_apply_document(capsys: pytest.CaptureFixture[str]) -> None:
     document = json_of(capsys, *scope, "--apply")
     validate(document, "prune.json")
     assert document["mode"] == "apply" and document["result"]["outcomes"] == []
+
+
+@pytest.mark.engine
+def test_prune_apply_document_with_a_removal(
+    engine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The outcomes of a real removal: a container this test creates, under a label of its own
+    # (no dangling images: the scope then holds that container only, checked before --apply).
+    label = f"trimdock.test.schemas.apply={uuid.uuid4().hex}"
+    container = docker("create", "--label", label, "busybox:latest", "true").strip()
+    try:
+        scope = ["prune", "--label", label, "--containers-older-than", "0s", "--no-dangling"]
+        planned = json_of(capsys, *scope)
+        removed = planned["remove"]
+        assert [c["id"] for c in removed.pop("containers")] == [container]
+        assert not any(removed.values())
+        document = json_of(capsys, *scope, "--apply")
+        validate(document, "prune.json")
+        assert [(o["kind"], o["id"], o["done"]) for o in document["result"]["outcomes"]] == [
+            ("container", container, True)
+        ]
+    finally:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
