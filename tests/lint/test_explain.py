@@ -18,7 +18,7 @@ def out_of(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> str
 
 
 def test_list_has_every_lint_and_context_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    data = json.loads(out_of(capsys, "--list", "--format", "json"))
+    data = json.loads(out_of(capsys, "--list", "--format", "json"))["rules"]
     expected = {r.info.rule_id for r in RULES} | set(CONTEXT_RULES)
     assert {item["id"] for item in data} == expected
     text = out_of(capsys, "--list")
@@ -26,7 +26,7 @@ def test_list_has_every_lint_and_context_rule(capsys: pytest.CaptureFixture[str]
 
 
 def test_category_filter(capsys: pytest.CaptureFixture[str]) -> None:
-    data = json.loads(out_of(capsys, "--category", "cache", "-F", "json"))
+    data = json.loads(out_of(capsys, "--category", "cache", "-F", "json"))["rules"]
     assert data and {item["category"] for item in data} == {"cache"}
 
 

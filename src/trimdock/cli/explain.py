@@ -22,6 +22,10 @@ from trimdock.rules.peers import HADOLINT_VERSION, known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
 from trimdock.rules.shellcheck import shellcheck_id
 
+# The `schema` member of each JSON document (docs/schemas/): bump on an incompatible change.
+RULE_SCHEMA = "trimdock/explain/1"
+LIST_SCHEMA = "trimdock/explain-list/1"
+
 
 class ExplainFormat(StrEnum):
     TEXT = "text"
@@ -84,13 +88,18 @@ def list_text(infos: list[RuleInfo]) -> str:
 def explain_one(rule_id: str, fmt: ExplainFormat) -> str:
     if code := shellcheck_id(rule_id):
         if fmt is ExplainFormat.JSON:
-            record = {"id": code, "category": "shell", "url": f"{shellcheck.WIKI}{code}"}
+            record = {
+                "schema": RULE_SCHEMA,
+                "id": code,
+                "category": "shell",
+                "url": f"{shellcheck.WIKI}{code}",
+            }
             return json.dumps(record, indent=2) + "\n"
         return shellcheck.explain(code)
     info = lookup(rule_id)
     if info is not None:
         return (
-            json.dumps(info_json(info), indent=2) + "\n"
+            json.dumps({"schema": RULE_SCHEMA, **info_json(info)}, indent=2) + "\n"
             if fmt is ExplainFormat.JSON
             else (info_text(info))
         )
@@ -99,7 +108,12 @@ def explain_one(rule_id: str, fmt: ExplainFormat) -> str:
         raise UsageError(f"unknown rule id {rule_id!r} (trimdock explain --list shows every id)")
     key = rule_id.strip().upper()
     if fmt is ExplainFormat.JSON:
-        record = {"id": key, "hadolint_version": HADOLINT_VERSION, "message": message}
+        record = {
+            "schema": RULE_SCHEMA,
+            "id": key,
+            "hadolint_version": HADOLINT_VERSION,
+            "message": message,
+        }
         return json.dumps({**record, "equivalent": None}, indent=2) + "\n"
     return (
         f"{key} (hadolint {HADOLINT_VERSION}): {message}\n\n"
@@ -147,7 +161,8 @@ def register(app: typer.Typer) -> None:
                     )
                 infos = [i for i in infos if i.category == category.lower()]
             if fmt is ExplainFormat.JSON:
-                sys.stdout.write(json.dumps([info_json(i) for i in infos], indent=2) + "\n")
+                document = {"schema": LIST_SCHEMA, "rules": [info_json(i) for i in infos]}
+                sys.stdout.write(json.dumps(document, indent=2) + "\n")
             else:
                 sys.stdout.write(list_text(infos))
             return

@@ -33,6 +33,7 @@ def _rows(rows: tuple[PathSize, ...]) -> list[dict[str, Any]]:
 def to_json(data: Rendered) -> dict[str, Any]:
     r = data.report
     out: dict[str, Any] = {
+        "schema": "trimdock/context/1",
         "context": r.context,
         "dockerfile": r.dockerfile,
         "ignore_file": r.ignore_file,

@@ -83,6 +83,7 @@ def df_json(report: DfReport) -> dict[str, Any]:
             users.setdefault(name, []).append(container.name)
     image_names = {i.id: (i.tags[0] if i.tags else short_id(i.id)) for i in state.images}
     return {
+        "schema": "trimdock/df/1",
         "engine": _engine_json(state),
         "totals": {
             "images": t.images,
@@ -167,6 +168,7 @@ def plan_json(plan: Plan, result: ApplyResult | None = None) -> dict[str, Any]:
         return item
 
     data: dict[str, Any] = {
+        "schema": "trimdock/prune/1",
         "mode": "apply" if result else "dry-run",
         "engine": _engine_json(plan.state),
         "policy": plan.policy.as_json(),

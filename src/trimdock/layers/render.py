@@ -119,6 +119,7 @@ def analysis_json(image: Image, analysis: WasteAnalysis, gate: GateResult | None
     labels = layer_labels(image)
     dive = analysis.dive
     return {
+        "schema": "trimdock/layers/1",
         "image": {
             "reference": image.reference,
             "source": image.source,
@@ -327,6 +328,7 @@ def render_gate(console: Console, gate: GateResult | None) -> None:
 def hidden_json(image: Image, files: Sequence[HiddenFile]) -> dict[str, Any]:
     labels = layer_labels(image)
     return {
+        "schema": "trimdock/layers-deleted/1",
         "image": image.reference,
         "files": [
             {
@@ -370,6 +372,7 @@ def render_hidden(console: Console, files: Sequence[HiddenFile]) -> None:
 
 def filesystem_json(image: Image, index: int, entries: Sequence[FsEntry]) -> dict[str, Any]:
     return {
+        "schema": "trimdock/layers-at/1",
         "image": image.reference,
         "layer": index,
         "entries": [
@@ -406,6 +409,7 @@ def render_filesystem(console: Console, index: int, entries: Sequence[FsEntry]) 
 
 def export_json(summary: ExportSummary) -> dict[str, Any]:
     return {
+        "schema": "trimdock/layers-export/1",
         "target": summary.target,
         "layer": summary.layer,
         "directories": summary.directories,

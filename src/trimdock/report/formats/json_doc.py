@@ -17,6 +17,7 @@ def render(ctx: Context) -> str:
         data["fingerprint"] = fingerprint
         findings.append(data)
     document = {
+        "schema": "trimdock/lint/1",
         "tool": TOOL_NAME,
         "version": ctx.tool_version,
         "files": list(ctx.files),
