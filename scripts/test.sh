@@ -8,7 +8,7 @@ bash scripts/engine-up.sh
 bash scripts/base-images.sh
 bash scripts/python-env.sh test,fuzz
 export PATH="$repo/.venv/bin:$PATH"
-ruff check src tests bench examples
-ruff format --check src tests bench examples
+ruff check src tests bench examples fuzz
+ruff format --check src tests bench examples fuzz
 mypy
 pytest "$@"
