@@ -122,6 +122,12 @@ FIRES: list[tuple[str, str, int]] = [
     ("TD612", "FROM a:1\nEXPOSE 80000\n", 2),
     ("TD613", "FROM a:1\nMAINTAINER me\n", 2),
     ("TD614", "FROM debian:12\nRUN curl -fsSL https://x | tar -xz\n", 2),
+    # A pipe inside a quoted command substitution, in a script bashlex cannot parse (`case`).
+    (
+        "TD614",
+        'FROM a:1\nRUN case "$x" in a) ;; esac; d="$(scanelf -n | tr , \'\\n\')"\n',
+        2,
+    ),
     ("TD615", "FROM a:1\nRUN useradd -u 123456789 app\n", 2),
     ("TD616", "FROM a:1\nRUN yum install httpd-2 && yum clean all\n", 2),
     ("TD617", "FROM a:1\nRUN dnf install httpd-2 && dnf clean all\n", 2),
@@ -215,6 +221,9 @@ PASSES: list[tuple[str, str]] = [
     ("TD612", "FROM a:1\nEXPOSE 80/tcp 443 8000-8010\n"),
     ("TD614", 'FROM a:1\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN a | b\n'),
     ("TD614", "FROM a:1\nRUN set -o pipefail && a | b\n"),
+    # `x86_64|aarch64)` lists case patterns: no pipe anywhere.
+    ("TD614", 'FROM a:1\nRUN case "$(uname -m)" in x86_64|aarch64) a ;; *) b ;; esac\n'),
+    ("TD614", 'FROM a:1\nRUN x="$(a || b)"\n'),
     ("TD615", "FROM a:1\nRUN useradd -l -u 123456789 app\n"),
     ("TD622", "FROM a:1\nENV A=1\nENV B=$A\n"),
     ("TD626", "FROM a:1\nWORKDIR /app\nCOPY package.json .\n"),

@@ -345,9 +345,17 @@ def _fallback(text: str, source: SourceMap | None = None) -> tuple[list[Command]
         index += 1
     pieces.append((start, len(text), ""))
     previous_op = ""
-    for begin, end, operator in pieces:
+    case_depth = 0  # inside `case ... esac`, `a|b)` is a list of patterns, not a pipe
+    for position, (begin, end, operator) in enumerate(pieces):
         chunk = text[begin:end]
         words = _split_words(chunk)
+        if words[:1] == ["case"]:
+            case_depth += 1
+        elif words[:1] == ["esac"] and case_depth:
+            case_depth -= 1
+        if case_depth and _is_case_pattern(pieces, position, operator, previous_op):
+            previous_op = "pattern"
+            continue
         # Skip leading assignments by index: `pop(0)` moved the whole list each time, and
         # 500k `a=b` words on one line took half a minute.
         first = 0
@@ -371,7 +379,56 @@ def _fallback(text: str, source: SourceMap | None = None) -> tuple[list[Command]
                 )
             )
         previous_op = operator
-    return commands, has_pipe
+    # Pipes in a command substitution count too (`x="$(a | b)"`), though its commands stay
+    # inside the quoted word here.
+    return commands, has_pipe or _substitution_has_pipe(text)
+
+
+def _is_case_pattern(
+    pieces: list[tuple[int, int, str]], position: int, operator: str, previous_op: str
+) -> bool:
+    """A piece of `x86_64|aarch64)`: it ends the pattern list, or `|` joins it to one that does."""
+    if operator == ")":
+        return True
+    if operator != "|":
+        return False
+    following = position + 1
+    while following < len(pieces) and pieces[following][2] == "|":
+        following += 1
+    return following < len(pieces) and pieces[following][2] == ")"
+
+
+def _substitution_has_pipe(text: str) -> bool:
+    """True when a `$(...)` holds a pipe (`|`, not `||`), quotes inside it skipped."""
+    start = text.find("$(")
+    while start >= 0:
+        depth = 0
+        quote = ""
+        index = start + 1
+        while index < len(text):
+            ch = text[index]
+            if quote:
+                if ch == quote:
+                    quote = ""
+                elif ch == "\\" and quote == '"':
+                    index += 1
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "\\":
+                index += 1
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif ch == "|" and depth > 0:
+                if not text.startswith("||", index):
+                    return True
+                index += 1  # `||` is a list, not a pipe
+            index += 1
+        start = text.find("$(", index)
+    return False
 
 
 def _split_words(chunk: str) -> list[str]:
