@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from trimdock.context.effects import RuleEffects, rule_effects
 from trimdock.context.ignorefile import IgnoreFile
 from trimdock.context.instructions import BuildFile, ContextUse
 from trimdock.context.resolve import UseResolution, resolve_uses
 from trimdock.context.tree import ContextTree, Kind, Problem
-from trimdock.context.walk import Builder, Selection, select
+from trimdock.context.walk import Builder, Selection, select_walked
 
 TOP = 10
 
@@ -62,6 +63,7 @@ class Analysis:
     selection: Selection
     resolutions: tuple[UseResolution, ...]
     used: frozenset[int]
+    effects: RuleEffects  # what each ignore rule matches and changes
 
 
 def analyze(
@@ -71,13 +73,15 @@ def analyze(
     builder: Builder,
     dockerfile: str | None,
 ) -> Analysis:
-    selection = select(tree, ignore, builder, dockerfile)
+    selection, walker, record = select_walked(tree, ignore, builder, dockerfile, census=True)
+    effects = rule_effects(walker, record)
+    del record  # the walk's working data: not kept with the analysis
     resolutions = resolve_uses(tree, selection.visible, build.uses)
     used: set[int] = set()
     for resolution in resolutions:
         used |= resolution.entries
     return Analysis(
-        tree, ignore, build, builder, dockerfile, selection, resolutions, frozenset(used)
+        tree, ignore, build, builder, dockerfile, selection, resolutions, frozenset(used), effects
     )
 
 
