@@ -20,6 +20,10 @@ from trimdock.context.goregex import Assertion, CharSet, Op, Program, is_word
 # Cached NFA positions (summed over DFA states) before the cache is dropped and rebuilt as paths
 # need it, as RE2 does with its DFA memory budget: a few tens of MB whatever the ignore file.
 MAX_CACHED_POSITIONS = 1_000_000
+# Patterns per DFA. Building a DFA state costs the size of its NFA, and with hundreds of `**`
+# patterns alive in every state, one DFA over all of them rebuilt huge states for each new name;
+# chunks of 64 keep each state small and a typical file (tens of patterns) in a single DFA.
+CHUNK = 64
 
 
 class Hits:
@@ -65,8 +69,11 @@ def _kind(test: CharSet) -> tuple[str, str]:
     return "general", ""
 
 
-class Automaton:
-    def __init__(self, programs: Sequence[Program]) -> None:
+class _Dfa:
+    """The lazy DFA of a few patterns (one chunk)."""
+
+    def __init__(self, programs: Sequence[Program], budget: int) -> None:
+        self._budget = budget
         self._op: list[Op] = []
         self._x: list[int] = []
         self._y: list[int] = []
@@ -172,7 +179,7 @@ class Automaton:
         found = state.next.get(ch)
         if found is not None:
             return found
-        if self._positions > MAX_CACHED_POSITIONS:
+        if self._positions > self._budget:
             self._flush()
         closed = self._close(state, ch)
         targets: set[int] = set(closed.equal.get(ch, ()))
@@ -201,6 +208,53 @@ class Automaton:
             hits = self._hits_of(frozenset(self._close(state, None).owners))
             state.accept = hits
         return hits
+
+
+States = tuple[State, ...]
+
+
+class Automaton:
+    """All patterns of an ignore file, as one DFA per chunk of CHUNK patterns."""
+
+    def __init__(self, programs: Sequence[Program]) -> None:
+        starts = range(0, max(len(programs), 1), CHUNK)
+        budget = max(MAX_CACHED_POSITIONS // len(starts), MAX_CACHED_POSITIONS // 16)
+        self._parts = [(_Dfa(programs[at : at + CHUNK], budget), at) for at in starts]
+        self._single = len(self._parts) == 1
+        first = self._parts[0][0]
+        self.hits_by_id: list[Hits] = first.hits_by_id if self._single else []
+        self._combined: dict[tuple[int, ...], Hits] = {}
+        self.no_hits = first.no_hits if self._single else self._combine((0,) * len(starts))
+        self.initial: States = tuple(dfa.initial for dfa, _ in self._parts)
+
+    def _combine(self, ids: tuple[int, ...]) -> Hits:
+        found = self._combined.get(ids)
+        if found is None:
+            members = frozenset(
+                at + index
+                for (dfa, at), hit_id in zip(self._parts, ids, strict=True)
+                for index in dfa.hits_by_id[hit_id].members
+            )
+            found = Hits(len(self.hits_by_id), members)
+            self.hits_by_id.append(found)
+            self._combined[ids] = found
+        return found
+
+    def feed(self, states: States, text: str) -> States:
+        if self._single:
+            return (self._parts[0][0].feed(states[0], text),)
+        return tuple(dfa.feed(s, text) for (dfa, _), s in zip(self._parts, states, strict=True))
+
+    def step(self, states: States, ch: str) -> States:
+        return tuple(dfa.step(s, ch) for (dfa, _), s in zip(self._parts, states, strict=True))
+
+    def accept(self, states: States) -> Hits:
+        """The patterns matching the whole text that led to `states`."""
+        if self._single:
+            return self._parts[0][0].accept(states[0])
+        return self._combine(
+            tuple(dfa.accept(s).id for (dfa, _), s in zip(self._parts, states, strict=True))
+        )
 
     def hits(self, text: str) -> Hits:
         return self.accept(self.feed(self.initial, text))

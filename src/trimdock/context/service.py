@@ -12,6 +12,7 @@ from trimdock.context.analysis import Analysis, analyze, summarize
 from trimdock.context.findings import FindingSettings, context_findings
 from trimdock.context.ignorefile import IgnoreFile, locate_ignore_file, read_ignore_file
 from trimdock.context.instructions import parse_build_file
+from trimdock.context.regular import read_regular
 from trimdock.context.render import Rendered
 from trimdock.context.suggest import Suggestion, suggest
 from trimdock.context.tree import scan_tree
@@ -33,7 +34,7 @@ class ContextRequest:
 
 def _read_dockerfile(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError as exc:
         raise DockerfileError(f"cannot read: {exc.strerror}", source=str(path)) from exc
     if b"\0" in data:

@@ -20,7 +20,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from trimdock.context.automaton import State
+from trimdock.context.automaton import States
 from trimdock.context.ignorefile import IgnoreFile
 from trimdock.context.matcher import NOTHING_DISABLED, Flags, Matcher
 from trimdock.context.pattern import Pattern, compile_pattern
@@ -114,7 +114,7 @@ class Walker:
         self.matcher = Matcher(patterns)
         self.pruning = Pruning(patterns, builder)
         # The automaton state after `dir/`, per directory: shared by every walk of this tree.
-        self._dir_state: dict[int, State] = {}
+        self._dir_state: dict[int, States] = {}
 
     def run(self, *, census: bool = False) -> WalkRecord:
         """The walk; with `census`, also which patterns match every entry (skipped ones too)."""
