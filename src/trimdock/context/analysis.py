@@ -74,7 +74,7 @@ def analyze(
     dockerfile: str | None,
 ) -> Analysis:
     selection, walker, record = select_walked(tree, ignore, builder, dockerfile, census=True)
-    effects = rule_effects(walker, record)
+    effects = rule_effects(walker, record, len(ignore.rules))
     del record  # the walk's working data: not kept with the analysis
     resolutions = resolve_uses(tree, selection.visible, build.uses)
     used: set[int] = set()

@@ -34,15 +34,17 @@ class RuleEffects:
     no_effect: tuple[NoEffect, ...]
 
 
-def rule_effects(walker: Walker, record: WalkRecord) -> RuleEffects:
-    """The effects of walker.patterns, from `record` (a walk run with census=True)."""
+def rule_effects(walker: Walker, record: WalkRecord, rules: int | None = None) -> RuleEffects:
+    """The effects of the first `rules` of walker.patterns (default all), from `record` (a walk
+    run with census=True). Patterns after them (the builder's own additions) stay in the walk."""
     assert record.hit_ids is not None
     automaton = walker.matcher.automaton
-    patterns = walker.patterns
+    patterns = walker.patterns[: len(walker.patterns) if rules is None else rules]
     matches = [0] * len(patterns)
     for hit_id, count in Counter(record.hit_ids).items():
         for index in automaton.hits_by_id[hit_id].members:
-            matches[index] += count
+            if index < len(matches):
+                matches[index] += count
     checked: list[int] = []
     for index, pattern in enumerate(patterns):
         if pattern.exclusion and matches[index]:

@@ -259,21 +259,22 @@ def select_walked(
     *,
     census: bool = False,
 ) -> tuple[Selection, Walker, WalkRecord]:
-    """`select`, plus the walker and record of the ignore file's own patterns (for rule effects).
+    """`select`, plus the one walk's walker and record (for rule effects).
 
     With `census` the record also says which patterns match every entry. The legacy CLI's
-    extra `!Dockerfile` / `!.dockerignore` make a second walk only when one of them is excluded.
+    extra `!Dockerfile` / `!.dockerignore` (added when excluded) are part of the one walk: they
+    come after the file's own patterns, so indices below len(ignore.rules) are the file's rules.
     """
     patterns = tuple(rule.pattern for rule in ignore.rules)
     always = [".dockerignore"] + ([dockerfile] if dockerfile else [])
-    own = Walker(tree, patterns, builder)
-    excluded_always = [name for name in always if patterns and own.matcher.decide(name)]
-    record = own.run(census=census)
-    walked = record
-    if builder is Builder.LEGACY and excluded_always:
-        extra = tuple(compile_pattern(name, True) for name in excluded_always)
-        walked = Walker(tree, patterns + extra, builder).run()
-    sent = _with_ancestors(tree, [bool(b) for b in walked.sent])
+    walk_patterns = patterns
+    if builder is Builder.LEGACY and patterns:
+        decide = Matcher(patterns)
+        excluded_always = [name for name in always if decide.decide(name)]
+        walk_patterns += tuple(compile_pattern(name, True) for name in excluded_always)
+    walker = Walker(tree, walk_patterns, builder)
+    record = walker.run(census=census)
+    sent = _with_ancestors(tree, [bool(b) for b in record.sent])
     visible = list(sent)
     if builder is Builder.LEGACY and patterns:
         # The 20.10 daemon re-reads .dockerignore with its older matcher and deletes these.
@@ -289,9 +290,9 @@ def select_walked(
         builder=builder,
         sent=tuple(sent),
         visible=tuple(visible),
-        skipped_dirs=frozenset(walked.skipped),
+        skipped_dirs=frozenset(record.skipped),
     )
-    return selection, own, record
+    return selection, walker, record
 
 
 def select(
