@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from trimdock.context.effects import RuleEffects, rule_effects
 from trimdock.context.ignorefile import IgnoreFile
@@ -103,18 +105,29 @@ def flagged(flags: Sequence[bool]) -> list[int]:
 
 
 def _dir_sizes(tree: ContextTree, chosen: set[int]) -> tuple[list[int], list[int]]:
+    """Bytes and files of `chosen` inside each directory (0 for non-directories).
+
+    Entries are in pre-order, so a directory's subtree is the slice [dir, end): running sums
+    over the entries give every directory's totals with two subtractions.
+    """
     entries = tree.entries
-    size = [0] * len(entries)
-    count = [0] * len(entries)
-    for i in range(len(entries) - 1, -1, -1):
+    n = len(entries)
+    size = [0] * n
+    count = [0] * n
+    for i in chosen:
         entry = entries[i]
-        if entry.kind is not Kind.DIR and i in chosen:
-            size[i] += entry.size
-            count[i] += 1
-        if entry.parent >= 0:
-            size[entry.parent] += size[i]
-            count[entry.parent] += count[i]
-    return size, count
+        if entry.kind is not Kind.DIR:
+            size[i] = entry.size
+            count[i] = 1
+    size_sums = [0, *accumulate(size)]
+    count_sums = [0, *accumulate(count)]
+    dir_size = [0] * n
+    dir_count = [0] * n
+    for i in tree.directories:
+        end = entries[i].end
+        dir_size[i] = size_sums[end] - size_sums[i]
+        dir_count[i] = count_sums[end] - count_sums[i]
+    return dir_size, dir_count
 
 
 def biggest_dirs(tree: ContextTree, chosen: set[int], depth: int = 2) -> tuple[PathSize, ...]:
@@ -129,13 +142,10 @@ def biggest_dirs(tree: ContextTree, chosen: set[int], depth: int = 2) -> tuple[P
 
 
 def biggest_files(tree: ContextTree, chosen: Iterable[int]) -> tuple[PathSize, ...]:
-    rows = [
-        PathSize(tree.entries[i].path, tree.entries[i].size, 1)
-        for i in chosen
-        if tree.entries[i].kind is not Kind.DIR
-    ]
-    rows.sort(key=lambda r: (-r.bytes, r.path))
-    return tuple(rows[:TOP])
+    entries = tree.entries
+    files = (i for i in chosen if entries[i].kind is not Kind.DIR)
+    top = heapq.nsmallest(TOP, files, key=lambda i: (-entries[i].size, entries[i].path))
+    return tuple(PathSize(entries[i].path, entries[i].size, 1) for i in top)
 
 
 def maximal_groups(tree: ContextTree, chosen: set[int], present: set[int]) -> list[PathSize]:

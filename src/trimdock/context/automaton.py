@@ -24,6 +24,8 @@ MAX_CACHED_POSITIONS = 1_000_000
 # patterns alive in every state, one DFA over all of them rebuilt huge states for each new name;
 # chunks of 64 keep each state small and a typical file (tens of patterns) in a single DFA.
 CHUNK = 64
+# Combined states (one per tuple of chunk states) cached before that cache is dropped too.
+MAX_COMBINED_STATES = 200_000
 
 
 class Hits:
@@ -210,11 +212,19 @@ class _Dfa:
         return hits
 
 
-States = tuple[State, ...]
+class States:
+    """The state of every chunk's DFA after some text; cached transitions, like a DFA state."""
+
+    __slots__ = ("accept", "next", "parts")
+
+    def __init__(self, parts: tuple[State, ...]) -> None:
+        self.parts = parts
+        self.next: dict[str, States] = {}
+        self.accept: Hits | None = None
 
 
 class Automaton:
-    """All patterns of an ignore file, as one DFA per chunk of CHUNK patterns."""
+    """All patterns of an ignore file: one DFA per chunk of CHUNK patterns, run in step."""
 
     def __init__(self, programs: Sequence[Program]) -> None:
         starts = range(0, max(len(programs), 1), CHUNK)
@@ -223,12 +233,56 @@ class Automaton:
         self._single = len(self._parts) == 1
         first = self._parts[0][0]
         self.hits_by_id: list[Hits] = first.hits_by_id if self._single else []
-        self._combined: dict[tuple[int, ...], Hits] = {}
-        self.no_hits = first.no_hits if self._single else self._combine((0,) * len(starts))
-        self.initial: States = tuple(dfa.initial for dfa, _ in self._parts)
+        self._combined_hits: dict[tuple[int, ...], Hits] = {}
+        self._states: dict[tuple[State, ...], States] = {}
+        self.initial = self._intern(tuple(dfa.initial for dfa, _ in self._parts))
+
+    def _intern(self, parts: tuple[State, ...]) -> States:
+        found = self._states.get(parts)
+        if found is None:
+            if len(self._states) >= MAX_COMBINED_STATES:
+                for state in self._states.values():
+                    state.next.clear()
+                self._states.clear()
+            found = States(parts)
+            self._states[parts] = found
+        return found
+
+    def step(self, states: States, ch: str) -> States:
+        """The states after `ch` (cached on `states`)."""
+        found = states.next.get(ch)
+        if found is None:
+            parts = tuple(
+                dfa.step(s, ch) for (dfa, _), s in zip(self._parts, states.parts, strict=True)
+            )
+            found = self._intern(parts)
+            states.next[ch] = found
+        return found
+
+    def feed(self, states: States, text: str) -> States:
+        for ch in text:
+            found = states.next.get(ch)
+            states = found if found is not None else self.step(states, ch)
+        return states
+
+    def accept(self, states: States) -> Hits:
+        """The patterns matching the whole text that led to `states`."""
+        hits = states.accept
+        if hits is None:
+            if self._single:
+                hits = self._parts[0][0].accept(states.parts[0])
+            else:
+                hits = self._combine(
+                    tuple(
+                        dfa.accept(s).id
+                        for (dfa, _), s in zip(self._parts, states.parts, strict=True)
+                    )
+                )
+            states.accept = hits
+        return hits
 
     def _combine(self, ids: tuple[int, ...]) -> Hits:
-        found = self._combined.get(ids)
+        found = self._combined_hits.get(ids)
         if found is None:
             members = frozenset(
                 at + index
@@ -237,24 +291,8 @@ class Automaton:
             )
             found = Hits(len(self.hits_by_id), members)
             self.hits_by_id.append(found)
-            self._combined[ids] = found
+            self._combined_hits[ids] = found
         return found
-
-    def feed(self, states: States, text: str) -> States:
-        if self._single:
-            return (self._parts[0][0].feed(states[0], text),)
-        return tuple(dfa.feed(s, text) for (dfa, _), s in zip(self._parts, states, strict=True))
-
-    def step(self, states: States, ch: str) -> States:
-        return tuple(dfa.step(s, ch) for (dfa, _), s in zip(self._parts, states, strict=True))
-
-    def accept(self, states: States) -> Hits:
-        """The patterns matching the whole text that led to `states`."""
-        if self._single:
-            return self._parts[0][0].accept(states[0])
-        return self._combine(
-            tuple(dfa.accept(s).id for (dfa, _), s in zip(self._parts, states, strict=True))
-        )
 
     def hits(self, text: str) -> Hits:
         return self.accept(self.feed(self.initial, text))

@@ -43,15 +43,15 @@ class FindingSettings:
 
 def is_secret_name(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
-    if _HARMLESS.search(name):
-        return False
     lower = name.lower()
-    return (
+    looks_secret = (
         lower in _SECRET_NAMES
         or lower.startswith(".env.")
         or lower.endswith(_SECRET_SUFFIXES)
         or "secret" in lower
     )
+    # The regular expression only for the few names that look secret (it runs per sent file).
+    return looks_secret and not _HARMLESS.search(name)
 
 
 def _finding(

@@ -12,6 +12,7 @@ import os
 import stat
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 
 from trimdock.errors import ContextError
@@ -52,6 +53,27 @@ class ContextTree:
     def index(self) -> dict[str, int]:
         return {entry.path: i for i, entry in enumerate(self.entries)}
 
+    def find(self, path: str) -> int | None:
+        """The entry at `path`, visiting only the siblings on the way (no index of the tree)."""
+        entries = self.entries
+        i, stop = 0, len(entries)
+        prefix = ""
+        for part in path.split("/"):
+            want = prefix + part
+            while i < stop and entries[i].path != want:
+                i = entries[i].end  # skip that sibling's whole subtree
+            if i >= stop:
+                return None
+            if want == path:
+                return i
+            i, stop = i + 1, entries[i].end
+            prefix = want + "/"
+        return None
+
+    @cached_property
+    def directories(self) -> tuple[int, ...]:
+        return tuple(i for i, e in enumerate(self.entries) if e.kind is Kind.DIR)
+
 
 def _readable(st: os.stat_result, uid: int, gids: frozenset[int]) -> bool:
     if uid == 0:
@@ -62,6 +84,10 @@ def _readable(st: os.stat_result, uid: int, gids: frozenset[int]) -> bool:
     if st.st_gid in gids:
         return bool(mode & stat.S_IRGRP)
     return bool(mode & stat.S_IROTH)
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def scan_tree(root: Path) -> ContextTree:
@@ -85,7 +111,10 @@ def scan_tree(root: Path) -> ContextTree:
             rel = os.path.relpath(directory, root).replace(os.sep, "/")
             problems.append(Problem(rel, "unlistable-dir", exc.strerror or str(exc)))
             return None
-        found.sort(key=lambda e: os.fsencode(e.name))
+        if all(e.name.isascii() for e in found):
+            found.sort(key=_name)  # ASCII: the same order as the bytes, without encoding each
+        else:
+            found.sort(key=lambda e: os.fsencode(e.name))
         return found
 
     # Iterative depth-first walk: deep trees must not hit Python's recursion limit.

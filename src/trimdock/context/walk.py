@@ -281,9 +281,8 @@ def select_walked(
         old = Matcher(
             tuple(compile_pattern(p.text, p.exclusion, shortcuts=False) for p in patterns)
         )
-        index = tree.index()
         for name in (".dockerignore", *([dockerfile] if dockerfile else [])):
-            at = index.get(name)
+            at = tree.find(name)
             if at is not None and old.daemon20_decide(name):
                 visible[at] = False
     selection = Selection(
