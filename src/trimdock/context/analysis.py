@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate
 
 from trimdock.context.effects import RuleEffects, rule_effects
@@ -67,6 +69,19 @@ class Analysis:
     used: frozenset[int]
     effects: RuleEffects  # what each ignore rule matches and changes
 
+    @cached_property
+    def unused(self) -> frozenset[int]:
+        """Sent, visible entries no instruction uses (computed once for report and findings)."""
+        return frozenset(unused_entries(self))
+
+    @cached_property
+    def unused_groups(self) -> tuple[PathSize, ...]:
+        """`unused` as maximal directories or files, biggest first."""
+        visible = set(flagged(self.selection.visible))
+        groups = maximal_groups(self.tree, self.unused, visible)
+        groups.sort(key=lambda r: (-r.bytes, r.path))
+        return tuple(groups)
+
 
 def analyze(
     tree: ContextTree,
@@ -104,7 +119,7 @@ def flagged(flags: Sequence[bool]) -> list[int]:
     return [i for i, on in enumerate(flags) if on]
 
 
-def _dir_sizes(tree: ContextTree, chosen: set[int]) -> tuple[list[int], list[int]]:
+def _dir_sizes(tree: ContextTree, chosen: AbstractSet[int]) -> tuple[list[int], list[int]]:
     """Bytes and files of `chosen` inside each directory (0 for non-directories).
 
     Entries are in pre-order, so a directory's subtree is the slice [dir, end): running sums
@@ -148,7 +163,9 @@ def biggest_files(tree: ContextTree, chosen: Iterable[int]) -> tuple[PathSize, .
     return tuple(PathSize(entries[i].path, entries[i].size, 1) for i in top)
 
 
-def maximal_groups(tree: ContextTree, chosen: set[int], present: set[int]) -> list[PathSize]:
+def maximal_groups(
+    tree: ContextTree, chosen: AbstractSet[int], present: AbstractSet[int]
+) -> list[PathSize]:
     """Directories all of whose present content is in `chosen`, else single chosen entries."""
     entries = tree.entries
     size, count = _dir_sizes(tree, chosen)
@@ -252,10 +269,8 @@ def summarize(analysis: Analysis, dockerfile_label: str) -> ContextReport:
     sent = [i for i in flagged(analysis.selection.sent) if tree.entries[i].kind is not Kind.DIR]
     sent_set = set(sent)
     excluded = [i for i in everything if i not in sent_set]
-    unused = unused_entries(analysis)
-    visible = set(flagged(analysis.selection.visible))
-    groups = maximal_groups(tree, unused, visible)
-    groups.sort(key=lambda r: (-r.bytes, r.path))
+    unused = analysis.unused
+    groups = analysis.unused_groups
     return ContextReport(
         context=tree.root,
         dockerfile=dockerfile_label,

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from trimdock.context import rules as R
-from trimdock.context.analysis import Analysis, flagged, maximal_groups, totals, unused_entries
+from trimdock.context.analysis import Analysis, flagged, totals
 from trimdock.context.ignorefile import IgnoreRule
 from trimdock.context.names import display
 from trimdock.context.resolve import describe_error
@@ -142,13 +142,12 @@ def context_findings(analysis: Analysis, settings: FindingSettings | None = None
             )
         )
 
-    unused = unused_entries(analysis)
+    unused = analysis.unused
     unused_totals = totals(tree, unused)
     if unused_totals.bytes >= settings.unused_min_bytes or (
         unused_totals.files and analysis.ignore.path is None
     ):
-        groups = maximal_groups(tree, unused, set(flagged(analysis.selection.visible)))
-        groups.sort(key=lambda g: (-g.bytes, g.path))
+        groups = analysis.unused_groups
         biggest = [display(g.path) + ("/" if g.is_dir else "") for g in groups[:5]]
         rule = R.NO_DOCKERIGNORE if analysis.ignore.path is None else R.UNUSED_CONTEXT
         lead = "no .dockerignore, and " if analysis.ignore.path is None else ""
