@@ -296,3 +296,40 @@ def ref_effects(
         first = next((i for i, p in enumerate(paths) if pattern.match(p) and not base[i]), None)
         silent.append((k, counts[k], first))
     return counts, silent
+
+
+def ref_visible(
+    tree: ContextTree, patterns: list[RefPattern], builder: Builder, dockerfile: str
+) -> list[bool]:
+    """The former `select(...).visible`: the legacy CLI's additions and the 20.10 daemon."""
+    always = [".dockerignore", dockerfile]
+    excluded_always = [name for name in always if patterns and ref_decide(patterns, name)]
+    walk_patterns = list(patterns)
+    if builder is Builder.LEGACY:
+        walk_patterns += [ref_compile(name, True) for name in excluded_always]
+    sent, _ = ref_walk(tree, walk_patterns, builder)
+    entries = tree.entries
+    for i in range(len(entries) - 1, -1, -1):
+        if sent[i] and entries[i].parent >= 0:
+            sent[entries[i].parent] = True
+    if builder is Builder.LEGACY and patterns:
+        old = [ref_compile(p.text, p.exclusion, shortcuts=False) for p in patterns]
+        for name in always:
+            at = next((i for i, e in enumerate(entries) if e.path == name), None)
+            if at is not None and _daemon20(old, name):
+                sent[at] = False
+    return sent
+
+
+def _daemon20(patterns: list[RefPattern], path: str) -> bool:
+    matched = False
+    parents = path.split("/")[:-1]
+    for pattern in patterns:
+        match = pattern.match(path)
+        if not match and parents:
+            dirs = pattern.text.split("/")
+            if len(dirs) <= len(parents):
+                match = pattern.match("/".join(parents[: len(dirs)]))
+        if match:
+            matched = not pattern.exclusion
+    return matched

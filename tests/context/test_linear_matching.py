@@ -20,18 +20,19 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.context.reference import ref_compile, ref_decide, ref_effects, ref_walk
+from tests.context.reference import ref_compile, ref_decide, ref_effects, ref_visible, ref_walk
 from tests.context.support import tree_of
 from tests.context.test_engine_oracle import ignore_files
 from tests.support.engine import REPO
 from trimdock.cli.main import run
+from trimdock.context import automaton
 from trimdock.context.effects import MAX_EXCEPTION_CHECKS, rule_effects
 from trimdock.context.gopath import BadPattern
 from trimdock.context.ignorefile import parse_ignore
 from trimdock.context.matcher import Matcher
 from trimdock.context.pattern import compile_pattern
 from trimdock.context.tree import Kind
-from trimdock.context.walk import Builder, Walker
+from trimdock.context.walk import Builder, Walker, select
 from trimdock.errors import ContextError
 
 # Pieces of patterns: every construct the Go expression can carry, odd characters included.
@@ -154,6 +155,23 @@ def test_walk_and_rule_effects_equal_the_former_implementation(
     matcher = Matcher(own)
     for entry in tree.entries:
         assert matcher.decide(entry.path) is ref_decide(refs, entry.path)
+    dockerfile = listing[0]  # any path may be the Dockerfile (the legacy CLI re-adds it)
+    visible = select(tree, parse_ignore(text, ".dockerignore"), builder, dockerfile).visible
+    assert list(visible) == ref_visible(tree, refs, builder, dockerfile)
+
+
+def test_dropping_the_automaton_caches_changes_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The DFA caches are bounded: dropped when full, rebuilt as paths need them."""
+    text = "\n".join(f"**/d{i}/*x{i}*" if i % 3 else f"!**/f{i}?" for i in range(150))
+    own = [r.pattern for r in parse_ignore(text, ".dockerignore").rules]
+    refs = [ref_compile(p.text, p.exclusion) for p in own]
+    candidates = [f"a/d{i}/x{i}y" for i in range(150)] + [f"b/c/f{i}z" for i in range(150)]
+    expected = [{k for k, r in enumerate(refs) if r.match(path)} for path in candidates]
+    monkeypatch.setattr(automaton, "MAX_CACHED_POSITIONS", 200)
+    monkeypatch.setattr(automaton, "MAX_COMBINED_STATES", 5)
+    matcher = Matcher(own)
+    for _ in range(2):
+        assert [set(matcher.hits(path).members) for path in candidates] == expected
 
 
 EFFECT_CASES = [
