@@ -99,7 +99,7 @@ class _Dfa:
         self._positions = 0
         self._hits: dict[frozenset[int], Hits] = {}
         self.hits_by_id: list[Hits] = []
-        self.no_hits = self._hits_of(frozenset())
+        self._hits_of(frozenset())  # id 0: no pattern matches
         self.initial = self._state(frozenset(starts), True, False)
 
     def _hits_of(self, owners: frozenset[int]) -> Hits:

@@ -56,7 +56,6 @@ class Matcher:
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self.patterns: tuple[Pattern, ...] = tuple(patterns)
         self.exclusion: tuple[bool, ...] = tuple(p.exclusion for p in self.patterns)
-        self.has_exclusions = any(self.exclusion)
         self.automaton = Automaton([p.program for p in self.patterns])
         self.top = Flags((), False)  # what a top-level entry inherits: nothing matched
 

@@ -229,16 +229,6 @@ class Walker:
         return True
 
 
-def walk(
-    tree: ContextTree,
-    patterns: tuple[Pattern, ...],
-    builder: Builder,
-) -> tuple[list[bool], set[int]]:
-    """Run one builder's walk; returns per-entry "sent" and the set of skipped directories."""
-    record = Walker(tree, patterns, builder).run()
-    return [bool(b) for b in record.sent], set(record.skipped)
-
-
 def _with_ancestors(tree: ContextTree, chosen: list[bool]) -> list[bool]:
     """A directory exists in the receiving tree when it or something inside it arrived."""
     out = list(chosen)
