@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.support.engine import docker, ensure_engine
 from trimdock.context.ignorefile import IgnoreFile, parse_ignore
-from trimdock.context.tree import scan_tree
+from trimdock.context.tree import ContextTree, Entry, Kind, scan_tree
 from trimdock.context.walk import Builder, select
 
 DOCKERFILE = "FROM busybox:latest\nCOPY . /ctx\n"
@@ -59,3 +59,17 @@ def engine_copy_all(root: Path) -> set[str]:
         docker("rmi", "-f", tag)
     names = [n for n in out.split(b"\0") if n]
     return {os.fsdecode(n)[len("/ctx/") :] for n in names}
+
+
+def tree_of(paths: list[tuple[str, Kind]]) -> ContextTree:
+    """A ContextTree from (path, kind) in pre-order; parents and subtree ends derived."""
+    entries: list[Entry] = []
+    index: dict[str, int] = {}
+    for i, (path, kind) in enumerate(paths):
+        parent = index.get(path.rsplit("/", 1)[0], -1) if "/" in path else -1
+        end = i + 1
+        if kind is Kind.DIR:
+            end = i + 1 + sum(1 for p, _ in paths if p.startswith(path + "/"))
+        entries.append(Entry(path, kind, 1, parent, end))
+        index[path] = i
+    return ContextTree(root="/ctx", entries=tuple(entries))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import accumulate
 
+from trimdock.context.effects import RuleEffects, rule_effects
 from trimdock.context.ignorefile import IgnoreFile
 from trimdock.context.instructions import BuildFile, ContextUse
 from trimdock.context.resolve import UseResolution, resolve_uses
 from trimdock.context.tree import ContextTree, Kind, Problem
-from trimdock.context.walk import Builder, Selection, select
+from trimdock.context.walk import Builder, Selection, select_walked
 
 TOP = 10
 
@@ -62,6 +67,20 @@ class Analysis:
     selection: Selection
     resolutions: tuple[UseResolution, ...]
     used: frozenset[int]
+    effects: RuleEffects  # what each ignore rule matches and changes
+
+    @cached_property
+    def unused(self) -> frozenset[int]:
+        """Sent, visible entries no instruction uses (computed once for report and findings)."""
+        return frozenset(unused_entries(self))
+
+    @cached_property
+    def unused_groups(self) -> tuple[PathSize, ...]:
+        """`unused` as maximal directories or files, biggest first."""
+        visible = set(flagged(self.selection.visible))
+        groups = maximal_groups(self.tree, self.unused, visible)
+        groups.sort(key=lambda r: (-r.bytes, r.path))
+        return tuple(groups)
 
 
 def analyze(
@@ -71,13 +90,15 @@ def analyze(
     builder: Builder,
     dockerfile: str | None,
 ) -> Analysis:
-    selection = select(tree, ignore, builder, dockerfile)
+    selection, walker, record = select_walked(tree, ignore, builder, dockerfile, census=True)
+    effects = rule_effects(walker, record, len(ignore.rules))
+    del record  # the walk's working data: not kept with the analysis
     resolutions = resolve_uses(tree, selection.visible, build.uses)
     used: set[int] = set()
     for resolution in resolutions:
         used |= resolution.entries
     return Analysis(
-        tree, ignore, build, builder, dockerfile, selection, resolutions, frozenset(used)
+        tree, ignore, build, builder, dockerfile, selection, resolutions, frozenset(used), effects
     )
 
 
@@ -98,19 +119,30 @@ def flagged(flags: Sequence[bool]) -> list[int]:
     return [i for i, on in enumerate(flags) if on]
 
 
-def _dir_sizes(tree: ContextTree, chosen: set[int]) -> tuple[list[int], list[int]]:
+def _dir_sizes(tree: ContextTree, chosen: AbstractSet[int]) -> tuple[list[int], list[int]]:
+    """Bytes and files of `chosen` inside each directory (0 for non-directories).
+
+    Entries are in pre-order, so a directory's subtree is the slice [dir, end): running sums
+    over the entries give every directory's totals with two subtractions.
+    """
     entries = tree.entries
-    size = [0] * len(entries)
-    count = [0] * len(entries)
-    for i in range(len(entries) - 1, -1, -1):
+    n = len(entries)
+    size = [0] * n
+    count = [0] * n
+    for i in chosen:
         entry = entries[i]
-        if entry.kind is not Kind.DIR and i in chosen:
-            size[i] += entry.size
-            count[i] += 1
-        if entry.parent >= 0:
-            size[entry.parent] += size[i]
-            count[entry.parent] += count[i]
-    return size, count
+        if entry.kind is not Kind.DIR:
+            size[i] = entry.size
+            count[i] = 1
+    size_sums = [0, *accumulate(size)]
+    count_sums = [0, *accumulate(count)]
+    dir_size = [0] * n
+    dir_count = [0] * n
+    for i in tree.directories:
+        end = entries[i].end
+        dir_size[i] = size_sums[end] - size_sums[i]
+        dir_count[i] = count_sums[end] - count_sums[i]
+    return dir_size, dir_count
 
 
 def biggest_dirs(tree: ContextTree, chosen: set[int], depth: int = 2) -> tuple[PathSize, ...]:
@@ -125,16 +157,15 @@ def biggest_dirs(tree: ContextTree, chosen: set[int], depth: int = 2) -> tuple[P
 
 
 def biggest_files(tree: ContextTree, chosen: Iterable[int]) -> tuple[PathSize, ...]:
-    rows = [
-        PathSize(tree.entries[i].path, tree.entries[i].size, 1)
-        for i in chosen
-        if tree.entries[i].kind is not Kind.DIR
-    ]
-    rows.sort(key=lambda r: (-r.bytes, r.path))
-    return tuple(rows[:TOP])
+    entries = tree.entries
+    files = (i for i in chosen if entries[i].kind is not Kind.DIR)
+    top = heapq.nsmallest(TOP, files, key=lambda i: (-entries[i].size, entries[i].path))
+    return tuple(PathSize(entries[i].path, entries[i].size, 1) for i in top)
 
 
-def maximal_groups(tree: ContextTree, chosen: set[int], present: set[int]) -> list[PathSize]:
+def maximal_groups(
+    tree: ContextTree, chosen: AbstractSet[int], present: AbstractSet[int]
+) -> list[PathSize]:
     """Directories all of whose present content is in `chosen`, else single chosen entries."""
     entries = tree.entries
     size, count = _dir_sizes(tree, chosen)
@@ -238,10 +269,8 @@ def summarize(analysis: Analysis, dockerfile_label: str) -> ContextReport:
     sent = [i for i in flagged(analysis.selection.sent) if tree.entries[i].kind is not Kind.DIR]
     sent_set = set(sent)
     excluded = [i for i in everything if i not in sent_set]
-    unused = unused_entries(analysis)
-    visible = set(flagged(analysis.selection.visible))
-    groups = maximal_groups(tree, unused, visible)
-    groups.sort(key=lambda r: (-r.bytes, r.path))
+    unused = analysis.unused
+    groups = analysis.unused_groups
     return ContextReport(
         context=tree.root,
         dockerfile=dockerfile_label,

@@ -6,12 +6,11 @@ import re
 from dataclasses import dataclass
 
 from trimdock.context import rules as R
-from trimdock.context.analysis import Analysis, flagged, maximal_groups, totals, unused_entries
+from trimdock.context.analysis import Analysis, flagged, totals
 from trimdock.context.ignorefile import IgnoreRule
 from trimdock.context.names import display
 from trimdock.context.resolve import describe_error
 from trimdock.context.tree import Kind
-from trimdock.context.walk import walk
 from trimdock.report.finding import FileLocation, Finding, Severity
 from trimdock.report.rules import RuleInfo
 from trimdock.report.units import human_bytes
@@ -34,7 +33,6 @@ _SECRET_NAMES = frozenset(
 )
 _SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore")
 _HARMLESS = re.compile(r"(example|sample|template|dist|\.pub)$", re.IGNORECASE)
-MAX_EXCEPTION_CHECKS = 32
 
 
 @dataclass(frozen=True)
@@ -45,15 +43,15 @@ class FindingSettings:
 
 def is_secret_name(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
-    if _HARMLESS.search(name):
-        return False
     lower = name.lower()
-    return (
+    looks_secret = (
         lower in _SECRET_NAMES
         or lower.startswith(".env.")
         or lower.endswith(_SECRET_SUFFIXES)
         or "secret" in lower
     )
+    # The regular expression only for the few names that look secret (it runs per sent file).
+    return looks_secret and not _HARMLESS.search(name)
 
 
 def _finding(
@@ -74,49 +72,21 @@ def _finding(
 
 
 def patterns_matching_nothing(analysis: Analysis) -> list[IgnoreRule]:
-    """Rules whose pattern matches no path of the tree (one regex call per path)."""
-    remaining = list(analysis.ignore.rules)
-    paths = [e.path for e in analysis.tree.entries]
-    position = 0
-    while remaining and position < len(paths):
-        joined = re.compile(
-            "|".join(f"(?:{r.pattern.python_regex()})" for r in remaining), re.ASCII
-        )
-        hit = None
-        for index in range(position, len(paths)):
-            if joined.match(paths[index]) is not None:
-                hit = index
-                break
-        if hit is None:
-            break
-        remaining = [r for r in remaining if not r.pattern.match(paths[hit])]
-        position = hit + 1
-    return remaining
+    """Rules whose pattern matches no path of the tree (counted during the one walk)."""
+    counts = analysis.effects.matches
+    return [rule for rule, count in zip(analysis.ignore.rules, counts, strict=True) if not count]
 
 
-def _exception_findings(analysis: Analysis, unmatched: set[int]) -> list[Finding]:
+def _exception_findings(analysis: Analysis) -> list[Finding]:
     rules = analysis.ignore.rules
     location_file = analysis.ignore.path or ".dockerignore"
-    patterns = tuple(r.pattern for r in rules)
-    base, _ = walk(analysis.tree, patterns, analysis.builder)
     entries = analysis.tree.entries
     out: list[Finding] = []
-    checked = 0
-    for k, rule in enumerate(rules):
-        if not rule.exclusion or id(rule) in unmatched:
-            continue
-        checked += 1
-        if checked > MAX_EXCEPTION_CHECKS:
-            break
-        sent, _ = walk(analysis.tree, patterns[:k] + patterns[k + 1 :], analysis.builder)
-        if sent != base:
-            continue
-        matched = [i for i, e in enumerate(entries) if rule.pattern.match(e.path)]
+    for silent in analysis.effects.no_effect:
+        rule = rules[silent.rule]
         reason = "nothing it matches was excluded"
-        for i in matched:
-            if base[i]:
-                continue
-            skipped = _skipped_ancestor(analysis, i)
+        if silent.first_unsent is not None:
+            skipped = _skipped_ancestor(analysis, silent.first_unsent)
             if skipped is not None:
                 reason = (
                     f"the {analysis.builder.value} builder never looks inside "
@@ -125,14 +95,13 @@ def _exception_findings(analysis: Analysis, unmatched: set[int]) -> list[Finding
                 )
             else:
                 reason = "a later pattern (or an earlier match on a parent) excludes it again"
-            break
         out.append(
             _finding(
                 R.EXCEPTION_NO_EFFECT,
                 f"exception '!{rule.text}' cannot take effect: {reason}",
                 FileLocation(location_file, rule.line),
                 pattern=rule.source_text,
-                matched_paths=len(matched),
+                matched_paths=silent.matched,
                 builder=analysis.builder.value,
             )
         )
@@ -173,13 +142,12 @@ def context_findings(analysis: Analysis, settings: FindingSettings | None = None
             )
         )
 
-    unused = unused_entries(analysis)
+    unused = analysis.unused
     unused_totals = totals(tree, unused)
     if unused_totals.bytes >= settings.unused_min_bytes or (
         unused_totals.files and analysis.ignore.path is None
     ):
-        groups = maximal_groups(tree, unused, set(flagged(analysis.selection.visible)))
-        groups.sort(key=lambda g: (-g.bytes, g.path))
+        groups = analysis.unused_groups
         biggest = [display(g.path) + ("/" if g.is_dir else "") for g in groups[:5]]
         rule = R.NO_DOCKERIGNORE if analysis.ignore.path is None else R.UNUSED_CONTEXT
         lead = "no .dockerignore, and " if analysis.ignore.path is None else ""
@@ -253,7 +221,7 @@ def context_findings(analysis: Analysis, settings: FindingSettings | None = None
                 pattern=stale.source_text,
             )
         )
-    out.extend(_exception_findings(analysis, {id(r) for r in nothing}))
+    out.extend(_exception_findings(analysis))
 
     for resolution in analysis.resolutions:
         use = resolution.use

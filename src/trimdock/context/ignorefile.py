@@ -15,6 +15,7 @@ from pathlib import Path
 
 from trimdock.context.gopath import BadPattern, go_clean, go_trim_space
 from trimdock.context.pattern import Pattern, compile_pattern
+from trimdock.context.regular import read_regular
 from trimdock.errors import ContextError
 
 MAX_LINE = 64 * 1024  # bufio.MaxScanTokenSize
@@ -119,7 +120,7 @@ def compile_rule(stored: str, line: int, raw: str, source: str) -> IgnoreRule | 
 def read_ignore_file(path: Path) -> IgnoreFile:
     """Read and parse one ignore file (I/O)."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError as exc:
         raise ContextError(f"cannot read: {exc.strerror}", source=str(path)) from exc
     return parse_ignore(data.decode("utf-8", "surrogateescape"), str(path))

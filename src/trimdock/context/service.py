@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from trimdock.context.analysis import Analysis, analyze, summarize
 from trimdock.context.findings import FindingSettings, context_findings
 from trimdock.context.ignorefile import IgnoreFile, locate_ignore_file, read_ignore_file
 from trimdock.context.instructions import parse_build_file
+from trimdock.context.regular import read_regular
 from trimdock.context.render import Rendered
 from trimdock.context.suggest import Suggestion, suggest
 from trimdock.context.tree import scan_tree
@@ -33,7 +36,7 @@ class ContextRequest:
 
 def _read_dockerfile(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError as exc:
         raise DockerfileError(f"cannot read: {exc.strerror}", source=str(path)) from exc
     if b"\0" in data:
@@ -63,7 +66,25 @@ def ensure_directory(context: Path) -> None:
         ) from exc
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Scanning and analysing build hundreds of thousands of objects without reference cycles;
+    Python's cycle collector would traverse them again and again (13% of a 200k-file run)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_analysis(request: ContextRequest) -> Analysis:
+    with _without_cycle_collection():
+        return _load_analysis(request)
+
+
+def _load_analysis(request: ContextRequest) -> Analysis:
     context = request.context
     ensure_directory(context)
     dockerfile = request.dockerfile or context / "Dockerfile"
@@ -84,8 +105,9 @@ def target_ignore_path(request: ContextRequest, analysis: Analysis) -> Path:
 
 def run_context(request: ContextRequest) -> Rendered:
     analysis = load_analysis(request)
-    findings = tuple(context_findings(analysis, request.settings))
-    report = summarize(analysis, str(request.dockerfile or request.context / "Dockerfile"))
+    with _without_cycle_collection():
+        findings = tuple(context_findings(analysis, request.settings))
+        report = summarize(analysis, str(request.dockerfile or request.context / "Dockerfile"))
     suggestion: Suggestion | None = None
     written: str | None = None
     if request.suggest or request.write:

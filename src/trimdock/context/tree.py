@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 
 from trimdock.errors import ContextError
@@ -52,6 +54,27 @@ class ContextTree:
     def index(self) -> dict[str, int]:
         return {entry.path: i for i, entry in enumerate(self.entries)}
 
+    def find(self, path: str) -> int | None:
+        """The entry at `path`, visiting only the siblings on the way (no index of the tree)."""
+        entries = self.entries
+        i, stop = 0, len(entries)
+        prefix = ""
+        for part in path.split("/"):
+            want = prefix + part
+            while i < stop and entries[i].path != want:
+                i = entries[i].end  # skip that sibling's whole subtree
+            if i >= stop:
+                return None
+            if want == path:
+                return i
+            i, stop = i + 1, entries[i].end
+            prefix = want + "/"
+        return None
+
+    @cached_property
+    def directories(self) -> tuple[int, ...]:
+        return tuple(i for i, e in enumerate(self.entries) if e.kind is Kind.DIR)
+
 
 def _readable(st: os.stat_result, uid: int, gids: frozenset[int]) -> bool:
     if uid == 0:
@@ -62,6 +85,10 @@ def _readable(st: os.stat_result, uid: int, gids: frozenset[int]) -> bool:
     if st.st_gid in gids:
         return bool(mode & stat.S_IRGRP)
     return bool(mode & stat.S_IROTH)
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def scan_tree(root: Path) -> ContextTree:
@@ -85,17 +112,57 @@ def scan_tree(root: Path) -> ContextTree:
             rel = os.path.relpath(directory, root).replace(os.sep, "/")
             problems.append(Problem(rel, "unlistable-dir", exc.strerror or str(exc)))
             return None
-        found.sort(key=lambda e: os.fsencode(e.name))
+        if all(e.name.isascii() for e in found):
+            found.sort(key=_name)  # ASCII: the same order as the bytes, without encoding each
+        else:
+            found.sort(key=lambda e: os.fsencode(e.name))
         return found
 
-    # Iterative depth-first walk: deep trees must not hit Python's recursion limit.
-    stack: list[tuple[list[os.DirEntry[str]], int, str, int]] = []
+    # Iterative depth-first walk: deep trees must not hit Python's recursion limit. Each level
+    # keeps an iterator over its sorted listing; entering a directory breaks out of the loop and
+    # the parent's iterator resumes where it stopped once the directory is done.
+    is_dir, is_reg, is_lnk, is_sock = stat.S_ISDIR, stat.S_ISREG, stat.S_ISLNK, stat.S_ISSOCK
+    append = entries.append
+    stack: list[tuple[Iterator[os.DirEntry[str]], str, int]] = []
     top_list = listing(str(root))
     if top_list is not None:
-        stack.append((top_list, 0, "", -1))
+        stack.append((iter(top_list), "", -1))
     while stack:
-        items, pos, prefix, parent = stack[-1]
-        if pos >= len(items):
+        items, prefix, parent = stack[-1]
+        for item in items:
+            rel = prefix + item.name
+            try:
+                st = item.stat(follow_symlinks=False)
+            except OSError as exc:
+                problems.append(Problem(rel, "vanished", exc.strerror or str(exc)))
+                continue
+            mode = st.st_mode
+            index = len(entries)
+            if is_reg(mode):
+                ok = uid == 0 or _readable(st, uid, gids)
+                if not ok:
+                    problems.append(Problem(rel, "unreadable-file", "permission denied"))
+                append(Entry(rel, Kind.FILE, st.st_size, parent, index + 1, ok))
+            elif is_dir(mode):
+                append(Entry(rel, Kind.DIR, 0, parent, index + 1))
+                children = listing(item.path)
+                if children is None:
+                    entries[index] = Entry(rel, Kind.DIR, 0, parent, index + 1, readable=False)
+                else:
+                    stack.append((iter(children), rel + "/", index))
+                    break
+            elif is_lnk(mode):
+                try:
+                    target = os.readlink(item.path)
+                except OSError:
+                    target = ""
+                append(Entry(rel, Kind.SYMLINK, 0, parent, index + 1, link=target))
+            elif is_sock(mode):
+                problems.append(Problem(rel, "socket", "sockets cannot be sent to the builder"))
+                append(Entry(rel, Kind.SOCKET, 0, parent, index + 1))
+            else:  # a FIFO or device: recorded from lstat, never opened
+                append(Entry(rel, Kind.OTHER, 0, parent, index + 1))
+        else:
             stack.pop()
             if parent >= 0:
                 done = entries[parent]
@@ -103,39 +170,5 @@ def scan_tree(root: Path) -> ContextTree:
                 entries[parent] = Entry(
                     done.path, done.kind, 0, done.parent, len(entries), done.readable
                 )
-            continue
-        stack[-1] = (items, pos + 1, prefix, parent)
-        item = items[pos]
-        rel = prefix + item.name
-        try:
-            st = item.stat(follow_symlinks=False)
-        except OSError as exc:
-            problems.append(Problem(rel, "vanished", exc.strerror or str(exc)))
-            continue
-        mode = st.st_mode
-        index = len(entries)
-        if stat.S_ISDIR(mode):
-            entries.append(Entry(rel, Kind.DIR, 0, parent, index + 1))
-            children = listing(item.path)
-            if children is None:
-                entries[index] = Entry(rel, Kind.DIR, 0, parent, index + 1, readable=False)
-            else:
-                stack.append((children, 0, rel + "/", index))
-        elif stat.S_ISREG(mode):
-            ok = _readable(st, uid, gids)
-            if not ok:
-                problems.append(Problem(rel, "unreadable-file", "permission denied"))
-            entries.append(Entry(rel, Kind.FILE, st.st_size, parent, index + 1, ok))
-        elif stat.S_ISLNK(mode):
-            try:
-                target = os.readlink(item.path)
-            except OSError:
-                target = ""
-            entries.append(Entry(rel, Kind.SYMLINK, 0, parent, index + 1, link=target))
-        elif stat.S_ISSOCK(mode):
-            problems.append(Problem(rel, "socket", "sockets cannot be sent to the builder"))
-            entries.append(Entry(rel, Kind.SOCKET, 0, parent, index + 1))
-        else:
-            entries.append(Entry(rel, Kind.OTHER, 0, parent, index + 1))
     final = tuple(e for e in entries if e is not None)
     return ContextTree(root=str(root), entries=final, problems=tuple(problems))
