@@ -1,6 +1,6 @@
 """`context/matcher.Matcher`: which paths a .dockerignore excludes. Document 0 is the ignore
 file, document 1 the paths (one a line). Every path is decided three ways: `decide`
-(MatchesOrParentMatches), `matches_using_parent` along the walk from the top (what `context`
+(MatchesOrParentMatches), `step` (MatchesUsingParentResults) along the walk from the top (what `context`
 uses), and `daemon20_decide`.
 
 Contract: booleans, or `ContextError` for the ignore file; no exponential matching.
@@ -27,9 +27,9 @@ def entry(data: bytes) -> None:
             continue
         matcher.decide(path)
         matcher.daemon20_decide(path)
-        flags: Flags | None = None
+        flags: Flags = matcher.top
         for step in [*parent_dirs(path), path]:
-            _excluded, flags = matcher.matches_using_parent(step, flags)
+            flags = matcher.step(flags, matcher.hits(step)).flags
 
 
 TARGET = Target(
