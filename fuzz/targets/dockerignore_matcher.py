@@ -1,7 +1,7 @@
 """`context/matcher.Matcher`: which paths a .dockerignore excludes. Document 0 is the ignore
 file, document 1 the paths (one a line). Every path is decided three ways: `decide`
-(MatchesOrParentMatches), `step` (MatchesUsingParentResults) along the walk from the top (what `context`
-uses), and `daemon20_decide`.
+(MatchesOrParentMatches), `step` (MatchesUsingParentResults) along the walk from the top
+(what `context` uses), and `daemon20_decide`.
 
 Contract: booleans, or `ContextError` for the ignore file; no exponential matching.
 """
