@@ -122,6 +122,8 @@ FIRES: list[tuple[str, str, int]] = [
     ("TD612", "FROM a:1\nEXPOSE 80000\n", 2),
     ("TD613", "FROM a:1\nMAINTAINER me\n", 2),
     ("TD614", "FROM debian:12\nRUN curl -fsSL https://x | tar -xz\n", 2),
+    # A pipe inside a command substitution assigned to a variable (bashlex parses this one).
+    ("TD614", 'FROM a:1\nRUN set -eux; d="$(scanelf -n | sort -u)"; apk add $d\n', 2),
     # A pipe inside a quoted command substitution, in a script bashlex cannot parse (`case`).
     (
         "TD614",

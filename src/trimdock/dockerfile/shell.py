@@ -256,8 +256,13 @@ class _Walker:
                 output = getattr(part, "output", None)
                 if part.type in (">", ">>", ">|", "&>") and output is not None:
                     redirects.append(getattr(output, "word", ""))
-            elif part.kind == "assignment" and argv:
-                argv.append(part.word)
+            elif part.kind == "assignment":
+                if argv:
+                    argv.append(part.word)
+                # `x="$(a | b)"` runs a and b even though the command itself is only x=...
+                for sub in getattr(part, "parts", []) or []:
+                    if sub.kind in ("commandsubstitution", "processsubstitution"):
+                        self.visit(sub, via="substitution")
         if argv:
             self.commands.append(
                 Command(
