@@ -168,7 +168,7 @@ def test_a_value_given_by_hand_names_the_option(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     line = one_line(capsys, ["context", ".", "--large-context-bytes", "-1"])
-    assert line.startswith("trimdock: --large-context-bytes: must not be negative")
+    assert line.startswith("trimdock: --large-context: must not be negative")
 
 
 # -- protect patterns: a typo by hand stops, a shared policy only warns -------------------------

@@ -40,7 +40,7 @@ def test_report_counts_sent_excluded_used_unused(
     dockerfile = "FROM busybox\nCOPY app/ /app/\n"
     root = _project(tmp_path, dockerfile, "docs\n*.log\n")
     code, data = _json(capsys, [str(root)])
-    assert code == 0
+    assert code == 1  # .git and .env are sent: warnings, and warning is the default gate (as lint)
     assert data["builder"] == "buildkit"
     sizes = 12 + 200_000 + 50_000 + 8 + 9 + len(dockerfile) + len("docs\n*.log\n")
     assert data["total"] == {"files": 7, "bytes": sizes}
@@ -135,3 +135,18 @@ def test_buildkit_reads_the_per_dockerfile_ignore_file_instead_of_the_root_one(
     assert buildkit["excluded"]["bytes"] == 50_000  # .git only: replaces, never merges
     assert legacy["ignore_file"] == str(root / ".dockerignore")
     assert legacy["excluded"]["bytes"] == 200_000  # docs only
+
+
+def test_context_gates_like_lint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One name, one default, one parser: the same findings give the same exit code."""
+    root = _project(tmp_path, "FROM busybox\nCOPY app/ /app/\n", "docs\n")
+    context_code = run(["context", str(root), "-q"])
+    lint_code = run(["lint", str(root / "Dockerfile"), "--context", str(root), "-q"])
+    assert context_code == lint_code == 1
+    assert run(["context", str(root), "-q", "--failure-threshold", "error"]) == 0
+    assert run(["context", str(root), "-q", "--fail-on", "error"]) == 0  # the former name
+    config = tmp_path / "gate.toml"
+    config.write_text('[context]\nfailure-threshold = "none"\nlarge-context-bytes = "1kB"\n')
+    code, data = _json(capsys, [str(root), "--config", str(config)])
+    assert code == 0
+    assert "TD501" in {f["rule"] for f in data["findings"]}  # 1 kB, read with its unit

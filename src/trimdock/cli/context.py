@@ -21,25 +21,34 @@ from trimdock.context.findings import FindingSettings
 from trimdock.context.render import render_text, to_json
 from trimdock.context.service import ContextRequest, ensure_directory, run_context
 from trimdock.context.walk import Builder
-from trimdock.errors import ConfigError, UsageError
-from trimdock.report.finding import Severity
+from trimdock.errors import UsageError
 from trimdock.report.output import OutputFormat
+from trimdock.report.units import parse_size
+from trimdock.rules.engine import parse_threshold
 
 CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "builder": str,
-    "fail-on": str,
-    "large-context-bytes": int,
-    "unused-min-bytes": int,
+    "failure-threshold": str,
+    "fail-on": str,  # the former name of failure-threshold, still read
+    "large-context-bytes": (int, str),
+    "unused-min-bytes": (int, str),
 }
+# The same gate as `lint`: one name, one default, one parser (rules.engine.parse_threshold).
+DEFAULT_THRESHOLD = "warning"
+DEFAULT_LARGE_CONTEXT = "50MB"
 
 
-def _fail_threshold(text: str, source: str) -> Severity | None:
-    if text.strip().lower() == "none":
+def _size(value: str | int | None, source: str) -> int | None:
+    if value is None:
         return None
-    try:
-        return Severity.parse(text)
-    except ValueError as exc:
-        raise UsageError(f"{exc} or none", source=source) from exc
+    size = parse_size(value)
+    if size is None and str(value).strip().startswith("-"):
+        raise UsageError(f"must not be negative, got {value}", source=source)
+    if size is None:
+        raise UsageError(
+            f"expected a size such as 50MB, 20MiB or 50000000, got {value!r}", source=source
+        )
+    return size
 
 
 def _builder(text: str, source: str) -> Builder:
@@ -68,8 +77,12 @@ def context_command(
         typer.Option("--file", "-f", help="Dockerfile (default: DIR/Dockerfile).", readable=False),
     ] = None,
     builder: Annotated[
-        str | None,
-        typer.Option("--builder", help="Walk semantics to predict: buildkit (default) or legacy."),
+        Builder | None,
+        typer.Option(
+            "--builder",
+            help="Walk semantics to predict (default: buildkit).",
+            case_sensitive=False,
+        ),
     ] = None,
     build_arg: Annotated[
         list[str] | None,
@@ -85,17 +98,22 @@ def context_command(
             help="Write the proven minimal .dockerignore (replaces the one in use).",
         ),
     ] = False,
-    fail_on: Annotated[
+    failure_threshold: Annotated[
         str | None,
         typer.Option(
+            "--failure-threshold",
             "--fail-on",
-            help="Exit 1 when a finding is at least this severe: error (default), warning, "
-            "info, style, or none.",
+            help="Exit 1 when a finding is at least this severe: error, warning, info, style "
+            "or none (default: warning, or [context] failure-threshold), as for lint.",
         ),
     ] = None,
     large_context: Annotated[
-        int | None,
-        typer.Option("--large-context-bytes", help="TD501 limit (default 50000000)."),
+        str | None,
+        typer.Option(
+            "--large-context",
+            "--large-context-bytes",
+            help="TD501 limit: a size such as 50MB, 20MiB or 50000000 (default 50MB).",
+        ),
     ] = None,
     format: FormatOption = OutputFormat.TEXT,
     output: OutputOption = None,
@@ -108,22 +126,25 @@ def context_command(
     raw = settings(config, directory)
     section: dict[str, Any] = raw.section("context", CONFIG_KEYS)
     # An error names where the bad value came from: the option, or the file and key.
-    chosen = _builder(
-        builder or section.get("builder", "buildkit"),
-        "--builder" if builder else raw.source("context", "builder"),
+    chosen = builder or _builder(
+        section.get("builder", "buildkit"), raw.source("context", "builder")
     )
-    threshold = _fail_threshold(
-        fail_on or section.get("fail-on", "error"),
-        "--fail-on" if fail_on else raw.source("context", "fail-on"),
+    key = "failure-threshold" if "failure-threshold" in section else "fail-on"
+    threshold = parse_threshold(
+        failure_threshold or section.get(key, DEFAULT_THRESHOLD),
+        "--failure-threshold" if failure_threshold else raw.source("context", key),
     )
     defaults = FindingSettings()
-    limit = large_context if large_context is not None else section.get("large-context-bytes")
-    unused_min = section.get("unused-min-bytes", defaults.unused_min_bytes)
-    for name, value in (("large-context-bytes", limit), ("unused-min-bytes", unused_min)):
-        if value is not None and value < 0:
-            given = name == "large-context-bytes" and large_context is not None
-            where = f"--{name}" if given else raw.source("context", name)
-            raise ConfigError(f"must not be negative, got {value}", source=where)
+    limit = _size(
+        large_context if large_context is not None else section.get("large-context-bytes"),
+        "--large-context"
+        if large_context is not None
+        else raw.source("context", "large-context-bytes"),
+    )
+    unused_min = _size(
+        section.get("unused-min-bytes", defaults.unused_min_bytes),
+        raw.source("context", "unused-min-bytes"),
+    )
     request = ContextRequest(
         context=directory,
         dockerfile=file,
@@ -131,7 +152,7 @@ def context_command(
         build_args=_build_args(build_arg or []),
         settings=FindingSettings(
             large_context_bytes=defaults.large_context_bytes if limit is None else limit,
-            unused_min_bytes=unused_min,
+            unused_min_bytes=defaults.unused_min_bytes if unused_min is None else unused_min,
         ),
         suggest=suggest,
         write=write_dockerignore,

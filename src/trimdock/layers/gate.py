@@ -10,20 +10,8 @@ from dataclasses import dataclass
 
 from trimdock.errors import UsageError
 from trimdock.layers.analysis import WasteAnalysis
+from trimdock.report.units import parse_size
 
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 1000,
-    "mb": 1000**2,
-    "gb": 1000**3,
-    "tb": 1000**4,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-    "tib": 1024**4,
-}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
 
@@ -81,14 +69,13 @@ def parse_max_waste(value: str | int, *, source: str = "--max-waste") -> WasteLi
         if pct > 100:
             raise UsageError(f"a percentage must be at most 100, got {text!r}", source=source)
         return WasteLimit(percent=pct)
-    size = _SIZE.match(text)
-    unit = size.group(2).lower() if size else ""
-    if not size or unit not in _UNITS:
+    size = parse_size(text)
+    if size is None:
         raise UsageError(
             f"expected bytes (e.g. 50000000, 50MB, 20MiB) or a percentage (e.g. 10%), got {text!r}",
             source=source,
         )
-    return WasteLimit(bytes=int(float(size.group(1)) * _UNITS[unit]))
+    return WasteLimit(bytes=size)
 
 
 def parse_min_efficiency(value: str | float | int, *, source: str = "--min-efficiency") -> float:
