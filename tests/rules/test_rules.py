@@ -269,6 +269,25 @@ def test_allowed_registries_policy() -> None:
     assert "TD305" not in {r for r, _ in _found(text)}
 
 
+@pytest.mark.parametrize(
+    ("pattern", "base", "allowed"),
+    [
+        ("docker.io/library/debian:12*", "debian:12-slim", True),  # the example in docs/lint.md
+        ("docker.io/library/debian:12*", "debian:11-slim", False),
+        ("debian", "debian:12", True),  # no tag in the pattern: every tag
+        ("debian", "debian-extra:12", False),
+        ("alpine:*", "docker.io/library/alpine:3.20", True),
+        ("docker.io/myorg/*", "myorg/base:1", True),
+        ("registry.example.com/*", "registry.example.com/base/debian:12", True),
+        ("registry.example.com/*", "debian:12", False),
+    ],
+)
+def test_allowed_images_compare_full_names(pattern: str, base: str, allowed: bool) -> None:
+    options = LintOptions(allowed_images=(pattern,))
+    found = ("TD305", 1) in _found(f"FROM {base}\n", options)
+    assert found is not allowed
+
+
 def test_rules_have_four_part_docs() -> None:
     for rule in RULES:
         info = rule.info

@@ -35,6 +35,24 @@ def parse_image(reference: str) -> ImageRef:
     return ImageRef(registry, reference, tag, digest)
 
 
+_HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io", "hub.docker.com")
+
+
+def canonical_image(reference: str, *, default_tag: bool = True) -> str:
+    """The fully qualified form the engine uses: `debian:12-slim` is
+    `docker.io/library/debian:12-slim`, `user/app` is `docker.io/user/app:latest` (no tag added
+    with `default_tag=False`). Globs pass through, so a policy pattern and a FROM line are
+    compared in the same form."""
+    ref = parse_image(reference)
+    registry = "docker.io" if not ref.registry or ref.registry in _HUB_ALIASES else ref.registry
+    repository = ref.repository
+    if registry == "docker.io" and "/" not in repository:
+        repository = f"library/{repository}"
+    tag = ref.tag if ref.tag is not None else ("" if ref.digest or not default_tag else "latest")
+    text = f"{registry}/{repository}" + (f":{tag}" if tag else "")
+    return text + (f"@{ref.digest}" if ref.digest else "")
+
+
 SDK_IMAGES = frozenset(
     {"golang", "maven", "gradle", "gcc", "rust", "buildpack-deps", "sbt", "leiningen", "swift",
      "haskell", "elixir", "clojure", "mono"}

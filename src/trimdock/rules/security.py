@@ -12,7 +12,7 @@ from trimdock.report.finding import Severity
 from trimdock.rules.analysis import Analysis
 from trimdock.rules.base import Hit, rule
 from trimdock.rules.common import command_span
-from trimdock.rules.images import parse_image
+from trimdock.rules.images import canonical_image, parse_image
 
 _SECRET_WORDS = {"password", "passwd", "pwd", "pword", "secret", "token", "apikey", "credential",
                  "credentials", "passphrase", "auth"}  # fmt: skip
@@ -177,6 +177,21 @@ def _external_bases(analysis: Analysis) -> Iterator[tuple[Instruction, str]]:
         yield stage.from_instruction, stage.resolved_base
 
 
+def _allowed_image(base: str, pattern: str) -> bool:
+    """`pattern` (a glob) allows `base`, compared as written or in the engine's full form, so
+    `docker.io/library/debian:12*` allows `FROM debian:12-slim`. A pattern with no tag or digest
+    allows every tag of its repositories."""
+    if fnmatch.fnmatchcase(base, pattern):
+        return True
+    tagged = parse_image(pattern).tag is not None or "@" in pattern
+    full = canonical_image(base) if tagged else canonical_image(base, default_tag=False)
+    if not tagged:
+        full = full.split("@", 1)[0]
+        ref = parse_image(full)
+        full = f"{ref.registry}/{ref.repository}"
+    return fnmatch.fnmatchcase(full, canonical_image(pattern, default_tag=False))
+
+
 @rule(
     "TD305", "Base image not in the allowed list", Severity.ERROR, "security", peer="DL3026",
     what="A FROM image outside `[lint] allowed-registries` / `allowed-images` (only when one of "
@@ -202,7 +217,9 @@ def allowed_bases(analysis: Analysis) -> Iterator[Hit]:
             or (r in ("docker.io", "hub.docker.com") and not ref.registry)
             for r in registries
         )
-        ok_image = bool(images) and any(fnmatch.fnmatch(base, p) for p in images)
+        # Both sides in the engine's full form: `docker.io/library/debian:12*` allows
+        # `FROM debian:12-slim`, as the same image under its short name.
+        ok_image = bool(images) and any(_allowed_image(base, pattern) for pattern in images)
         if not (ok_registry or ok_image):
             yield Hit(instruction.span, f"{base} is not from an allowed registry or image list")
 
