@@ -30,8 +30,8 @@ def cpu_deadline(seconds: float) -> Iterator[None]:
 
     Nests inside an outer one-shot CPU timer (a caller's own deadline): the earlier of the two
     fires, and the outer timer is restored with what it has left. Only the main thread receives
-    signals, and a repeating SIGPROF timer belongs to a sampling profiler: in both cases the
-    block runs unguarded.
+    signals, and a repeating SIGPROF timer belongs to a sampling profiler or an enclosing
+    deadline: in those cases the block runs without a deadline of its own.
     """
     outer_remaining, outer_interval = signal.getitimer(signal.ITIMER_PROF)
     if threading.current_thread() is not threading.main_thread() or outer_interval:
@@ -42,7 +42,10 @@ def cpu_deadline(seconds: float) -> Iterator[None]:
         return
     started = time.process_time()
     previous = signal.signal(signal.SIGPROF, _expired)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+    # Repeating after the deadline: a handler that runs inside a garbage-collection callback or
+    # a finaliser has its exception swallowed ("Exception ignored in ..."), and a one-shot timer
+    # would then never stop the loop. The next tick raises again, outside of it.
+    signal.setitimer(signal.ITIMER_PROF, seconds, _RETRY_SECONDS)
     try:
         yield
     finally:
@@ -55,3 +58,5 @@ def cpu_deadline(seconds: float) -> Iterator[None]:
 
 # What a restored outer timer gets when its time ran out inside the block: it fires right away.
 _SOON = 0.001
+# How often an expired deadline raises again until the exception gets through.
+_RETRY_SECONDS = 0.01
