@@ -59,3 +59,27 @@ def test_bracketed_text_and_metavars_survive(
 def test_flags_show_no_metavar(helps: dict[str, str]) -> None:
     assert re.search(r"--no-color\s+Plain", helps["layers"])
     assert re.search(r"-h, --help\s+Show", helps["lint"])
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["layers", "x", "--format", "yaml"],
+            "trimdock: invalid value for '--format' / '-F': 'yaml' is not one of 'text', "
+            "'json' (see trimdock layers -h)",
+        ),
+        (
+            ["layers", "x", "--top", "-1"],
+            "trimdock: invalid value for '--top': must be at least 0 (see trimdock layers -h)",
+        ),
+        (["lint", "--bogus"], "trimdock: no such option: --bogus (see trimdock lint -h)"),
+    ],
+)
+def test_usage_errors_are_one_plain_line(
+    args: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trimdock.cli.main import run
+
+    assert run(args) == 2
+    assert capsys.readouterr().err == expected + "\n"  # no library wording, no usage block

@@ -16,17 +16,20 @@ from __future__ import annotations
 import errno
 import importlib
 import os
+import re
 import select
 import sys
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
 from trimdock import __version__
 from trimdock.cli.help import name_values
 from trimdock.cli.signals import signals_raise
-from trimdock.errors import Interrupted, TrimdockError
+from trimdock.errors import Interrupted, TrimdockError, UsageError
 
 # 128 + SIGPIPE: what a shell reports for git/grep/cat cut short by `| head`.
 STDOUT_CLOSED_EXIT = 141
@@ -52,12 +55,35 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
         try:
             return super().invoke(ctx)
+        except ClickUsageError as exc:
+            if isinstance(exc, NoArgsIsHelpError):
+                raise
+            raise UsageError(_usage_message(exc)) from exc
         except KeyboardInterrupt as exc:
             raise _interrupted(exc) from exc
         except OSError as exc:
             if exc.errno == errno.EPIPE and _stdout_closed():
                 raise _Ended(STDOUT_CLOSED_EXIT, None) from exc
             raise
+
+
+# The parser's wording (pydantic-style) restated the way trimdock's own errors read.
+_WORDING = (
+    (re.compile(r"Value error, "), ""),
+    (re.compile(r"Input should be greater than or equal to (\S+)"), r"must be at least \1"),
+    (re.compile(r"Input should be less than or equal to (\S+)"), r"must be at most \1"),
+    (re.compile(r"Input should be a valid integer[^.]*"), "must be a whole number"),
+    (re.compile(r"Input should be a valid number[^.]*"), "must be a number"),
+)
+
+
+def _usage_message(exc: ClickUsageError) -> str:
+    """One line: what was wrong, and where to read how to say it."""
+    message = exc.format_message().rstrip(".")
+    for pattern, replacement in _WORDING:
+        message = pattern.sub(replacement, message)
+    command = exc.ctx.command_path if exc.ctx is not None else "trimdock"
+    return f"{message[:1].lower()}{message[1:]} (see {command} -h)"
 
 
 def _interrupted(exc: KeyboardInterrupt) -> _Ended:
