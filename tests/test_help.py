@@ -73,7 +73,7 @@ def test_flags_show_no_metavar(helps: dict[str, str]) -> None:
             ["layers", "x", "--top", "-1"],
             "trimdock: invalid value for '--top': must be at least 0 (see trimdock layers -h)",
         ),
-        (["lint", "--bogus"], "trimdock: no such option: --bogus (see trimdock lint -h)"),
+        (["lint", "--zzzz"], "trimdock: no such option: --zzzz (see trimdock lint -h)"),
     ],
 )
 def test_usage_errors_are_one_plain_line(
