@@ -91,3 +91,11 @@ def test_control_characters_are_shown_not_sent_to_the_terminal() -> None:
     src, caret = lines[2], lines[3]
     assert src == "     1 | RUN \\x1b[2Jecho"
     assert src[caret.index("^")] == "\\"
+
+
+def test_counts_agree_with_their_number() -> None:
+    from trimdock.report.units import count
+
+    assert [count(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
+    assert count(1, "entry", "entries") == "1 entry"
+    assert count(3, "entry", "entries") == "3 entries"

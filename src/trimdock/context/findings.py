@@ -13,7 +13,7 @@ from trimdock.context.resolve import describe_error
 from trimdock.context.tree import Kind
 from trimdock.report.finding import FileLocation, Finding, Severity
 from trimdock.report.rules import RuleInfo
-from trimdock.report.units import human_bytes
+from trimdock.report.units import count, human_bytes
 
 VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
 _SECRET_NAMES = frozenset(
@@ -135,7 +135,8 @@ def context_findings(analysis: Analysis, settings: FindingSettings | None = None
             _finding(
                 R.LARGE_CONTEXT,
                 f"the builder receives {human_bytes(sent_totals.bytes)} in "
-                f"{sent_totals.files} files (limit {human_bytes(settings.large_context_bytes)})",
+                f"{count(sent_totals.files, 'file')} "
+                f"(limit {human_bytes(settings.large_context_bytes)})",
                 bytes=sent_totals.bytes,
                 files=sent_totals.files,
                 limit=settings.large_context_bytes,
@@ -154,7 +155,8 @@ def context_findings(analysis: Analysis, settings: FindingSettings | None = None
         out.append(
             _finding(
                 rule,
-                f"{lead}{unused_totals.files} files ({human_bytes(unused_totals.bytes)}) are "
+                f"{lead}{count(unused_totals.files, 'file')} "
+                f"({human_bytes(unused_totals.bytes)}) are "
                 f"sent that no instruction uses, e.g. {', '.join(biggest)}",
                 files=unused_totals.files,
                 bytes=unused_totals.bytes,
@@ -171,7 +173,7 @@ def context_findings(analysis: Analysis, settings: FindingSettings | None = None
                 _finding(
                     R.VCS_IN_CONTEXT,
                     f"'{display(entry.path)}/' is sent to the builder "
-                    f"({size.files} files, {human_bytes(size.bytes)})",
+                    f"({count(size.files, 'file')}, {human_bytes(size.bytes)})",
                     path=display(entry.path),
                     files=size.files,
                     bytes=size.bytes,
@@ -250,7 +252,7 @@ def context_findings(analysis: Analysis, settings: FindingSettings | None = None
         out.append(
             _finding(
                 R.FINAL_COPY_ALL,
-                f"final-stage {use.keyword} of the whole context copies {got.files} files "
+                f"final-stage {use.keyword} of the whole context copies {count(got.files, 'file')} "
                 f"({human_bytes(got.bytes)}) into the image",
                 FileLocation(dockerfile, use.line, end_line=use.end_line),
                 files=got.files,

@@ -12,7 +12,7 @@ from trimdock.context.analysis import ContextReport, PathSize, Totals
 from trimdock.context.names import display
 from trimdock.context.suggest import Suggestion
 from trimdock.report.finding import Finding
-from trimdock.report.units import human_bytes, percent
+from trimdock.report.units import count, human_bytes, percent
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def to_json(data: Rendered) -> dict[str, Any]:
 
 
 def _totals(t: Totals) -> str:
-    return f"{t.files} files, {human_bytes(t.bytes)}"
+    return f"{count(t.files, 'file')}, {human_bytes(t.bytes)}"
 
 
 def _table(console: Console, title: str, rows: tuple[PathSize, ...]) -> None:
@@ -103,7 +103,7 @@ def _table(console: Console, title: str, rows: tuple[PathSize, ...]) -> None:
     console.print(f"\n[bold]{escape(title)}[/bold]")
     for row in rows:
         name = display(row.path) + ("/" if row.is_dir else "")
-        files = f"  ({row.files} files)" if row.is_dir else ""
+        files = f"  ({count(row.files, 'file')})" if row.is_dir else ""
         console.print(f"  {human_bytes(row.bytes):>10}  {escape(name)}{files}")
 
 
@@ -134,7 +134,9 @@ def render_text(console: Console, data: Rendered) -> None:
         if u.from_stage is not None:
             console.print(f"  {where}: {escape(u.text)}  [dim]-> from {escape(u.from_stage)}[/dim]")
             continue
-        console.print(f"  {where}: {escape(u.text)}  -> {u.files} files, {human_bytes(u.bytes)}")
+        console.print(
+            f"  {where}: {escape(u.text)}  -> {count(u.files, 'file')}, {human_bytes(u.bytes)}"
+        )
         for source, error in u.errors:
             console.print(f"      [red]{escape(display(source))}: {error}[/red]")
     if r.problems:
@@ -155,7 +157,8 @@ def render_text(console: Console, data: Rendered) -> None:
             console.print(f"  not written: {escape(s.reason)}")
             return
         console.print(
-            f"  {s.style}, {s.patterns} patterns: sent {_totals(s.before)} -> {_totals(s.after)}"
+            f"  {s.style}, {count(s.patterns, 'pattern')}: "
+            f"sent {_totals(s.before)} -> {_totals(s.after)}"
         )
         for proof in s.proofs:
             verdict = (

@@ -15,7 +15,7 @@ from trimdock.layers.gate import GateResult
 from trimdock.layers.overlay import HiddenFile
 from trimdock.layers.timetravel import ExportSummary, FsEntry
 from trimdock.report.escaping import safe_terminal
-from trimdock.report.units import human_bytes
+from trimdock.report.units import count, human_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +254,7 @@ def render_analysis(
     console.print(
         f"size {human_bytes(analysis.size)} ({analysis.size} bytes), "
         f"visible {human_bytes(analysis.visible_size)}, "
-        f"{analysis.visible_files} files"
+        f"{count(analysis.visible_files, 'file')}"
     )
     console.print(
         Text(
@@ -366,7 +366,7 @@ def render_hidden(console: Console, files: Sequence[HiddenFile]) -> None:
     _write_lines(console, lines[1:])
     total = sum(item.bytes for item in files)
     console.print(
-        f"{len(files)} files hidden by later layers, {human_bytes(total)} ({total} bytes)"
+        f"{count(len(files), 'file')} hidden by later layers, {human_bytes(total)} ({total} bytes)"
     )
 
 
@@ -404,7 +404,9 @@ def render_filesystem(console: Console, index: int, entries: Sequence[FsEntry]) 
         ],
     )
     total = sum(e.bytes for e in entries)
-    console.print(f"{len(entries)} entries, {human_bytes(total)} after layer {index}")
+    console.print(
+        f"{count(len(entries), 'entry', 'entries')}, {human_bytes(total)} after layer {index}"
+    )
 
 
 def export_json(summary: ExportSummary) -> dict[str, Any]:
@@ -427,9 +429,10 @@ def render_export(console: Console, summary: ExportSummary) -> None:
     )
     console.print(
         f"wrote {safe_terminal(summary.target)} (after layer {summary.layer}): "
-        f"{summary.files} files, "
+        f"{count(summary.files, 'file')}, "
         f"{summary.hardlinks} hard links, {summary.symlinks} symlinks, "
-        f"{summary.directories} directories, {human_bytes(summary.bytes)}{skipped}",
+        f"{count(summary.directories, 'directory', 'directories')}, "
+        f"{human_bytes(summary.bytes)}{skipped}",
         markup=False,
         highlight=False,
     )

@@ -47,6 +47,11 @@ def human_bytes(value: int | float) -> str:
     raise AssertionError("unreachable")
 
 
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """`1 file`, `2 files`, `0 files` (`plural` for the irregular ones: entry/entries)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def percent(part: int | float, whole: int | float) -> float:
     """`part` as a percentage of `whole`; 0 when `whole` is 0."""
     return 100.0 * part / whole if whole else 0.0
