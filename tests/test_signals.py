@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.host.fake_engine import fake_engine
+from tests.support.signals import as_foreground_job
 from trimdock.cli.main import STDOUT_CLOSED_EXIT, run
 from trimdock.cli.signals import signals_raise
 from trimdock.errors import Interrupted, Terminated
@@ -65,6 +66,7 @@ def test_signal_while_reading_stdin(signum: int, code: int, line: str, workdir: 
         trimdock("lint", "-", "--output", str(workdir / "report.txt")),
         cwd=workdir,
         env=child_env(workdir),
+        preexec_fn=as_foreground_job,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -90,6 +92,7 @@ def test_signal_while_waiting_for_the_engine(
             trimdock("df", "--format", "json", "--output", str(workdir / "df.json")),
             cwd=workdir,
             env=child_env(workdir, DOCKER_HOST=engine.docker_host),
+            preexec_fn=as_foreground_job,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )

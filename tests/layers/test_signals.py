@@ -22,6 +22,7 @@ import pytest
 
 from tests.image.craft import Layout
 from tests.image.hostile import docker_archive, end, header
+from tests.support.signals import as_foreground_job
 
 ZEROS = 64 << 20
 COPIES = 48  # 3 GiB expanded: several seconds of work, stopped after a fraction of one
@@ -46,6 +47,7 @@ def start(args: list[str], tmpdir: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "trimdock", "layers", *args],
         env=env,
+        preexec_fn=as_foreground_job,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
