@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.context.support import tree_of
 from trimdock.context.gopath import go_clean, go_match
 from trimdock.context.ignorefile import parse_ignore
 from trimdock.context.matcher import Matcher
-from trimdock.context.tree import ContextTree, Entry, Kind
+from trimdock.context.tree import Kind
 from trimdock.context.walk import Builder, select
 from trimdock.errors import ContextError
 
@@ -136,21 +137,7 @@ def test_go_match(pattern: str, name: str, expected: bool) -> None:
     assert go_match(pattern, name) is expected
 
 
-def _tree(paths: list[tuple[str, Kind]]) -> ContextTree:
-    """Entries in pre-order; parents and subtree ends derived from the paths."""
-    entries: list[Entry] = []
-    index: dict[str, int] = {}
-    for i, (path, kind) in enumerate(paths):
-        parent = index.get(path.rsplit("/", 1)[0], -1) if "/" in path else -1
-        end = i + 1
-        if kind is Kind.DIR:
-            end = i + 1 + sum(1 for p, _ in paths if p.startswith(path + "/"))
-        entries.append(Entry(path, kind, 1, parent, end))
-        index[path] = i
-    return ContextTree(root="/ctx", entries=tuple(entries))
-
-
-TREE = _tree(
+TREE = tree_of(
     [
         ("Dockerfile", Kind.FILE),
         ("docs", Kind.DIR),
