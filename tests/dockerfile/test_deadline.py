@@ -56,3 +56,14 @@ def test_the_script_bashlex_loops_on_is_split_by_the_fallback() -> None:
     script = parse_script("a'${'")  # found by the dockerfile fuzz target: bashlex never returns
     assert not script.parsed
     assert [c.argv for c in script.commands] == [("a${",)]
+
+
+def test_only_the_guarded_module_is_interrupted() -> None:
+    # The block runs this test module's code, not `json`'s: the deadline never raises into it
+    # (so it never lands in a gc callback or finaliser either), and the block ends normally.
+    import time
+
+    with cpu_deadline(0.02, only_in=("json",)):
+        end = time.process_time() + 0.1
+        while time.process_time() < end:
+            pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -20,13 +20,28 @@ class DeadlineExceeded(Exception):
     """The guarded call used more CPU time than it was given."""
 
 
-def _expired(signum: int, frame: FrameType | None) -> None:
-    raise DeadlineExceeded
+def _raiser(modules: tuple[str, ...]) -> Callable[[int, FrameType | None], None]:
+    def expired(signum: int, frame: FrameType | None) -> None:
+        # Raise only into the guarded code itself. A handler that interrupts something else
+        # (a garbage-collection callback or a finaliser that ran during the block) would have its
+        # exception swallowed and reported as unraisable; the repeating timer comes back soon.
+        if not modules or (frame is not None and _in(frame, modules)):
+            raise DeadlineExceeded
+
+    return expired
+
+
+def _in(frame: FrameType, modules: tuple[str, ...]) -> bool:
+    name = str(frame.f_globals.get("__name__", ""))
+    return any(name == module or name.startswith(module + ".") for module in modules)
 
 
 @contextmanager
-def cpu_deadline(seconds: float) -> Iterator[None]:
+def cpu_deadline(seconds: float, *, only_in: tuple[str, ...] = ()) -> Iterator[None]:
     """Raise DeadlineExceeded inside the block once it has used `seconds` of CPU time.
+
+    `only_in` names the modules (e.g. `("bashlex",)`) whose code the exception may interrupt;
+    when the timer finds the block running other code, it tries again a moment later.
 
     Nests inside an outer one-shot CPU timer (a caller's own deadline): the earlier of the two
     fires, and the outer timer is restored with what it has left. Only the main thread receives
@@ -41,7 +56,7 @@ def cpu_deadline(seconds: float) -> Iterator[None]:
         yield  # the outer deadline comes first and its own handler deals with it
         return
     started = time.process_time()
-    previous = signal.signal(signal.SIGPROF, _expired)
+    previous = signal.signal(signal.SIGPROF, _raiser(only_in))
     # Repeating after the deadline: a handler that runs inside a garbage-collection callback or
     # a finaliser has its exception swallowed ("Exception ignored in ..."), and a one-shot timer
     # would then never stop the loop. The next tick raises again, outside of it.

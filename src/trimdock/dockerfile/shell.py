@@ -156,7 +156,7 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
         try:
             import bashlex
 
-            with cpu_deadline(_bashlex_seconds(text)):
+            with cpu_deadline(_bashlex_seconds(text), only_in=("bashlex",)):
                 trees = bashlex.parse(text)
             walker = _Walker(text)
             for tree in trees:
