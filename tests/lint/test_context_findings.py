@@ -86,3 +86,26 @@ def test_lint_config_ignores_and_overrides_context_rules(
     assert "TD502" not in by_rule
     assert by_rule["TD503"]["severity"] == "error"
     assert by_rule["TD504"]["severity"] == "warning"
+
+
+def test_whole_context_copy_is_weighed_on_what_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TD101 names the large entries the builder receives, not those .dockerignore excludes."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "big.bin").write_bytes(b"d" * 3_000_000)
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "img.bin").write_bytes(b"a" * 2_000_000)
+    (tmp_path / "Dockerfile").write_text("FROM busybox:1.35\nWORKDIR /app\nCOPY . .\nUSER app\n")
+
+    def td101_evidence() -> str:
+        capsys.readouterr()
+        run(["lint", str(tmp_path / "Dockerfile"), "--context", str(tmp_path), "-F", "json"])
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        (td101,) = [f for f in findings if f["rule"] == "TD101"]
+        return str(td101["message"])
+
+    assert "data (3000000 bytes)" in td101_evidence()
+    (tmp_path / ".dockerignore").write_text("data\n")
+    message = td101_evidence()
+    assert "data" not in message and "assets (2000000 bytes)" in message

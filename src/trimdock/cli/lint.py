@@ -37,34 +37,17 @@ from trimdock.rules.registry import RULE_INFOS, lookup
 from trimdock.rules.shellcheck import ShellScript, shellcheck_id
 
 ALL_RULES = {**RULE_INFOS, **CONTEXT_RULES}
-_LARGE_ENTRY = 1024 * 1024
-_MAX_CONTEXT_ENTRIES = 200_000
 
 
-def context_facts(directory: Path) -> ContextFacts:
-    """Whether a .dockerignore exists and the large top-level entries (bounded walk)."""
+def context_facts(directory: Path, dockerfile: Path) -> ContextFacts:
+    """What the builder receives from `directory` (its .dockerignore applied, one scan)."""
     if not directory.is_dir():
         raise UsageError("build context is not a directory", source=str(directory))
-    sizes: list[tuple[str, int]] = []
-    budget = _MAX_CONTEXT_ENTRIES
-    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
-        total = 0
-        if entry.is_file(follow_symlinks=False):
-            total = entry.stat(follow_symlinks=False).st_size
-        elif entry.is_dir(follow_symlinks=False):
-            for root, _dirs, files in os.walk(entry.path):
-                for file in files:
-                    budget -= 1
-                    if budget <= 0:
-                        break
-                    try:
-                        total += os.lstat(os.path.join(root, file)).st_size
-                    except OSError:
-                        continue
-        if total >= _LARGE_ENTRY:
-            sizes.append((entry.name, total))
-    sizes.sort(key=lambda item: -item[1])
-    return ContextFacts((directory / ".dockerignore").is_file(), tuple(sizes))
+    # Imported here: the context analyzer costs start-up that a plain lint does not need.
+    from trimdock.context import facts
+
+    has_ignore, top = facts.context_facts(directory, dockerfile)
+    return ContextFacts(has_ignore, tuple(top))
 
 
 _MIN_FILES_PER_JOB = 8
@@ -185,6 +168,7 @@ def _settings(
     threshold: str | None,
     context: Path | None,
     no_shellcheck: bool = False,
+    dockerfile: str = "Dockerfile",
 ) -> LintSettings:
     raw = settings(config)
     section = raw.section("lint", CONFIG_KEYS)
@@ -207,7 +191,8 @@ def _settings(
         failure = parse_threshold(threshold, "--failure-threshold")
     options = base.options
     if context is not None:
-        options = replace(options, context=context_facts(context))
+        built = Path(dockerfile) if dockerfile != "-" else context / "Dockerfile"
+        options = replace(options, context=context_facts(context, built))
     enabled = base.shellcheck and not no_shellcheck
     return LintSettings(frozenset(ignored), base.severity, options, failure, enabled)
 
@@ -265,8 +250,10 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Check Dockerfiles for size, cache, security and production problems."""
-        lint_settings = _settings(config, ignore or [], failure_threshold, context, no_shellcheck)
         names = files or ["Dockerfile"]
+        lint_settings = _settings(
+            config, ignore or [], failure_threshold, context, no_shellcheck, names[0]
+        )
         if names.count("-") > 1:
             raise UsageError("stdin ('-') can be given only once")
         # Parsing and linting allocate many small objects that die with each file: move the

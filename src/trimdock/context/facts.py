@@ -1,0 +1,37 @@
+"""What `lint --context` tells the rules about a build context: measured on what the builder is
+sent (`.dockerignore` applied, one scan), not on the directory as it lies on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trimdock.context.ignorefile import IgnoreFile, locate_ignore_file, read_ignore_file
+from trimdock.context.tree import ContextTree, Kind, scan_tree
+from trimdock.context.walk import Builder, select
+
+# A top-level entry the whole-context COPY rule names as large (its evidence).
+LARGE_ENTRY_BYTES = 1024 * 1024
+
+
+def sent_top_entries(tree: ContextTree, sent: tuple[bool, ...]) -> list[tuple[str, int]]:
+    """(top-level name, bytes sent below it), largest first, for entries of at least 1 MiB."""
+    totals: dict[str, int] = {}
+    for entry, included in zip(tree.entries, sent, strict=True):
+        if included and entry.kind is Kind.FILE:
+            top = entry.path.split("/", 1)[0]
+            totals[top] = totals.get(top, 0) + entry.size
+    large = [(name, size) for name, size in totals.items() if size >= LARGE_ENTRY_BYTES]
+    return sorted(large, key=lambda item: (-item[1], item[0]))
+
+
+def context_facts(directory: Path, dockerfile: Path) -> tuple[bool, list[tuple[str, int]]]:
+    """Whether an ignore file applies, and the large top-level entries the builder receives."""
+    ignore_path = locate_ignore_file(directory, dockerfile, Builder.BUILDKIT.value)
+    ignore = read_ignore_file(ignore_path) if ignore_path is not None else IgnoreFile(None)
+    tree = scan_tree(directory)
+    try:
+        relative = dockerfile.resolve().relative_to(directory.resolve()).as_posix()
+    except ValueError:
+        relative = None
+    selection = select(tree, ignore, Builder.BUILDKIT, relative)
+    return ignore_path is not None, sent_top_entries(tree, selection.sent)
