@@ -150,3 +150,30 @@ def test_context_gates_like_lint(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, data = _json(capsys, [str(root), "--config", str(config)])
     assert code == 0
     assert "TD501" in {f["rule"] for f in data["findings"]}  # 1 kB, read with its unit
+
+
+@pytest.mark.parametrize(
+    ("extra", "ignore", "fires"),
+    [
+        ({".git/HEAD": b"ref", "node_modules/x/i.js": b"js"}, None, True),
+        ({".env": b"TOKEN=x"}, None, True),
+        ({".git/HEAD": b"ref"}, ".git\n", False),  # ignored: nothing to say
+        ({}, None, False),  # a clean context copied whole needs no .dockerignore
+    ],
+)
+def test_no_dockerignore_is_reported_even_when_copy_dot_uses_everything(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: dict[str, bytes],
+    ignore: str | None,
+    fires: bool,
+) -> None:
+    write_tree(tmp_path, {"src/main.py": b"print()\n", **extra})
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nWORKDIR /app\nCOPY . .\n")
+    if ignore is not None:
+        (tmp_path / ".dockerignore").write_text(ignore)
+    _, data = _json(capsys, [str(tmp_path), "--failure-threshold", "none"])
+    td502 = [f for f in data["findings"] if f["rule"] == "TD502"]
+    assert bool(td502) is fires
+    if fires:
+        assert "that a build never needs" in td502[0]["message"]

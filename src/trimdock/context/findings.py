@@ -10,7 +10,7 @@ from trimdock.context.analysis import Analysis, flagged, totals
 from trimdock.context.ignorefile import IgnoreRule
 from trimdock.context.names import display
 from trimdock.context.resolve import describe_error
-from trimdock.context.tree import Kind
+from trimdock.context.tree import ContextTree, Kind
 from trimdock.report.finding import FileLocation, Finding, Severity
 from trimdock.report.rules import RuleInfo
 from trimdock.report.units import count, human_bytes
@@ -39,6 +39,47 @@ _HARMLESS = re.compile(r"(example|sample|template|dist|\.pub)$", re.IGNORECASE)
 class FindingSettings:
     large_context_bytes: int = 50_000_000
     unused_min_bytes: int = 1_000_000
+
+
+# Folders a build never needs from the context: tools and package managers recreate them.
+DEPENDENCY_DIRS = frozenset(
+    {"node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache",
+     ".gradle", ".idea", ".vscode"}
+)  # fmt: skip
+
+
+def _unignored_junk(tree: ContextTree, sent: list[int], sent_set: set[int]) -> list[Finding]:
+    """TD502 when nothing ignores VCS data, dependency folders or secrets, even if a COPY of
+    the whole context "uses" them: they are exactly what a .dockerignore is for."""
+    entries = tree.entries
+    found: list[int] = []
+    inside = -1  # the end of the last reported folder: its contents are not listed again
+    for i in sent:
+        if i < inside:
+            continue
+        entry = entries[i]
+        name = entry.path.rsplit("/", 1)[-1]
+        if entry.kind is Kind.DIR and (name in VCS_DIRS or name in DEPENDENCY_DIRS):
+            found.append(i)
+            inside = entry.end
+        elif entry.kind is not Kind.DIR and is_secret_name(entry.path):
+            found.append(i)
+    if not found:
+        return []
+    chosen = [j for i in found for j in range(i, entries[i].end) if j in sent_set]
+    size = totals(tree, chosen)
+    shown = [display(entries[i].path) + ("/" if entries[i].kind is Kind.DIR else "") for i in found]
+    return [
+        _finding(
+            R.NO_DOCKERIGNORE,
+            f"no .dockerignore, and the builder receives {', '.join(shown[:5])}"
+            f"{' and more' if len(shown) > 5 else ''} ({count(size.files, 'file')}, "
+            f"{human_bytes(size.bytes)}) that a build never needs",
+            files=size.files,
+            bytes=size.bytes,
+            largest=shown[:5],
+        )
+    ]
 
 
 def is_secret_name(path: str) -> bool:
@@ -163,6 +204,11 @@ def context_findings(analysis: Analysis, settings: FindingSettings | None = None
                 largest=biggest,
             )
         )
+
+    if analysis.ignore.path is None and not any(
+        f.rule_id == R.NO_DOCKERIGNORE.rule_id for f in out
+    ):
+        out.extend(_unignored_junk(tree, sent, sent_set))
 
     for i in sent:
         entry = entries[i]

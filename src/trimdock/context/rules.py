@@ -21,7 +21,9 @@ NO_DOCKERIGNORE = RuleInfo(
     rule_id="TD502",
     title="No .dockerignore",
     severity=Severity.WARNING,
-    what="There is no .dockerignore while the context holds files no instruction uses.",
+    what="There is no .dockerignore while the context holds files no instruction uses, or VCS "
+    "data, dependency folders (node_modules, .venv, ...) or secrets, even when a `COPY . .` "
+    "takes them.",
     why="Without it the whole directory, VCS data and build outputs included, is sent.",
     example="A context with .git/, node_modules/ and docs/ but only `COPY src/ /app/`.",
     instead="Add a .dockerignore that excludes what no COPY/ADD needs.",
