@@ -9,6 +9,7 @@ import re
 import sys
 from pathlib import Path
 
+from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.rules.peers import HADOLINT_VERSION, WITHOUT_EQUIVALENT
 from trimdock.rules.registry import RULES
 
@@ -32,10 +33,19 @@ def hadolint_only_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def context_rule_table() -> str:
+    rows = ["| id | severity | title | finds |", "|---|---|---|---|"]
+    for info in CONTEXT_RULES.values():
+        what = " ".join(info.what.split()).replace("|", "\\|")
+        rows.append(f"| {info.rule_id} | {info.severity.value} | {info.title} | {what} |")
+    return "\n".join(rows) + "\n"
+
+
 # (file, marker name, generator)
 TABLES = (
     (REPO / "docs" / "lint.md", "lint-rules", lint_rule_table),
     (REPO / "docs" / "lint.md", "hadolint-only", hadolint_only_table),
+    (REPO / "docs" / "context.md", "context-rules", context_rule_table),
 )
 
 
