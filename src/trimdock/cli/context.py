@@ -89,13 +89,17 @@ def context_command(
         typer.Option("--build-arg", help="NAME=VALUE used to expand COPY sources."),
     ] = None,
     suggest: Annotated[
-        bool, typer.Option("--suggest", help="Include a proven minimal .dockerignore.")
+        bool,
+        typer.Option(
+            "--suggest",
+            help="Include a minimal .dockerignore, checked to keep what every COPY/ADD reads.",
+        ),
     ] = False,
     write_dockerignore: Annotated[
         bool,
         typer.Option(
             "--write-dockerignore",
-            help="Write the proven minimal .dockerignore (replaces the one in use).",
+            help="Write that minimal .dockerignore (replaces the one in use).",
         ),
     ] = False,
     failure_threshold: Annotated[

@@ -162,11 +162,11 @@ def render_text(console: Console, data: Rendered) -> None:
         )
         for proof in s.proofs:
             verdict = (
-                "every COPY/ADD resolves to the same files"
+                "every COPY/ADD resolves to the same files (predicted, not built)"
                 if proof.holds
                 else f"differs at lines {', '.join(map(str, proof.differing_lines))}"
             )
-            console.print(f"  proof ({proof.builder.value}): {verdict}")
+            console.print(f"  checked ({proof.builder.value}): {verdict}")
         if data.written_to:
             console.print(f"  written to {escape(data.written_to)}")
         else:
