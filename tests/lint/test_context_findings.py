@@ -109,3 +109,21 @@ def test_whole_context_copy_is_weighed_on_what_is_sent(
     (tmp_path / ".dockerignore").write_text("data\n")
     message = td101_evidence()
     assert "data" not in message and "assets (2000000 bytes)" in message
+
+
+def test_a_dockerfile_from_stdin_is_weighed_against_the_context(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "big.bin").write_bytes(b"d" * 2_000_000)
+    result = subprocess.run(
+        [sys.executable, "-m", "trimdock", "lint", "-", "--context", str(tmp_path), "-F", "json"],
+        input=b"FROM busybox:1.35\nWORKDIR /a\nCOPY . .\nUSER app\n",
+        capture_output=True,
+        check=False,
+    )
+    assert result.stderr == b""  # it used to fail: `<stdin>: cannot read`
+    findings = json.loads(result.stdout)["findings"]
+    (td101,) = [f for f in findings if f["rule"] == "TD101"]
+    assert "data (2000000 bytes)" in td101["message"]

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,7 +18,7 @@ from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, Quiet
 from trimdock.cli.completion import complete_rule_ids
 from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.dockerfile import parse
-from trimdock.dockerfile.source import read_dockerfile
+from trimdock.dockerfile.source import STDIN_LABEL, read_dockerfile
 from trimdock.errors import DockerfileError, UsageError
 from trimdock.report.finding import FileLocation, Finding
 from trimdock.report.formats import FindingFormat, render_findings
@@ -39,15 +39,36 @@ from trimdock.rules.shellcheck import ShellScript, shellcheck_id
 ALL_RULES = {**RULE_INFOS, **CONTEXT_RULES}
 
 
-def context_facts(directory: Path, dockerfile: Path) -> ContextFacts:
-    """What the builder receives from `directory` (its .dockerignore applied, one scan)."""
-    if not directory.is_dir():
-        raise UsageError("build context is not a directory", source=str(directory))
-    # Imported here: the context analyzer costs start-up that a plain lint does not need.
-    from trimdock.context import facts
+class _ContextAnalyses:
+    """One analysis of the build context per Dockerfile, shared by the TD101 evidence and the
+    TD5xx findings (the context is scanned once per Dockerfile, not once per use)."""
 
-    has_ignore, top = facts.context_facts(directory, dockerfile)
-    return ContextFacts(has_ignore, tuple(top))
+    def __init__(self, directory: Path) -> None:
+        if not directory.is_dir():
+            raise UsageError("build context is not a directory", source=str(directory))
+        self.directory = directory
+        self._done: dict[str, Any] = {}
+
+    def of(self, label: str) -> Any:  # trimdock.context.analysis.Analysis
+        # Imported here: the context analyzer costs start-up a plain lint does not need.
+        from trimdock.context.service import ContextRequest, load_analysis
+
+        if label not in self._done:
+            request = ContextRequest(context=self.directory, dockerfile=Path(label))
+            self._done[label] = load_analysis(request)
+        return self._done[label]
+
+    def facts(self, label: str) -> ContextFacts:
+        """What the builder receives when `label` is built (its .dockerignore applied)."""
+        from trimdock.context import facts
+
+        try:
+            has_ignore, top = facts.facts_of(self.of(label)) if label != "-" else (False, [])
+        except DockerfileError:
+            label = "-"  # unreadable: the lint reports it; weigh the context without it
+        if label == "-":
+            has_ignore, top = facts.context_facts(self.directory, self.directory / "Dockerfile")
+        return ContextFacts(has_ignore, tuple(top))
 
 
 _MIN_FILES_PER_JOB = 8
@@ -97,21 +118,17 @@ def _check_files(names: list[str], lint_settings: LintSettings, jobs: int) -> It
 
 
 def _context_findings(
-    context: Path, dockerfiles: Sequence[str], lint_settings: LintSettings
+    analyses: _ContextAnalyses, dockerfiles: Sequence[str], lint_settings: LintSettings
 ) -> list[Finding]:
-    """The build-context findings (TD5xx) for each Dockerfile built with `context`, so one
+    """The build-context findings (TD5xx) for each Dockerfile built with the context, so one
     report, one SARIF file and one exit code cover the Dockerfile and its context."""
-    # Imported here: the context analyzer adds about 60 ms to start-up, which every plain
-    # `trimdock lint` run would otherwise pay.
     from trimdock.context.findings import context_findings
-    from trimdock.context.service import ContextRequest, load_analysis
 
     found: list[Finding] = []
     for label in dockerfiles:
-        if label == "-":
-            continue
-        analysis = load_analysis(ContextRequest(context=context, dockerfile=Path(label)))
-        for finding in context_findings(analysis):
+        if label in ("-", STDIN_LABEL):
+            continue  # the context analysis reads the Dockerfile from its path: stdin has none
+        for finding in context_findings(analyses.of(label)):
             if finding.rule_id in lint_settings.ignore:
                 continue
             override = lint_settings.severity.get(finding.rule_id)
@@ -166,9 +183,8 @@ def _settings(
     config: Path | None,
     ignore: Sequence[str],
     threshold: str | None,
-    context: Path | None,
+    context: ContextFacts | None,
     no_shellcheck: bool = False,
-    dockerfile: str = "Dockerfile",
 ) -> LintSettings:
     raw = settings(config)
     section = raw.section("lint", CONFIG_KEYS)
@@ -191,8 +207,7 @@ def _settings(
         failure = parse_threshold(threshold, "--failure-threshold")
     options = base.options
     if context is not None:
-        built = Path(dockerfile) if dockerfile != "-" else context / "Dockerfile"
-        options = replace(options, context=context_facts(context, built))
+        options = replace(options, context=context)
     enabled = base.shellcheck and not no_shellcheck
     return LintSettings(frozenset(ignored), base.severity, options, failure, enabled)
 
@@ -251,9 +266,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check Dockerfiles for size, cache, security and production problems."""
         names = files or ["Dockerfile"]
-        lint_settings = _settings(
-            config, ignore or [], failure_threshold, context, no_shellcheck, names[0]
-        )
+        analyses = _ContextAnalyses(context) if context is not None else None
+        facts = analyses.facts(names[0]) if analyses is not None else None
+        lint_settings = _settings(config, ignore or [], failure_threshold, facts, no_shellcheck)
         if names.count("-") > 1:
             raise UsageError("stdin ('-') can be given only once")
         # Parsing and linting allocate many small objects that die with each file: move the
@@ -282,8 +297,8 @@ def register(app: typer.Typer) -> None:
             gc.unfreeze()
             if pending is not None:
                 pending.close()
-        if context is not None:
-            findings.extend(_context_findings(context, checked, lint_settings))
+        if analyses is not None:
+            findings.extend(_context_findings(analyses, checked, lint_settings))
         if checked and (output is not None or not quiet):
             color = not no_color and output is None and sys.stdout.isatty()
             report = render_findings(

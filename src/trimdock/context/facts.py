@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trimdock.context.analysis import Analysis
 from trimdock.context.ignorefile import IgnoreFile, locate_ignore_file, read_ignore_file
 from trimdock.context.tree import ContextTree, Kind, scan_tree
 from trimdock.context.walk import Builder, select
@@ -24,8 +25,15 @@ def sent_top_entries(tree: ContextTree, sent: tuple[bool, ...]) -> list[tuple[st
     return sorted(large, key=lambda item: (-item[1], item[0]))
 
 
-def context_facts(directory: Path, dockerfile: Path) -> tuple[bool, list[tuple[str, int]]]:
+def facts_of(analysis: Analysis) -> tuple[bool, list[tuple[str, int]]]:
     """Whether an ignore file applies, and the large top-level entries the builder receives."""
+    return analysis.ignore.path is not None, sent_top_entries(
+        analysis.tree, analysis.selection.sent
+    )
+
+
+def context_facts(directory: Path, dockerfile: Path) -> tuple[bool, list[tuple[str, int]]]:
+    """The same facts without a readable Dockerfile (stdin, or one the lint reports)."""
     ignore_path = locate_ignore_file(directory, dockerfile, Builder.BUILDKIT.value)
     ignore = read_ignore_file(ignore_path) if ignore_path is not None else IgnoreFile(None)
     tree = scan_tree(directory)

@@ -25,11 +25,14 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
 )
 
+# How a Dockerfile read from stdin (`-`) is named in reports.
+STDIN_LABEL = "<stdin>"
+
 
 def read_dockerfile(name: str) -> tuple[str, str]:
     """(display label, text) of a Dockerfile; `-` is stdin. Raises DockerfileError if unusable."""
     if name == "-":
-        return _checked("<stdin>", sys.stdin.buffer.read(MAX_DOCKERFILE_BYTES + 1))
+        return _checked(STDIN_LABEL, sys.stdin.buffer.read(MAX_DOCKERFILE_BYTES + 1))
     try:
         # O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever. The file
         # type is then checked on the open descriptor, so a swap after a stat() cannot fool it.
