@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
+from tests.host.fake_engine import fake_engine
 from trimdock.cli.completion import complete_rule_ids
+
+COMPLETION_LIMIT_SECONDS = 8
 
 
 def complete(words: str, *, host: str | None = None) -> list[str]:
@@ -17,8 +22,14 @@ def complete(words: str, *, host: str | None = None) -> list[str]:
     if host is not None:
         env["DOCKER_HOST"] = host
     code = "from trimdock.cli.main import main; main()"
+    # Completion has a one-second engine budget: the connect timeout (10 s) would blow this.
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=COMPLETION_LIMIT_SECONDS,
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -50,3 +61,10 @@ def test_rule_ids_complete_in_any_case() -> None:
 def test_rule_ids_complete_on_the_command_line() -> None:
     assert "TD101" in complete("trimdock explain TD10")
     assert "DL3008" in complete("trimdock lint --ignore DL300")
+
+
+def test_an_engine_that_never_answers_costs_a_second_not_the_connect_timeout() -> None:
+    socket_path = Path(tempfile.mkdtemp(prefix="tdcomp-", dir="/tmp")) / "e.sock"
+    with fake_engine(socket_path, hang={"/version", "/_ping", "/info"}) as engine:
+        names = complete("trimdock layers d", host=engine.docker_host)
+    assert names == ["docker-daemon:", "docker-archive:"]

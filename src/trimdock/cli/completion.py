@@ -6,24 +6,21 @@ that does not answer within a second gives no image names, not a stack trace in 
 
 from __future__ import annotations
 
-import os
-
 from trimdock.errors import TrimdockError
 
 # The transports an image argument accepts besides a local name (docs/sources.md).
 TRANSPORTS = ("docker-daemon:", "docker-archive:", "oci:", "oci-archive:")
-_COMPLETION_TIMEOUT_SECONDS = "1"
+_COMPLETION_SECONDS = 1.0
 
 
 def complete_images(incomplete: str) -> list[str]:
     if any(incomplete.startswith(t) for t in TRANSPORTS[1:]):
         return []  # a path: the shell's own file completion does better
     names = [t for t in TRANSPORTS if t.startswith(incomplete)]
-    os.environ.setdefault("TRIMDOCK_ENGINE_TIMEOUT", _COMPLETION_TIMEOUT_SECONDS)
     try:
         from trimdock.host.engine import Engine
 
-        tags = Engine.connect().tags()
+        tags = Engine.connect(budget=_COMPLETION_SECONDS).tags()
     except (TrimdockError, OSError):
         return names
     prefix = "docker-daemon:" if incomplete.startswith("docker-daemon:") else ""

@@ -204,17 +204,18 @@ class Engine:
         self.version = self.answers.text(info, "ServerVersion", "engine info")
 
     @classmethod
-    def connect(cls) -> Engine:
+    def connect(cls, budget: float | None = None) -> Engine:
         """Connect and ping with the short connect timeout, then allow each request the long
-        one (`request_timeout()`)."""
+        one (`request_timeout()`); `budget` caps both (shell completion answers in a second)."""
         host = _host_label()
-        timeout = request_timeout()
+        timeout = request_timeout() if budget is None else budget
+        connect_timeout = CONNECT_TIMEOUT_SECONDS if budget is None else budget
         try:
             docker.utils.parse_host(host)
         except (docker.errors.DockerException, ValueError) as exc:
             raise EngineError(f"invalid DOCKER_HOST: {exc}", source=host) from exc
-        with engine_errors(host, "connect", CONNECT_TIMEOUT_SECONDS):
-            client = docker.from_env(timeout=CONNECT_TIMEOUT_SECONDS)  # asks /version
+        with engine_errors(host, "connect", connect_timeout):
+            client = docker.from_env(timeout=connect_timeout)  # asks /version
             api: docker.APIClient = client.api
             api.ping()
         api.timeout = timeout
