@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,6 +36,9 @@ from trimdock.rules.peers import known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
 from trimdock.rules.shellcheck import ShellScript, shellcheck_id
 
+if TYPE_CHECKING:  # the context analyzer is imported only when --context is given
+    from trimdock.context.analysis import Analysis
+
 ALL_RULES = {**RULE_INFOS, **CONTEXT_RULES}
 
 
@@ -47,9 +50,9 @@ class _ContextAnalyses:
         if not directory.is_dir():
             raise UsageError("build context is not a directory", source=str(directory))
         self.directory = directory
-        self._done: dict[str, Any] = {}
+        self._done: dict[str, Analysis] = {}
 
-    def of(self, label: str) -> Any:  # trimdock.context.analysis.Analysis
+    def of(self, label: str) -> Analysis:
         # Imported here: the context analyzer costs start-up a plain lint does not need.
         from trimdock.context.service import ContextRequest, load_analysis
 
@@ -62,13 +65,12 @@ class _ContextAnalyses:
         """What the builder receives when `label` is built (its .dockerignore applied)."""
         from trimdock.context import facts
 
-        try:
-            has_ignore, top = facts.facts_of(self.of(label)) if label != "-" else (False, [])
-        except DockerfileError:
-            label = "-"  # unreadable: the lint reports it; weigh the context without it
-        if label == "-":
-            has_ignore, top = facts.context_facts(self.directory, self.directory / "Dockerfile")
-        return ContextFacts(has_ignore, tuple(top))
+        if label != "-":
+            try:
+                return ContextFacts(*facts.facts_of(self.of(label)))
+            except DockerfileError:
+                pass  # unreadable: the lint reports it; weigh the context without it
+        return ContextFacts(*facts.context_facts(self.directory, self.directory / "Dockerfile"))
 
 
 _MIN_FILES_PER_JOB = 8

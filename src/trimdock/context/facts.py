@@ -14,7 +14,10 @@ from trimdock.context.walk import Builder, select
 LARGE_ENTRY_BYTES = 1024 * 1024
 
 
-def sent_top_entries(tree: ContextTree, sent: tuple[bool, ...]) -> list[tuple[str, int]]:
+Facts = tuple[bool, tuple[tuple[str, int], ...]]  # (an ignore file applies, large entries)
+
+
+def sent_top_entries(tree: ContextTree, sent: tuple[bool, ...]) -> tuple[tuple[str, int], ...]:
     """(top-level name, bytes sent below it), largest first, for entries of at least 1 MiB."""
     totals: dict[str, int] = {}
     for entry, included in zip(tree.entries, sent, strict=True):
@@ -22,17 +25,17 @@ def sent_top_entries(tree: ContextTree, sent: tuple[bool, ...]) -> list[tuple[st
             top = entry.path.split("/", 1)[0]
             totals[top] = totals.get(top, 0) + entry.size
     large = [(name, size) for name, size in totals.items() if size >= LARGE_ENTRY_BYTES]
-    return sorted(large, key=lambda item: (-item[1], item[0]))
+    return tuple(sorted(large, key=lambda item: (-item[1], item[0])))
 
 
-def facts_of(analysis: Analysis) -> tuple[bool, list[tuple[str, int]]]:
+def facts_of(analysis: Analysis) -> Facts:
     """Whether an ignore file applies, and the large top-level entries the builder receives."""
     return analysis.ignore.path is not None, sent_top_entries(
         analysis.tree, analysis.selection.sent
     )
 
 
-def context_facts(directory: Path, dockerfile: Path) -> tuple[bool, list[tuple[str, int]]]:
+def context_facts(directory: Path, dockerfile: Path) -> Facts:
     """The same facts without a readable Dockerfile (stdin, or one the lint reports)."""
     ignore_path = locate_ignore_file(directory, dockerfile, Builder.BUILDKIT.value)
     ignore = read_ignore_file(ignore_path) if ignore_path is not None else IgnoreFile(None)
