@@ -183,13 +183,11 @@ def _allowed_image(base: str, pattern: str) -> bool:
     allows every tag of its repositories."""
     if fnmatch.fnmatchcase(base, pattern):
         return True
-    tagged = parse_image(pattern).tag is not None or "@" in pattern
-    full = canonical_image(base) if tagged else canonical_image(base, default_tag=False)
-    if not tagged:
-        full = full.split("@", 1)[0]
-        ref = parse_image(full)
-        full = f"{ref.registry}/{ref.repository}"
-    return fnmatch.fnmatchcase(full, canonical_image(pattern, default_tag=False))
+    wanted = canonical_image(pattern, default_tag=False)
+    if parse_image(pattern).tag is None and "@" not in pattern:
+        ref = parse_image(canonical_image(base))
+        return fnmatch.fnmatchcase(f"{ref.registry}/{ref.repository}", wanted)
+    return fnmatch.fnmatchcase(canonical_image(base), wanted)
 
 
 @rule(
