@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from trimdock.context.analysis import Analysis
-from trimdock.context.ignorefile import IgnoreFile, locate_ignore_file, read_ignore_file
-from trimdock.context.tree import ContextTree, Kind, scan_tree
+from trimdock.context.service import load_tree, relative_dockerfile
+from trimdock.context.tree import ContextTree, Kind
 from trimdock.context.walk import Builder, select
 
 # A top-level entry the whole-context COPY rule names as large (its evidence).
@@ -37,12 +37,7 @@ def facts_of(analysis: Analysis) -> Facts:
 
 def context_facts(directory: Path, dockerfile: Path) -> Facts:
     """The same facts without a readable Dockerfile (stdin, or one the lint reports)."""
-    ignore_path = locate_ignore_file(directory, dockerfile, Builder.BUILDKIT.value)
-    ignore = read_ignore_file(ignore_path) if ignore_path is not None else IgnoreFile(None)
-    tree = scan_tree(directory)
-    try:
-        relative = dockerfile.resolve().relative_to(directory.resolve()).as_posix()
-    except ValueError:
-        relative = None
+    ignore, tree = load_tree(directory, dockerfile, Builder.BUILDKIT)
+    relative = relative_dockerfile(dockerfile, directory)
     selection = select(tree, ignore, Builder.BUILDKIT, relative)
-    return ignore_path is not None, sent_top_entries(tree, selection.sent)
+    return ignore.path is not None, sent_top_entries(tree, selection.sent)

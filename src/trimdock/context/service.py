@@ -17,7 +17,7 @@ from trimdock.context.instructions import parse_build_file
 from trimdock.context.regular import read_regular
 from trimdock.context.render import Rendered
 from trimdock.context.suggest import Suggestion, suggest
-from trimdock.context.tree import scan_tree
+from trimdock.context.tree import ContextTree, scan_tree
 from trimdock.context.walk import Builder
 from trimdock.errors import ContextError, DockerfileError
 from trimdock.report.output import write_atomically
@@ -44,7 +44,8 @@ def _read_dockerfile(path: Path) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _relative(dockerfile: Path, context: Path) -> str | None:
+def relative_dockerfile(dockerfile: Path, context: Path) -> str | None:
+    """The Dockerfile's path inside the context, as the builder names it; None outside it."""
     try:
         rel = os.path.relpath(dockerfile.resolve(), context.resolve())
     except ValueError:
@@ -90,10 +91,15 @@ def _load_analysis(request: ContextRequest) -> Analysis:
     dockerfile = request.dockerfile or context / "Dockerfile"
     text = _read_dockerfile(dockerfile)
     build = parse_build_file(text, str(dockerfile), request.build_args)
-    ignore_path = locate_ignore_file(context, dockerfile, request.builder.value)
+    ignore, tree = load_tree(context, dockerfile, request.builder)
+    return analyze(tree, ignore, build, request.builder, relative_dockerfile(dockerfile, context))
+
+
+def load_tree(context: Path, dockerfile: Path, builder: Builder) -> tuple[IgnoreFile, ContextTree]:
+    """The ignore file the builder reads for `dockerfile`, and the scanned context (I/O)."""
+    ignore_path = locate_ignore_file(context, dockerfile, builder.value)
     ignore = read_ignore_file(ignore_path) if ignore_path else IgnoreFile(path=None)
-    tree = scan_tree(context)
-    return analyze(tree, ignore, build, request.builder, _relative(dockerfile, context))
+    return ignore, scan_tree(context)
 
 
 def target_ignore_path(request: ContextRequest, analysis: Analysis) -> Path:
