@@ -45,6 +45,7 @@ DOCUMENTS: dict[str, str] = {
     "context DIR": "context.json",
     "df": "df.json",
     "prune": "prune.json",
+    "check IMAGE": "check.json",
 }
 
 # The schema's own name inside each document: trimdock/<schema file stem>/<version>.
@@ -432,3 +433,10 @@ def test_prune_apply_document_with_a_removal(
         ]
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+
+
+def test_check_document(capsys: pytest.CaptureFixture[str]) -> None:
+    # The image that fails several checks: evidence of every kind (exit codes, zombies, files).
+    tag = build_image("runtime-logfile", REPO / "tests" / "runtime" / "images" / "logfile")
+    args = ("check", tag, "--window", "2s", "--grace", "1s")
+    validate(json_of(capsys, *args, codes=(1,)), "check.json")

@@ -44,6 +44,13 @@ METAVARS: Mapping[str, str] = {
     "older_than": "DURATION",
     "unused_older_than": "DURATION",
     "containers_older_than": "DURATION",
+    "args": "ARGS",
+    "memory": "SIZE",
+    "cpus": "N",
+    "window": "DURATION",
+    "grace": "DURATION",
+    "health_timeout": "DURATION",
+    "config_file": "PATH:DEST",
 }
 
 

@@ -41,6 +41,11 @@ def secret_name(name: str) -> bool:
     return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(tokens))
 
 
+def secret_value(value: str) -> bool:
+    """A value shaped like a credential (a URL with a password, a provider key, a private key)."""
+    return _SECRET_VALUE.search(value) is not None
+
+
 def _pairs(analysis: Analysis, instruction: Instruction) -> Iterator[tuple[str, str | None, Span]]:
     args = instruction.args
     if instruction.keyword == "ARG":

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "started"
+while true; do sleep 1; done
