@@ -60,3 +60,7 @@ class Terminated(Interrupted):
 
     exit_code = 143
     message = "terminated"
+
+
+class ComposeError(TrimdockError):
+    """A Compose file that cannot be read: not YAML, not UTF-8, unreadable."""

@@ -9,6 +9,7 @@ import pytest
 from trimdock.cli.main import run
 from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.rules.registry import RULES
+from trimdock.runtime.compose.rules import COMPOSE_RULES
 
 
 def out_of(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> str:
@@ -19,7 +20,7 @@ def out_of(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> str
 
 def test_list_has_every_lint_and_context_rule(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out_of(capsys, "--list", "--format", "json"))["rules"]
-    expected = {r.info.rule_id for r in RULES} | set(CONTEXT_RULES)
+    expected = {r.info.rule_id for r in RULES} | set(CONTEXT_RULES) | set(COMPOSE_RULES)
     assert {item["id"] for item in data} == expected
     text = out_of(capsys, "--list")
     assert len(text.splitlines()) == len(expected) + 1  # one header, one line per rule

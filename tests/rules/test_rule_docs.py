@@ -12,9 +12,13 @@ import pytest
 
 from tests.docs_tables import TABLES, current
 from trimdock.dockerfile import parse
+from trimdock.report.finding import Severity
 from trimdock.report.rules import RuleInfo
 from trimdock.rules.engine import LintSettings, lint, settings_from_config
 from trimdock.rules.registry import RULES
+from trimdock.runtime.compose.load import parse_compose
+from trimdock.runtime.compose.rules import COMPOSE_RULES, BuildFacts, ComposeFacts
+from trimdock.runtime.compose.service import lint_compose
 
 _END_OF_FILE = "\n(end of file)"
 _CONFIG_LINE = re.compile(r"^# \.trimdock\.toml: \[lint\] (.+)$", re.MULTILINE)
@@ -56,3 +60,26 @@ def test_generated_doc_tables_match_the_registry(
     path: Path, name: str, generate: Callable[[], str]
 ) -> None:
     assert current(path, name) == generate(), "run: python -m tests.docs_tables --write"
+
+
+# Compose rules (TD7xx): the examples are Compose files; a leading comment states the facts
+# about the build context the rule needs ("has no .dockerignore", "Dockerfile has ... (TD301)").
+COMPOSE_DOCUMENTED = list(COMPOSE_RULES.values())
+
+
+def _compose_facts(snippet: str) -> ComposeFacts:
+    comment = snippet.splitlines()[0] if snippet.startswith("#") else ""
+    findings = tuple((i, Severity.WARNING) for i in re.findall(r"TD\d{3}", comment))
+    no_ignore = "has no .dockerignore" in comment
+    build = BuildFacts("./app", True, not no_ignore, "app/Dockerfile", findings)
+    return ComposeFacts({"app": build})
+
+
+@pytest.mark.parametrize("info", COMPOSE_DOCUMENTED, ids=lambda info: info.rule_id)
+def test_compose_example_fires_and_instead_is_quiet(info: RuleInfo) -> None:
+    def found(snippet: str) -> set[str]:
+        compose = parse_compose(snippet + "\n", "compose.yaml")
+        return {f.rule_id for f in lint_compose(compose, LintSettings(), _compose_facts(snippet))}
+
+    assert info.rule_id in found(info.example), info.example
+    assert info.rule_id not in found(info.instead), info.instead

@@ -35,11 +35,13 @@ from trimdock.rules.engine import (
 from trimdock.rules.peers import known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
 from trimdock.rules.shellcheck import ShellScript, shellcheck_id
+from trimdock.runtime.compose import service as compose
+from trimdock.runtime.compose.rules import COMPOSE_RULES
 
 if TYPE_CHECKING:  # the context analyzer is imported only when --context is given
     from trimdock.context.analysis import Analysis
 
-ALL_RULES = {**RULE_INFOS, **CONTEXT_RULES}
+ALL_RULES = {**RULE_INFOS, **CONTEXT_RULES, **COMPOSE_RULES}
 
 
 class _ContextAnalyses:
@@ -283,6 +285,12 @@ def register(app: typer.Typer) -> None:
         sources: dict[str, str] = {}
         checked: list[str] = []
         unreadable = False
+        composed = [n for n in names if compose.is_compose_file(n)]  # Compose files: TD7xx
+        names = [n for n in names if n not in composed]
+        for name in composed:
+            shown, content, issues = compose.check_file(name, lint_settings)
+            sources[shown], findings = content, [*findings, *issues]
+            checked.append(shown)
         pending = _start_shellcheck(names, lint_settings)
         try:
             for label, text, found in _check_files(names, lint_settings, jobs):

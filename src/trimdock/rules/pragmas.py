@@ -65,3 +65,13 @@ def read_pragmas(dockerfile: Dockerfile) -> Pragmas:
             target = instructions[index]
             ranges.append((target.span.line, target.span.end_line, frozenset(ids)))
     return Pragmas(frozenset(global_ids), tuple(ranges))
+
+
+def parse_pragma(text: str) -> tuple[bool, frozenset[str]] | None:
+    """(global?, ids as written, upper case) of one comment's text without its `#`; None when
+    the comment is no pragma. Other file kinds (Compose) read their comments with this."""
+    match = _PRAGMA.match(text.strip())
+    if not match:
+        return None
+    ids = frozenset(p.strip().upper() for p in re.split(r"[,\s]+", match.group(3)) if p.strip())
+    return bool(match.group(2)), ids

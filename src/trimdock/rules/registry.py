@@ -8,6 +8,7 @@ from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.report.rules import RuleInfo
 from trimdock.rules import cache, instructions, packages, production, security, size, syntax
 from trimdock.rules.base import REGISTRY, Rule
+from trimdock.runtime.compose.rules import COMPOSE_RULES
 
 _FAMILIES = (syntax, size, packages, cache, security, production, instructions)
 
@@ -27,6 +28,8 @@ def lookup(rule_id: str) -> RuleInfo | None:
         return RULE_INFOS[key]
     if key in CONTEXT_RULES:
         return CONTEXT_RULES[key]
+    if key in COMPOSE_RULES:  # TD7xx: `trimdock lint compose.yaml`
+        return COMPOSE_RULES[key]
     td = BY_PEER.get(key)
     return RULE_INFOS[td] if td else None
 

@@ -1,0 +1,1 @@
+"""Compose files: loaded with positions, validated against the Compose schema, linted (TD7xx)."""
