@@ -18,6 +18,7 @@ Regenerate every example from real runs (after changing an output):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -276,3 +277,66 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
+
+
+def toml_block(document: str, heading: str) -> str:
+    """The first ```toml block after `heading` in docs/`document`."""
+    text = (REPO / "docs" / document).read_text()
+    match = re.search(r"```toml\n(.*?)```", text[text.index(heading) :], re.S)
+    assert match, f"{document}: no toml block under {heading!r}"
+    return match.group(1)
+
+
+def trimdock(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": DEFAULT_COLUMNS, "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "trimdock", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_host_prune_config_works_as_written(prepared: None, tmp_path: Path) -> None:
+    config = toml_block("host.md", "## Configuration")
+    (tmp_path / ".trimdock.toml").write_text(config)
+    policies = re.findall(r"^\[prune\.policies\.([\w-]+)\]", config, re.M)
+    assert policies == ["nightly", "deep"]
+    for policy in policies:
+        for command in ("df", "prune"):
+            scope = ("--repo", "trimdock-docs/*")
+            result = trimdock(command, "--policy", policy, *scope, cwd=tmp_path)
+            assert result.returncode == 0, result.stderr
+            assert f"POLICY {policy}" in result.stdout or f"policy {policy}:" in result.stdout
+            # A protect pattern of a policy shared between hosts may match nothing here: a
+            # warning, never an error (documented beside the example).
+            for line in result.stderr.splitlines():
+                assert line.startswith("trimdock: warning: ") and "protect pattern" in line
+
+
+@pytest.mark.parametrize(
+    ("base", "allowed"),
+    [
+        ("debian:12-slim", True),
+        ("debian:12", True),
+        ("docker.io/library/debian:12.5", True),
+        ("library/debian:12-slim", True),
+        ("registry.example.com/team/app:1", True),  # the allowed registry
+        ("debian:11", False),
+        ("debian:bookworm", False),
+        ("alpine:3.19", False),
+        ("ghcr.io/library/debian:12", False),
+    ],
+)
+def test_lint_allowed_images_example_works(tmp_path: Path, base: str, allowed: bool) -> None:
+    (tmp_path / ".trimdock.toml").write_text(toml_block("lint.md", "## Configuration"))
+    (tmp_path / "Dockerfile").write_text(f"FROM {base}\nUSER nobody\n")
+    result = trimdock(
+        "lint", "Dockerfile", "--no-shellcheck", "--format", "json", "--failure-threshold", "none",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rules = {finding["rule"] for finding in json.loads(result.stdout)["findings"]}
+    assert ("TD305" not in rules) is allowed
