@@ -31,7 +31,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-RUNNABLE = ("lint", "context", "explain", "layers", "df", "prune")
+# Every `$ trimdock ...` example is run (a command added later is covered as soon as a document
+# shows it); these must have one.
+DOCUMENTED = ("lint", "context", "explain", "layers", "df", "prune")
 HOST = ("df", "prune")
 DEFAULT_COLUMNS = "200"
 DOCS_REPOSITORY = "trimdock-docs/app"
@@ -112,7 +114,7 @@ def examples() -> list[Example]:
         for block in blocks(path.read_text()):
             for command, output in runs(block):
                 example = Example(path, command, "\n".join(output).rstrip("\n"))
-                if example.subcommand in RUNNABLE:
+                if example.subcommand:
                     found.append(example)
     return found
 
@@ -207,7 +209,7 @@ def prepared() -> None:
 def test_the_documents_have_examples_of_every_command() -> None:
     found = examples()
     assert {e.document.name for e in found} >= {"README.md", "lint.md", "layers.md", "host.md"}
-    assert {e.subcommand for e in found} == set(RUNNABLE)
+    assert {e.subcommand for e in found} >= set(DOCUMENTED)
 
 
 def test_normalisation_keeps_what_matters() -> None:
@@ -245,7 +247,7 @@ def rewrite(path: Path) -> bool:
         for index, (command, output) in enumerate(block_runs):
             rebuilt.append(f"$ {command}")
             example = Example(path, command, "\n".join(output))
-            if example.subcommand not in RUNNABLE:
+            if not example.subcommand:
                 rebuilt.extend(output)
                 continue
             result = run_example(example)
