@@ -227,9 +227,16 @@ def test_normalisation_keeps_what_matters() -> None:
 @pytest.mark.parametrize("example", examples(), ids=lambda e: f"{e.document.name}:{e.command}")
 def test_example_prints_what_the_document_shows(prepared: None, example: Example) -> None:
     result = run_example(example)
+    expected = normalise(example, example.expected)
+    if example.subcommand in HOST and (
+        result.returncode != 0 or result.stderr or (normalise(example, result.stdout) != expected)
+    ):
+        # Other test runs share the engine: an image removed or tagged between the listing and
+        # the inspection of one snapshot is a changed state, not a drift. Once more.
+        result = run_example(example)
     assert result.returncode in (0, 1), result.stderr
     assert result.stderr == ""
-    assert normalise(example, result.stdout) == normalise(example, example.expected), (
+    assert normalise(example, result.stdout) == expected, (
         f"{example.document.name}: `{example.command}` prints something else now: "
         "regenerate with `python -m tests.test_doc_examples --write`"
     )
