@@ -12,6 +12,13 @@ from tests.context.support import write_tree
 from trimdock.cli.main import run
 
 
+@pytest.fixture(autouse=True)
+def _no_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As in a CI job without Docker: the builder is then assumed (BuildKit), not detected."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.delenv("DOCKER_BUILDKIT", raising=False)
+
+
 def _project(root: Path, dockerfile: str, ignore: str | None = None) -> Path:
     write_tree(
         root,
@@ -42,6 +49,7 @@ def test_report_counts_sent_excluded_used_unused(
     code, data = _json(capsys, [str(root)])
     assert code == 1  # .git and .env are sent: warnings, and warning is the default gate (as lint)
     assert data["builder"] == "buildkit"
+    assert data["builder_basis"] == "assumed"
     sizes = 12 + 200_000 + 50_000 + 8 + 9 + len(dockerfile) + len("docs\n*.log\n")
     assert data["total"] == {"files": 7, "bytes": sizes}
     assert data["excluded"] == {"files": 1, "bytes": 200_000}

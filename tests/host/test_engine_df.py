@@ -162,3 +162,15 @@ def test_a_filter_matching_nothing_says_so(
     out = capsys.readouterr().out
     assert f"no image matches repositories {pattern}; images unused for at least 1h30m" in out
     assert "REPOSITORY / TAG" not in out  # no table of headers over nothing
+
+
+def test_a_repository_view_shows_only_its_containers_and_their_volumes(
+    family: Family, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = df_json(capsys, "--repo", family.repo("app"))
+    shown = {c["id"] for c in report["containers"]}
+    assert shown == {family.containers["stopped"], family.containers["running"]}
+    assert [v["name"] for v in report["volumes"]] == [family.volumes["used"]]
+    everything = df_json(capsys)
+    assert len(everything["containers"]) >= 2 and len(everything["volumes"]) >= 2
+    assert report["totals"]["containers"] >= 2  # totals stay host-wide

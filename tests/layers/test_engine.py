@@ -243,7 +243,7 @@ def test_cli_gate_from_config_and_bad_input(
     code, out, _ = cli(archive, "--config", str(config), capsys=capsys)
     assert code == 1
     assert "FAIL min-efficiency" in out
-    assert "(must be >= 99 %)" in out  # in the report's unit (a percentage), not a ratio
+    assert "(must be >= 99%)" in out  # in the report's unit (a percentage), not a ratio
     config.write_text("[layers]\nmin-effciency = 0.99\n")
     code, _, err = cli(archive, "--config", str(config), capsys=capsys)
     assert code == 2

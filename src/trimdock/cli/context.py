@@ -17,6 +17,8 @@ from trimdock.cli.common import (
     deliver,
     settings,
 )
+from trimdock.context.builderchoice import BuildSetup, choose_builder
+from trimdock.context.detect import detect
 from trimdock.context.findings import FindingSettings
 from trimdock.context.render import render_text, to_json
 from trimdock.context.service import ContextRequest, ensure_directory, run_context
@@ -80,7 +82,8 @@ def context_command(
         Builder | None,
         typer.Option(
             "--builder",
-            help="Walk semantics to predict (default: buildkit).",
+            help="Walk semantics to predict (default: what the engine builds with: "
+            "DOCKER_BUILDKIT, the engine's default builder, buildx).",
             case_sensitive=False,
         ),
     ] = None,
@@ -130,8 +133,17 @@ def context_command(
     raw = settings(config, directory)
     section: dict[str, Any] = raw.section("context", CONFIG_KEYS)
     # An error names where the bad value came from: the option, or the file and key.
-    chosen = builder or _builder(
-        section.get("builder", "buildkit"), raw.source("context", "builder")
+    configured = section.get("builder")
+    choice = choose_builder(
+        detect(
+            BuildSetup(
+                option=builder,
+                config=None
+                if configured is None
+                else _builder(configured, raw.source("context", "builder")),
+                config_source=raw.source("context", "builder"),
+            )
+        )
     )
     key = "failure-threshold" if "failure-threshold" in section else "fail-on"
     threshold = parse_threshold(
@@ -152,7 +164,8 @@ def context_command(
     request = ContextRequest(
         context=directory,
         dockerfile=file,
-        builder=chosen,
+        builder=choice.builder,
+        builder_choice=choice,
         build_args=_build_args(build_arg or []),
         settings=FindingSettings(
             large_context_bytes=defaults.large_context_bytes if limit is None else limit,

@@ -197,7 +197,8 @@ def context_findings(analysis: Analysis, settings: FindingSettings | None = None
             _finding(
                 rule,
                 f"{lead}{count(unused_totals.files, 'file')} "
-                f"({human_bytes(unused_totals.bytes)}) are "
+                f"({human_bytes(unused_totals.bytes)}) "
+                f"{'is' if unused_totals.files == 1 else 'are'} "
                 f"sent that no instruction uses, e.g. {', '.join(biggest)}",
                 files=unused_totals.files,
                 bytes=unused_totals.bytes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from trimdock.context.analysis import ContextReport, PathSize, Totals
+from trimdock.context.builderchoice import BuilderChoice
 from trimdock.context.names import display
 from trimdock.context.suggest import Suggestion
 from trimdock.report.finding import Finding
@@ -21,6 +23,7 @@ class Rendered:
     findings: tuple[Finding, ...]
     suggestion: Suggestion | None = None
     written_to: str | None = None
+    builder_choice: BuilderChoice | None = None
 
 
 def _rows(rows: tuple[PathSize, ...]) -> list[dict[str, Any]]:
@@ -38,6 +41,8 @@ def to_json(data: Rendered) -> dict[str, Any]:
         "dockerfile": r.dockerfile,
         "ignore_file": r.ignore_file,
         "builder": r.builder.value,
+        "builder_basis": data.builder_choice.basis.value if data.builder_choice else None,
+        "builder_reason": data.builder_choice.reason if data.builder_choice else None,
         "total": r.total.to_json(),
         "sent": r.sent.to_json(),
         "excluded": r.excluded.to_json(),
@@ -109,10 +114,18 @@ def _table(console: Console, title: str, rows: tuple[PathSize, ...]) -> None:
 
 def render_text(console: Console, data: Rendered) -> None:
     r = data.report
-    console.print(
-        f"[bold]Build context[/bold] {escape(r.context)}  "
-        f"(Dockerfile {escape(r.dockerfile)}, builder {r.builder.value})"
+    console.print(f"[bold]Build context[/bold] {escape(r.context)}")
+    console.print(f"  Dockerfile:  {escape(r.dockerfile)}")
+    builder = r.builder.value
+    if data.builder_choice is not None:
+        builder += f" ({data.builder_choice.reason})"
+    # Wrapped here, not by the console, so the continuation lines stay in the value column.
+    lines = textwrap.wrap(
+        builder, width=max(40, console.width - 15), break_long_words=False, break_on_hyphens=False
     )
+    console.print(f"  builder:     {escape(lines[0])}")
+    for line in lines[1:]:
+        console.print(f"               {escape(line)}")
     ignore = escape(r.ignore_file) if r.ignore_file else "none"
     console.print(f"  ignore file: {ignore}")
     console.print(f"  sent:        {_totals(r.sent)}")

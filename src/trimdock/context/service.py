@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trimdock.context.analysis import Analysis, analyze, summarize
+from trimdock.context.builderchoice import BuilderChoice
 from trimdock.context.findings import FindingSettings, context_findings
 from trimdock.context.ignorefile import IgnoreFile, locate_ignore_file, read_ignore_file
 from trimdock.context.instructions import parse_build_file
@@ -28,6 +29,8 @@ class ContextRequest:
     context: Path
     dockerfile: Path | None = None
     builder: Builder = Builder.BUILDKIT
+    # Why `builder` was chosen (option, config, environment, engine), shown in the report.
+    builder_choice: BuilderChoice | None = None
     build_args: Mapping[str, str] | None = None
     settings: FindingSettings = field(default_factory=FindingSettings)
     suggest: bool = False
@@ -122,4 +125,4 @@ def run_context(request: ContextRequest) -> Rendered:
         if request.write and suggestion.text is not None:
             write_atomically(target, suggestion.text.encode("utf-8", "surrogateescape"))
             written = str(target)
-    return Rendered(report, findings, suggestion, written)
+    return Rendered(report, findings, suggestion, written, request.builder_choice)

@@ -187,11 +187,14 @@ def _decide_container(
     stopped = container.finished or container.created
     age = now - stopped
     limit = format_duration(policy.containers_older_than)
+    since = f"{_idle_state(container)} {format_age(age)} ago"
     if age >= policy.containers_older_than:
-        return ContainerDecision(
-            container, True, f"stopped {format_age(age)} ago (>= {limit})", container.bytes
-        )
-    return ContainerDecision(container, False, f"stopped {format_age(age)} ago (< {limit})")
+        return ContainerDecision(container, True, f"{since} (>= {limit})", container.bytes)
+    return ContainerDecision(container, False, f"{since} (< {limit})")
+
+
+def _idle_state(container: Container) -> str:
+    return "created" if container.state == "created" and container.finished is None else "stopped"
 
 
 def _repo_in_scope(tag: str, repos: Iterable[str]) -> bool:
@@ -212,7 +215,8 @@ def _container_protection(state: HostState, staying: Iterable[Container]) -> dic
     """image id -> why a staying container needs it: its own image, a parent, a layer prefix."""
     reasons: dict[str, str] = {}
     for container in staying:
-        what = "running" if container.running else "stopped"
+        # A container that never ran ("created") was never stopped either.
+        what = "running" if container.running else _idle_state(container)
         reasons.setdefault(container.image_id, f"used by {what} container {container.name}")
         base = f"ancestor of the image of {what} container {container.name}"
         for ancestor in _ancestors(state, container.image_id):

@@ -78,7 +78,7 @@ def df_json(report: DfReport) -> dict[str, Any]:
     state = report.state
     t = report.totals
     users: dict[str, list[str]] = {}
-    for container in state.containers:
+    for container in report.containers:
         for name in container.volumes:
             users.setdefault(name, []).append(container.name)
     image_names = {i.id: (i.tags[0] if i.tags else short_id(i.id)) for i in state.images}
@@ -121,7 +121,7 @@ def df_json(report: DfReport) -> dict[str, Any]:
                 "log_bytes": c.log_size,
                 "log_path": c.log_path,
             }
-            for c in state.containers
+            for c in report.containers
         ],
         "volumes": [
             {
@@ -130,7 +130,7 @@ def df_json(report: DfReport) -> dict[str, Any]:
                 "size_bytes": v.size,
                 "used_by": users.get(v.name, []),
             }
-            for v in state.volumes
+            for v in report.volumes
         ],
         "build_cache": {
             "records": len(state.build_cache),
@@ -268,13 +268,13 @@ def render_df(report: DfReport, console: Console) -> None:
         console.print(
             "no image matches " + report.shown_filter if report.shown_filter else "no images"
         )
-    if state.containers:
+    if report.containers:
         console.print()
         ctable = Table(box=None, pad_edge=False, header_style="bold")
         for column in ("CONTAINER", "IMAGE", "STATE", "WRITABLE", "LOG", "AGE"):
             ctable.add_column(column, justify="left" if column != "WRITABLE" else "right")
         names = {i.id: (i.tags[0] if i.tags else short_id(i.id)) for i in state.images}
-        for c in sorted(state.containers, key=lambda c: -(c.size_rw + c.log_size)):
+        for c in sorted(report.containers, key=lambda c: -(c.size_rw + c.log_size)):
             ctable.add_row(
                 c.name,
                 names.get(c.image_id, short_id(c.image_id)),
@@ -284,17 +284,17 @@ def render_df(report: DfReport, console: Console) -> None:
                 format_age(state.taken_at - c.created),
             )
         console.print(ctable)
-    if state.volumes:
+    if report.volumes:
         console.print()
         vtable = Table(box=None, pad_edge=False, header_style="bold")
         vtable.add_column("VOLUME")
         vtable.add_column("SIZE", justify="right")
         vtable.add_column("USED BY")
         users: dict[str, list[str]] = {}
-        for c in state.containers:
+        for c in report.containers:
             for volume_name in c.volumes:
                 users.setdefault(volume_name, []).append(c.name)
-        for v in sorted(state.volumes, key=lambda v: -v.size):
+        for v in sorted(report.volumes, key=lambda v: -v.size):
             size = human_bytes(v.size) if v.size >= 0 else "?"
             vtable.add_row(v.name, size, ", ".join(users.get(v.name, [])) or "-")
         console.print(vtable)

@@ -18,7 +18,7 @@ from trimdock.host.accounting import (
     totals,
 )
 from trimdock.host.duration import format_duration
-from trimdock.host.model import HostState
+from trimdock.host.model import Container, HostState, Volume
 from trimdock.host.planner import Plan, last_used, plan_prune
 from trimdock.host.policy import Policy
 
@@ -49,6 +49,10 @@ class DfReport:
     totals: Totals
     repositories: tuple[RepositoryUsage, ...]  # filtered and sorted for display
     shown_filter: str  # description of --repo/--older-than, empty when none
+    # With a filter, only the containers of the images shown and the volumes they use: a view
+    # of some repositories is not about every container on the host (totals stay host-wide).
+    containers: tuple[Container, ...]
+    volumes: tuple[Volume, ...]
     all_unused: Plan
     policy_plan: Plan
 
@@ -74,11 +78,19 @@ def build_df(
         shown.append(f"repositories {', '.join(repos)}")
     if older_than is not None:
         shown.append(f"images unused for at least {format_duration(older_than)}")
+    containers, volumes = state.containers, state.volumes
+    if shown:
+        images = {u.image.id for g in groups for u in g.images}
+        containers = tuple(c for c in containers if c.image_id in images)
+        used = {name for c in containers for name in c.volumes}
+        volumes = tuple(v for v in volumes if v.name in used)
     return DfReport(
         state=state,
         totals=totals(state),
         repositories=tuple(groups),
         shown_filter="; ".join(shown),
+        containers=tuple(containers),
+        volumes=tuple(volumes),
         all_unused=plan_prune(state, replace(ALL_UNUSED, protect=()), now),
         policy_plan=plan_prune(state, policy, now),
     )

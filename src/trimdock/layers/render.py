@@ -259,13 +259,13 @@ def render_analysis(
     console.print(
         Text(
             f"wasted {human_bytes(analysis.wasted)} ({analysis.wasted} bytes, "
-            f"{analysis.wasted_percent:.2f}%), efficiency {100 * analysis.efficiency:.4f} %",
+            f"{analysis.wasted_percent:.2f}%), efficiency {100 * analysis.efficiency:.4f}%",
             style="bold red" if analysis.wasted else "bold",
         )
     )
     dive = analysis.dive
-    user = "n/a" if dive.user_wasted_percent is None else f"{dive.user_wasted_percent:.4f} %"
-    figures_line = f"dive-compatible: efficiency {100 * dive.efficiency:.4f} %, "
+    user = "n/a" if dive.user_wasted_percent is None else f"{dive.user_wasted_percent:.4f}%"
+    figures_line = f"dive-compatible: efficiency {100 * dive.efficiency:.4f}%, "
     user_part = f"wastedBytes {dive.wasted_bytes}, userWastedPercent {user}"
     if len(figures_line) + len(user_part) > console.width and not wide:
         console.print(figures_line.rstrip(), style="dim")
@@ -315,8 +315,8 @@ def render_gate(console: Console, gate: GateResult | None) -> None:
             actual, threshold = f"{check.actual:.2f}%", f"{check.threshold:g}%"
         else:
             # Efficiency is a ratio in JSON and config; text shows it as the report does (a %).
-            actual = f"{check.actual * 100:.4f} %"
-            threshold = f"{check.threshold * 100:g} %"
+            actual = f"{check.actual * 100:.4f}%"
+            threshold = f"{check.threshold * 100:g}%"
         relation = "<=" if check.name == "max-waste" else ">="
         verdict = Text("PASS", style="green") if check.passed else Text("FAIL", style="bold red")
         console.print(verdict, f"{check.name}: {actual} (must be {relation} {threshold})")
