@@ -7,15 +7,41 @@ import os
 import re
 import subprocess
 import sys
+from typing import Any
 
 import pytest
+import typer
+import typer._click as click
 
-COMMANDS = ["", "layers", "lint", "explain", "context", "df", "prune"]
+from trimdock.cli import main
+
+
+def command_paths() -> list[str]:
+    """Every command and subcommand the CLI registers (a new command is covered at once)."""
+    main._register_commands([])
+    root = typer.main.get_command(main.app)
+    paths = [""]
+    pending: list[tuple[str, Any]] = [("", root)]
+    while pending:
+        prefix, group = pending.pop()
+        context = click.Context(group)
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
+            if command is None or command.hidden:
+                continue
+            path = f"{prefix} {name}".strip()
+            paths.append(path)
+            if hasattr(command, "list_commands"):
+                pending.append((path, command))
+    return paths
+
+
+COMMANDS = command_paths()
 
 
 def help_text(command: str) -> str:
     env = {**os.environ, "COLUMNS": "80", "TERM": "xterm-256color"}
-    args = [sys.executable, "-m", "trimdock", *([command] if command else []), "--help"]
+    args = [sys.executable, "-m", "trimdock", *command.split(), "--help"]
     result = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -32,6 +58,8 @@ def test_help_reads_well_in_80_columns(helps: dict[str, str], command: str) -> N
     assert [line for line in text.splitlines() if len(line) > 80] == []
     # Python types and typer's brace style are not metavars a user can act on.
     assert re.findall(r"<(str|bool|path|int|float|list\[[^>]*\])>|\{\w+\}", text) == []
+    # Bounds are stated in words in the help; click's range notation reads like code.
+    assert re.findall(r"\[x[<>]=?[^\]]*\]", text) == []
     assert "\x1b[" not in text
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from typer.core import TyperArgument
+from typer.core import TyperArgument, TyperOption
 
 METAVARS: Mapping[str, str] = {
     "image": "IMAGE",
@@ -65,6 +65,13 @@ class _ReadableArgument(TyperArgument):
         return None
 
 
+class _ReadableOption(TyperOption):
+    """An option whose help states its bounds in words: no click-style `[x>=0]` suffix."""
+
+    def _get_number_range_help_str(self) -> str | None:
+        return None
+
+
 def _choices(param: Any) -> tuple[str, ...]:
     descriptor = getattr(param, "type_descriptor", None)
     if descriptor is None or not descriptor.is_choice:
@@ -83,5 +90,7 @@ def name_values(command: Any) -> None:
             continue
         name = param.name or ""
         param.metavar = METAVARS.get(name, name.upper())
+        if type(param) is TyperOption:
+            param.__class__ = _ReadableOption
         if isinstance(param, TyperArgument):
             param.__class__ = _ReadableArgument
