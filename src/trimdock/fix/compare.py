@@ -1,0 +1,75 @@
+"""Comparing the final filesystems of the original and the fixed image (pure).
+
+A fix says what it means to remove (`Fix.removes`): path patterns (`/var/lib/apt/lists/*`,
+`*/.cache/pip`) or `dpkg:recommends`, the files of the Debian packages the fixed image no
+longer installs (from dpkg's own file lists in the original image). Any other lost path means
+the rewrite changed what the image holds: the fix is rejected.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+DPKG_RECOMMENDS = "dpkg:recommends"
+_DPKG_INFO = "/var/lib/dpkg/info/"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    lost: tuple[str, ...]  # in the original image, not in the fixed one
+    added: tuple[str, ...]
+    changed: tuple[str, ...]  # same path, another size or kind
+    unexpected: tuple[str, ...]  # lost paths no applied fix meant to remove
+
+    @property
+    def accepted(self) -> bool:
+        return not self.unexpected
+
+
+def _pattern_allows(path: str, patterns: Sequence[str]) -> bool:
+    return any(
+        fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, f"{p}/*") for p in patterns
+    )
+
+
+def _removed_packages(lost: Sequence[str]) -> set[str]:
+    return {
+        path[len(_DPKG_INFO) : -len(".list")]
+        for path in lost
+        if path.startswith(_DPKG_INFO) and path.endswith(".list")
+    }
+
+
+def _package_paths(packages: set[str], dpkg_lists: Mapping[str, Sequence[str]]) -> set[str]:
+    owned: set[str] = set()
+    for package in packages:
+        owned.update(posixpath.normpath(p) for p in dpkg_lists.get(package, ()))
+    return owned
+
+
+def compare(
+    before: Mapping[str, int],
+    after: Mapping[str, int],
+    removes: Sequence[str],
+    dpkg_lists: Mapping[str, Sequence[str]] | None = None,
+) -> Comparison:
+    """Every path that differs, and the lost ones no fix accounted for."""
+    lost = tuple(sorted(p for p in before if p not in after))
+    added = tuple(sorted(p for p in after if p not in before))
+    changed = tuple(sorted(p for p in before if p in after and before[p] != after[p]))
+    patterns = [r for r in removes if not r.startswith("dpkg:")]
+    owned: set[str] = set()
+    info: tuple[str, ...] = ()
+    if DPKG_RECOMMENDS in removes:
+        packages = _removed_packages(lost)
+        owned = _package_paths(packages, dpkg_lists or {})
+        info = tuple(f"{_DPKG_INFO}{package}." for package in packages)  # .list, .md5sums...
+    unexpected = tuple(
+        p
+        for p in lost
+        if not _pattern_allows(p, patterns) and p not in owned and not (info and p.startswith(info))
+    )
+    return Comparison(lost, added, changed, unexpected)
