@@ -43,11 +43,24 @@ def _removed_packages(lost: Sequence[str]) -> set[str]:
     }
 
 
+# Merged /usr (Debian 12 on): a package lists /bin/fuser, the image holds /usr/bin/fuser.
+_MERGED = ("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/")
+
+
 def _package_paths(packages: set[str], dpkg_lists: Mapping[str, Sequence[str]]) -> set[str]:
     owned: set[str] = set()
     for package in packages:
-        owned.update(posixpath.normpath(p) for p in dpkg_lists.get(package, ()))
+        for listed in dpkg_lists.get(package, ()):
+            path = posixpath.normpath(listed)
+            owned.add(path)
+            if path.startswith(_MERGED):
+                owned.add(f"/usr{path}")
     return owned
+
+
+def _archive_prefixes(packages: set[str]) -> tuple[str, ...]:
+    """The downloaded .deb of each package (`name_version_arch.deb`), when apt kept it."""
+    return tuple(f"/var/cache/apt/archives/{p.split(':', 1)[0]}_" for p in packages)
 
 
 def compare(
@@ -67,6 +80,7 @@ def compare(
         packages = _removed_packages(lost)
         owned = _package_paths(packages, dpkg_lists or {})
         info = tuple(f"{_DPKG_INFO}{package}." for package in packages)  # .list, .md5sums...
+        info += _archive_prefixes(packages)
     unexpected = tuple(
         p
         for p in lost
