@@ -52,7 +52,7 @@ def _rebuild(side: Side | None) -> str:
     if side is None or side.rebuild is None:
         return "-"
     build = side.rebuild
-    return f"{_seconds(build.seconds)} ({build.steps - build.cached}/{build.steps} steps)"
+    return f"{_seconds(build.seconds)} ({build.steps - build.cached}/{build.steps} re-run)"
 
 
 def _change(before: int, after: int, unit: bool) -> str:
