@@ -84,6 +84,14 @@ CASES = [
         '    && rm -rf /var/lib/apt/lists/*\nCMD ["curl"]\n',
         "    && rm -rf /var/lib/apt/lists/*\n# the config\nCOPY app.conf /etc/app.conf\n",
     ),
+    (
+        "TD114",
+        False,
+        "FROM debian:bookworm-slim\n"
+        "RUN curl -fsSLo /tmp/tool.tar.gz https://example.com/tool.tar.gz \\\n"
+        "    && tar -xzf /tmp/tool.tar.gz -C /opt\n",
+        "    && tar -xzf /tmp/tool.tar.gz -C /opt \\\n    && rm -f /tmp/tool.tar.gz\n",
+    ),
     ("TD605", False, "FROM busybox\nCMD httpd -f -p 8080\n", 'CMD ["httpd", "-f", "-p", "8080"]'),
     ("TD605", True, "FROM busybox\nENTRYPOINT httpd -f\n", 'ENTRYPOINT ["httpd", "-f"]'),
     (
@@ -158,6 +166,12 @@ QUIET = [
         "TD102",
         "FROM debian:bookworm-slim\nRUN mkdir -p /opt/sdk/docs && echo d > /opt/sdk/docs/a\n"
         "RUN cp -r /opt/sdk/docs /usr/share/sdk-docs && echo copied\nRUN rm -rf /opt/sdk/docs\n",
+    ),
+    # a later RUN installs the downloaded archive
+    (
+        "TD114",
+        "FROM debian:bookworm-slim\nRUN wget -O /tmp/tool.deb https://example.com/tool.deb\n"
+        "ENV DEBIAN_FRONTEND=noninteractive\nRUN dpkg -i /tmp/tool.deb\n",
     ),
     # the COPY is read by a RUN between it and the install
     (

@@ -185,3 +185,30 @@ def move_volatile_copy(target: Target, finding: Finding) -> Fix | None:
         f"move the COPY on line {instruction.line} after the RUN on line "
         f"{expensive.instruction.line}, which does not read it",
     )
+
+
+_ARCHIVE_MESSAGE = re.compile(r"^downloaded archive (/\S+) is not removed in the same RUN$")
+
+
+@provides("TD114")
+def remove_archive(target: Target, finding: Finding) -> Fix | None:
+    """Download, extract and delete in one RUN: `&& rm -f ARCHIVE` at its end. Safe (the
+    archive is what the fix removes) unless anything later names the archive."""
+    match = _ARCHIVE_MESSAGE.match(finding.message)
+    site = target.site_of(finding)
+    if match is None or site is None:
+        return None
+    archive = match.group(1)
+    name = archive.rsplit("/", 1)[-1]
+    later = target.text[target.index.after_line(site.instruction.span.end_line) :]
+    if _mentions(later, name) or not re.fullmatch(r"[\w./+-]+", archive):
+        return None
+    edit = append_command(target, site.instruction, f"rm -f {archive}")
+    if edit is None:
+        return None
+    return Fix(
+        (edit,),
+        Applicability.SAFE,
+        f"remove the downloaded {archive} in the RUN that used it",
+        (archive,),
+    )
