@@ -3,6 +3,7 @@ the final filesystem of what was built. All of `fix --verify`'s I/O is here."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -151,13 +152,24 @@ class Touched:
     file: str
 
 
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)  # a big context costs no copy
+    except OSError:
+        shutil.copy2(source, destination)
+
+
 def touched_copy(context: Path, relative: str, scratch: Path) -> Touched:
-    """Copy the context and append a line to `relative`: the edit a developer makes."""
+    """A copy of the context (hard links where possible) in which `relative` has one more
+    line: the edit a developer makes. The edited file is a fresh copy, never a link, so the
+    user's file is not touched."""
     target = scratch / "context"
     try:
-        shutil.copytree(context, target, symlinks=True)
-        with open(target / relative, "a", encoding="utf-8") as handle:
-            handle.write("\n# edited by trimdock fix --verify\n")
+        shutil.copytree(context, target, symlinks=True, copy_function=_link_or_copy)
+        edited = target / relative
+        original = edited.read_bytes()
+        edited.unlink()
+        edited.write_bytes(original + b"\n# edited by trimdock fix --verify\n")
     except OSError as exc:
         raise EngineError(f"cannot copy the build context: {exc}", source=str(context)) from exc
     return Touched(target, relative)

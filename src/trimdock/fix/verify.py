@@ -93,7 +93,7 @@ def verify(
             before = builder.build(context, outcome.original, f"{tag}-before", nocache=True)
         except BuildFailed as exc:
             raise DockerfileError(
-                f"the original does not build: {exc}", source=outcome.path
+                f"the original does not build (legacy builder): {exc}", source=outcome.path
             ) from None
         old = builder.filesystem(before.tag, dpkg=DPKG_RECOMMENDS in removes)
         try:
