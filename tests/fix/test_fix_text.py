@@ -92,6 +92,14 @@ CASES = [
         "    && tar -xzf /tmp/tool.tar.gz -C /opt\n",
         "    && tar -xzf /tmp/tool.tar.gz -C /opt \\\n    && rm -f /tmp/tool.tar.gz\n",
     ),
+    (
+        "TD119",
+        True,
+        "FROM debian:bookworm-slim\nWORKDIR /src\nCOPY hello.c .\n"
+        'RUN gcc -O2 -o hello hello.c\nUSER 65534\nCMD ["/src/hello"]\n',
+        "RUN gcc -O2 -o hello hello.c\n\nFROM debian:bookworm-slim\nWORKDIR /src\n"
+        "COPY --from=build /src/hello /src/hello\nUSER 65534\n",
+    ),
     ("TD605", False, "FROM busybox\nCMD httpd -f -p 8080\n", 'CMD ["httpd", "-f", "-p", "8080"]'),
     ("TD605", True, "FROM busybox\nENTRYPOINT httpd -f\n", 'ENTRYPOINT ["httpd", "-f"]'),
     (
@@ -172,6 +180,16 @@ QUIET = [
         "TD114",
         "FROM debian:bookworm-slim\nRUN wget -O /tmp/tool.deb https://example.com/tool.deb\n"
         "ENV DEBIAN_FRONTEND=noninteractive\nRUN dpkg -i /tmp/tool.deb\n",
+    ),
+    # the output path is not on the command line
+    ("TD119", 'FROM debian:bookworm-slim\nCOPY . /src\nRUN make -C /src\nCMD ["/src/app"]\n'),
+    # an SDK base: no runtime base can be read from the file
+    ("TD119", 'FROM golang:1.22\nCOPY . .\nRUN go build -o /app .\nCMD ["/app"]\n'),
+    # a COPY after the compile reads the build's files
+    (
+        "TD119",
+        "FROM debian:bookworm-slim\nCOPY . /src\nRUN gcc -o /app /src/a.c\n"
+        'COPY start.sh /start.sh\nCMD ["/app"]\n',
     ),
     # the COPY is read by a RUN between it and the install
     (

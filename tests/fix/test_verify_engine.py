@@ -114,3 +114,43 @@ def test_cli_verifies_writes_and_removes_its_images(
     assert set(docker("images", "-q", "--no-trunc").split()) <= before  # its images are gone
     assert run(["fix", str(dockerfile)]) == 0  # nothing left to fix: nothing built
     assert "Nothing to fix" in capsys.readouterr().out
+
+
+# The lab's example: a single-stage compile ships the compiler.
+COMPILE = """\
+FROM debian:bookworm-slim
+ENV GREETING=hello
+WORKDIR /src
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \\
+    && rm -rf /var/lib/apt/lists/*
+COPY hello.c .
+RUN gcc -O2 -o /usr/local/bin/hello hello.c
+USER 65534
+CMD ["hello"]
+"""
+
+
+def test_a_builder_stage_keeps_the_artifact_and_drops_the_compiler(tmp_path: Path) -> None:
+    (tmp_path / "hello.c").write_text(
+        "#include <stdio.h>\n#include <stdlib.h>\n"
+        'int main(void) { printf("%s\\n", getenv("GREETING")); return 0; }\n'
+    )
+    outcome = fix_text(COMPILE, "Dockerfile", unsafe=True)
+    assert "TD119" in {a.rule_id for a in outcome.applied}
+    tag = _tag("compile", outcome.original, outcome.text)
+    try:
+        result = verify(tmp_path, outcome, tag=tag, keep_images=True)
+        assert result.comparison is not None
+        assert result.accepted, result.comparison.unexpected
+        assert result.after is not None
+        before, after = result.before.filesystem, result.after.filesystem
+        assert "/usr/bin/gcc" not in after.paths or "/usr/bin/gcc-12" not in after.paths
+        assert after.paths["/usr/local/bin/hello"] == before.paths["/usr/local/bin/hello"]
+        assert after.size < before.size / 2
+        # the oracle: the fixed image still runs the program, as the same user, same config
+        assert docker("run", "--rm", f"{tag}-after").strip() == "hello"
+        assert docker("run", "--rm", f"{tag}-after", "id", "-u").strip() == "65534"
+    finally:
+        for name in ("after", "before"):
+            if image_exists(f"{tag}-{name}"):
+                docker("rmi", f"{tag}-{name}")

@@ -14,6 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 DPKG_RECOMMENDS = "dpkg:recommends"
+# What a builder stage leaves behind: every path the original's build added on top of its base
+# image (the base's own files must all stay).
+STAGE_BUILD = "stage:build"
 _DPKG_INFO = "/var/lib/dpkg/info/"
 
 
@@ -68,6 +71,7 @@ def compare(
     after: Mapping[str, int],
     removes: Sequence[str],
     dpkg_lists: Mapping[str, Sequence[str]] | None = None,
+    build_added: frozenset[str] = frozenset(),
 ) -> Comparison:
     """Every path that differs, and the lost ones no fix accounted for."""
     lost = tuple(sorted(p for p in before if p not in after))
@@ -84,6 +88,9 @@ def compare(
     unexpected = tuple(
         p
         for p in lost
-        if not _pattern_allows(p, patterns) and p not in owned and not (info and p.startswith(info))
+        if not _pattern_allows(p, patterns)
+        and p not in owned
+        and not (info and p.startswith(info))
+        and not (STAGE_BUILD in removes and p in build_added)
     )
     return Comparison(lost, added, changed, unexpected)

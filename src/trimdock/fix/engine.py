@@ -48,6 +48,7 @@ class Filesystem:
     layers: int
     wasted: int
     dpkg_lists: dict[str, tuple[str, ...]]
+    layer_of: dict[str, int]  # the (0-based) layer each visible path comes from
 
 
 class Builder:
@@ -106,14 +107,24 @@ class Builder:
         analysis = summarize(overlay, top=0)
         paths: dict[str, int] = {}
         dpkg_lists: dict[str, tuple[str, ...]] = {}
+        layer_of: dict[str, int] = {}
         for path, node in overlay.walk():
             paths[f"/{path}"] = -1 if node.e_kind == K_DIR else node.e_nbytes
+            layer_of[f"/{path}"] = node.e_layer
             content = lists.get((node.e_layer, path))
             if content is not None:
                 package = path[len(DPKG_INFO) : -len(".list")]
                 names = content.decode("utf-8", "replace").splitlines()
                 dpkg_lists[package] = tuple(n for n in names if n and n != "/.")
-        return Filesystem(paths, analysis.size, count, analysis.wasted, dpkg_lists)
+        return Filesystem(paths, analysis.size, count, analysis.wasted, dpkg_lists, layer_of)
+
+    def layer_count(self, reference: str) -> int:
+        """Layers of a local image (0 when the engine does not have it)."""
+        try:
+            answer = self.engine.api.inspect_image(reference)
+            return len(answer.get("RootFS", {}).get("Layers", []))
+        except Exception:  # not there or not readable: nothing counts as the base's
+            return 0
 
     def remove(self) -> None:
         """Remove the images this builder tagged (never any other)."""

@@ -16,7 +16,7 @@ from trimdock.dockerfile import parse
 from trimdock.dockerfile.model import Dockerfile
 from trimdock.errors import DockerfileError
 from trimdock.fix.apply import FixOutcome
-from trimdock.fix.compare import DPKG_RECOMMENDS, Comparison, compare
+from trimdock.fix.compare import DPKG_RECOMMENDS, STAGE_BUILD, Comparison, compare
 from trimdock.fix.engine import Build, Builder, BuildFailed, Filesystem, touched_copy
 from trimdock.rules.analysis import Analysis
 
@@ -101,8 +101,15 @@ def verify(
         except BuildFailed as exc:
             return Verification(Side(before, old), None, None, None, str(exc))
         new = builder.filesystem(after.tag, dpkg=False)
-        comparison = compare(old.paths, new.paths, removes, old.dpkg_lists)
-        touched = volatile_file(parse(outcome.original, outcome.path), context)
+        original = parse(outcome.original, outcome.path)
+        build_added: frozenset[str] = frozenset()
+        if STAGE_BUILD in removes and original.final_stage is not None:
+            base = builder.layer_count(original.final_stage.resolved_base)
+            build_added = frozenset(
+                p for p, layer in old.layer_of.items() if base and layer >= base
+            )
+        comparison = compare(old.paths, new.paths, removes, old.dpkg_lists, build_added)
+        touched = volatile_file(original, context)
         rebuilt: list[Build | None] = [None, None]
         if touched is not None:
             with tempfile.TemporaryDirectory(prefix="trimdock-fix-context-") as scratch:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from trimdock.fix.providers import layers, packages, runtime
+from trimdock.fix.providers import layers, packages, runtime, stages
 from trimdock.fix.providers.base import PROVIDERS, Provider, Target
 
-_FAMILIES = (layers, packages, runtime)
+_FAMILIES = (layers, packages, runtime, stages)
 
 __all__ = ["PROVIDERS", "Provider", "Target"]

@@ -4,6 +4,7 @@ packages, `apt-get update` merged into the install."""
 from __future__ import annotations
 
 from trimdock.dockerfile.model import Instruction
+from trimdock.fix.compare import DPKG_RECOMMENDS
 from trimdock.fix.providers.base import (
     Target,
     append_command,
@@ -22,8 +23,6 @@ UNSAFE = Applicability.UNSAFE
 APT_LISTS = ("/var/lib/apt/lists/*",)
 PIP_CACHE = ("*/.cache/pip", "*/.cache")
 NPM_CACHE = ("*/.npm",)
-# The files of Debian packages the fixed image no longer installs (read from dpkg's lists).
-DPKG_RECOMMENDS = "dpkg:recommends"
 
 
 def _option_fix(
