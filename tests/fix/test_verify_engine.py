@@ -144,7 +144,8 @@ def test_a_builder_stage_keeps_the_artifact_and_drops_the_compiler(tmp_path: Pat
         assert result.accepted, result.comparison.unexpected
         assert result.after is not None
         before, after = result.before.filesystem, result.after.filesystem
-        assert "/usr/bin/gcc" not in after.paths or "/usr/bin/gcc-12" not in after.paths
+        assert any(p.startswith("/usr/bin/gcc") for p in before.paths)
+        assert not any(p.startswith("/usr/bin/gcc") for p in after.paths)
         assert after.paths["/usr/local/bin/hello"] == before.paths["/usr/local/bin/hello"]
         assert after.size < before.size / 2
         # the oracle: the fixed image still runs the program, as the same user, same config
