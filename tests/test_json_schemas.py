@@ -304,6 +304,21 @@ def test_lint_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert any(f["rule"].startswith("SC") for f in findings)
 
 
+def test_lint_fix_document_carries_the_fixes_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get install -y curl\n"
+    )
+    document = json_of(
+        capsys, "lint", "--fix", "--failure-threshold", "none", str(dockerfile), codes=(0,)
+    )
+    validate(document, "lint.json")
+    fixes = [f["autofix"] for f in document["findings"] if "autofix" in f]
+    assert fixes and all(f["applicability"] == "unsafe" for f in fixes)
+
+
 @pytest.mark.parametrize("rule_id", ["TD101", "dl3008", "SC2086", "DL3010"])
 def test_explain_document(rule_id: str, capsys: pytest.CaptureFixture[str]) -> None:
     validate(json_of(capsys, "explain", rule_id), "explain.json")

@@ -267,6 +267,16 @@ def register(app: typer.Typer) -> None:
                 "--no-shellcheck", help="Do not run ShellCheck on RUN bodies (SCnnnn findings)."
             ),
         ] = False,
+        fix: Annotated[
+            bool, typer.Option("--fix", help="Apply the safe fixes in place, then report.")
+        ] = False,
+        unsafe_fixes: Annotated[
+            bool, typer.Option("--unsafe-fixes", help="With --fix or --diff: the unsafe ones too.")
+        ] = False,
+        diff: Annotated[
+            bool,
+            typer.Option("--diff", help="Print the fixes as a unified diff; exit 1 if any."),
+        ] = False,
     ) -> None:
         """Check Dockerfiles for size, cache, security and production problems."""
         names = files or ["Dockerfile"]
@@ -275,6 +285,12 @@ def register(app: typer.Typer) -> None:
         lint_settings = _settings(config, ignore or [], failure_threshold, facts, no_shellcheck)
         if names.count("-") > 1:
             raise UsageError("stdin ('-') can be given only once")
+        if fix or diff or unsafe_fixes:  # the same code as `trimdock fix`, without building
+            from trimdock.cli.fix import fix_for_lint
+
+            changed = fix_for_lint(names, lint_settings, unsafe=unsafe_fixes, diff=diff)
+            if diff:
+                raise typer.Exit(1 if changed else 0)
         # Parsing and linting allocate many small objects that die with each file: move the
         # import-time objects out of the collector's way and collect the young ones less often
         # (the default thresholds spent a fifth of a 500-file run in the collector).
@@ -309,6 +325,10 @@ def register(app: typer.Typer) -> None:
                 pending.close()
         if analyses is not None:
             findings.extend(_context_findings(analyses, checked, lint_settings))
+        if fix or unsafe_fixes:  # what is left carries its fix (the unsafe ones, with --fix)
+            from trimdock.cli.fix import with_fixes
+
+            findings = with_fixes(findings, sources, lint_settings)
         if checked and (output is not None or not quiet):
             color = not no_color and output is None and sys.stdout.isatty()
             report = render_findings(

@@ -78,6 +78,7 @@ def to_json(data: Rendered) -> dict[str, Any]:
     if s is not None:
         out["suggestion"] = {
             "proven": s.proven,
+            "changes_copy": s.changes_copy,
             "style": s.style,
             "patterns": s.patterns,
             "reason": s.reason or None,
@@ -166,13 +167,15 @@ def render_text(console: Console, data: Rendered) -> None:
     s = data.suggestion
     if s is not None:
         console.print("\n[bold]Suggested .dockerignore[/bold]")
-        if not s.proven:
+        if s.text is None:
             console.print(f"  not written: {escape(s.reason)}")
             return
         console.print(
             f"  {s.style}, {count(s.patterns, 'pattern')}: "
             f"sent {_totals(s.before)} -> {_totals(s.after)}"
         )
+        if s.changes_copy:
+            console.print("  changes what COPY copies (not proven): check the build still works")
         for proof in s.proofs:
             verdict = (
                 "every COPY/ADD resolves to the same files (predicted, not built)"

@@ -9,6 +9,7 @@ entries as before. The shorter accepted candidate wins.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 
 from trimdock.context.analysis import Analysis, Totals, flagged, totals
@@ -75,10 +76,13 @@ class Suggestion:
     after: Totals
     proofs: tuple[Proof, ...]
     reason: str = ""
+    # The deny-list for a context every COPY uses (`COPY . .`): it changes what COPY copies,
+    # so it is offered (and written on request) but never called proven.
+    changes_copy: bool = False
 
     @property
     def proven(self) -> bool:
-        return self.text is not None
+        return self.text is not None and not self.changes_copy
 
 
 def escape_literal(path: str) -> str:
@@ -231,6 +235,8 @@ def suggest(analysis: Analysis, path: str = ".dockerignore") -> Suggestion:
             continue
         proofs = tuple(prove(analysis, ignore, b) for b in (analysis.builder, _other(analysis)))
         if all(p.holds for p in proofs):
+            if not ignore.rules:  # never a file with only a comment
+                return copy_deny_list(analysis, before, path)
             return _accepted(style, text, ignore, before, proofs)
         if proofs[0].holds and fallback is None:
             fallback = (style, text, ignore, proofs)
@@ -245,6 +251,48 @@ def _accepted(
     style: str, text: str, ignore: IgnoreFile, before: Totals, proofs: tuple[Proof, ...]
 ) -> Suggestion:
     return Suggestion(text, style, len(ignore.rules), before, proofs[0].sent, proofs)
+
+
+# What a whole-context COPY should never take, by name (the issue's deny-list): VCS data,
+# secrets and keys, dependency folders, virtual environments, caches, coverage, logs, build output.
+COPY_DENY = (
+    (".git", ".hg", ".svn"),
+    (".env", ".env.*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", "id_ecdsa*", "*.p12"),
+    ("node_modules", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"),
+    ("coverage", ".coverage", "htmlcov", ".nyc_output", "*.log"),
+    ("dist", "build", "target"),
+)
+
+
+def copy_deny_list(analysis: Analysis, before: Totals, path: str) -> Suggestion:
+    """When every file sent is used (`COPY . .`), the deny-list of what such a COPY should not
+    take, limited to names present in the context. Never proven: it changes what COPY copies."""
+    present: list[str] = []
+    names = [e.path.rsplit("/", 1)[-1] for e in analysis.tree.entries]
+    for group in COPY_DENY:
+        for pattern in group:
+            if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+                present.append(f"**/{pattern}")
+    if not present:
+        reason = "nothing to exclude: every file sent is used, and none is junk by name"
+        return Suggestion(None, "none", 0, before, before, (), reason)
+    text = (
+        "# Written by `trimdock context`: what a whole-context COPY should not take.\n"
+        "# It CHANGES what COPY copies (not proven): check the build still has what it needs.\n"
+        + "".join(f"{line}\n" for line in present)
+    )
+    ignore = parse_ignore(text, path)
+    proofs = tuple(prove(analysis, ignore, b) for b in (analysis.builder, _other(analysis)))
+    return Suggestion(
+        text,
+        "deny-list",
+        len(ignore.rules),
+        before,
+        proofs[0].sent,
+        proofs,
+        "it changes what COPY copies",
+        changes_copy=True,
+    )
 
 
 def _other(analysis: Analysis) -> Builder:

@@ -74,6 +74,52 @@ class TextEdit:
     replacement: str
 
 
+class Applicability(StrEnum):
+    """How far a fix can be trusted, as ruff says it.
+
+    SAFE: the image keeps the same content apart from the waste the fix removes (a cache, the
+    package lists). UNSAFE: it changes what is installed or copied, reorders instructions or
+    changes how the container runs; applied only on request (`--unsafe-fixes`).
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class FixEdit:
+    """Replace `text[start:end]` of the original file with `replacement` (code-point offsets;
+    an insertion when start == end)."""
+
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rewrite that removes a finding: edits on the original text, never overlapping.
+
+    `removes` names what the rewrite means to take out of the image (path prefixes such as
+    `/var/lib/apt/lists/`, or `dpkg:recommends`): `fix --verify` rejects a fixed image that lost
+    any other path.
+    """
+
+    edits: tuple[FixEdit, ...]
+    applicability: Applicability
+    description: str
+    removes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "applicability": self.applicability.value,
+            "description": self.description,
+            "edits": [
+                {"start": e.start, "end": e.end, "replacement": e.replacement} for e in self.edits
+            ],
+        }
+
+
 @dataclass(frozen=True)
 class Finding:
     rule_id: str
@@ -84,6 +130,8 @@ class Finding:
     evidence: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
     fix: tuple[TextEdit, ...] = ()
     peer_id: str | None = None  # the matching hadolint/dockle id, when the behaviour is the same
+    # The rewrite `trimdock fix` would apply (trimdock.fix attaches it; None: no fix known).
+    autofix: Fix | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -122,4 +170,6 @@ class Finding:
                 }
                 for e in self.fix
             ]
+        if self.autofix is not None:
+            data["autofix"] = self.autofix.to_json()
         return data

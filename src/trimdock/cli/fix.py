@@ -1,0 +1,138 @@
+"""`trimdock fix`: rewrite a Dockerfile from its findings' fixes, optionally proven by building
+the old and the new file (`--verify`). `lint --fix/--diff` uses the same code."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trimdock.cli.common import ConfigOption, settings
+from trimdock.dockerfile import parse
+from trimdock.dockerfile.source import read_dockerfile
+from trimdock.errors import UsageError
+from trimdock.fix.apply import FixOutcome, attach_fixes, fix_text
+from trimdock.fix.render import summary, table, unified_diff, verdict
+from trimdock.report.finding import FileLocation, Finding
+from trimdock.report.output import write_atomically
+from trimdock.rules.engine import CONFIG_KEYS, LintSettings, settings_from_config
+
+
+def fix_file(name: str, lint_settings: LintSettings, *, unsafe: bool) -> FixOutcome:
+    if name == "-":
+        raise UsageError("fixes rewrite a file: give its path, not stdin ('-')")
+    label, text = read_dockerfile(name)
+    return fix_text(text, label, lint_settings, unsafe=unsafe)
+
+
+def fix_for_lint(
+    names: Sequence[str], lint_settings: LintSettings, *, unsafe: bool, diff: bool
+) -> bool:
+    """`lint --fix` / `--diff`: apply (or show) the fixes of each file, without building.
+    True when some file changed (or would)."""
+    changed = False
+    for name in names:
+        outcome = fix_file(name, lint_settings, unsafe=unsafe)
+        changed |= outcome.changed
+        if diff:
+            sys.stdout.write(unified_diff(outcome))
+        elif outcome.changed:
+            write_atomically(Path(name), outcome.text)
+        if outcome.applied or outcome.unsafe_available:
+            sys.stderr.write(summary(outcome, written=not diff))
+    return changed
+
+
+def with_fixes(
+    findings: Sequence[Finding], sources: Mapping[str, str], lint_settings: LintSettings
+) -> list[Finding]:
+    """`findings` with the fix each one has (`autofix`), file by file."""
+    by_file: dict[str, list[int]] = {}
+    for index, finding in enumerate(findings):
+        location = finding.location
+        if isinstance(location, FileLocation) and location.path in sources:
+            by_file.setdefault(location.path, []).append(index)
+    result = list(findings)
+    for label, indexes in by_file.items():
+        attached = attach_fixes(
+            parse(sources[label], label), [result[i] for i in indexes], lint_settings
+        )
+        for index, finding in zip(indexes, attached, strict=True):
+            result[index] = finding
+    return result
+
+
+def _tag(outcome: FixOutcome) -> str:
+    stem = re.sub(r"[^a-z0-9._-]+", "-", Path(outcome.path).name.lower()).strip(".-_") or "df"
+    digest = hashlib.sha256((outcome.original + "\0" + outcome.text).encode()).hexdigest()[:12]
+    return f"trimdock-fix/{stem}:{digest}"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("fix")
+    def fix_command(
+        file: Annotated[str, typer.Argument(help="The Dockerfile to rewrite.")] = "Dockerfile",
+        context: Annotated[
+            Path | None,
+            typer.Option(
+                "--context", help="Build context for --verify (default: the Dockerfile's folder)."
+            ),
+        ] = None,
+        unsafe_fixes: Annotated[
+            bool,
+            typer.Option(
+                "--unsafe-fixes",
+                help="Also apply fixes that change what is installed, copied or run.",
+            ),
+        ] = False,
+        diff: Annotated[
+            bool, typer.Option("--diff", help="Print a unified diff instead of writing the file.")
+        ] = False,
+        verify: Annotated[
+            bool | None,
+            typer.Option(
+                "--verify/--no-verify",
+                help="Build the original and the fixed file and compare them; write only if "
+                "the fixed image builds and lost nothing unexpected (default: on, off with "
+                "--diff).",
+            ),
+        ] = None,
+        keep_images: Annotated[
+            bool,
+            typer.Option(
+                "--keep-images", help="Keep the images --verify built (default: removed)."
+            ),
+        ] = False,
+        config: ConfigOption = None,
+    ) -> None:
+        """Rewrite a Dockerfile to remove its findings, and prove the gain by building both."""
+        raw = settings(config)
+        section = raw.section("lint", CONFIG_KEYS)
+        lint_settings = settings_from_config(section, f"{raw.path or '.trimdock.toml'} [lint]")
+        outcome = fix_file(file, lint_settings, unsafe=unsafe_fixes)
+        directory = context if context is not None else Path(file).parent
+        if not directory.is_dir():
+            raise UsageError("build context is not a directory", source=str(directory))
+        if diff:
+            sys.stdout.write(unified_diff(outcome))
+        report = sys.stderr if diff else sys.stdout
+        building = verify if verify is not None else not diff
+        if building and outcome.changed:
+            from trimdock.fix.verify import verify as run_verification
+
+            verification = run_verification(
+                directory, outcome, tag=_tag(outcome), keep_images=keep_images
+            )
+            report.write(table(verification))
+            report.write(verdict(verification))
+            if not verification.accepted:
+                report.write(f"{outcome.path} left as it was.\n")
+                raise typer.Exit(1)
+        if outcome.changed and not diff:
+            write_atomically(Path(file), outcome.text)
+        report.write(summary(outcome, written=not diff))

@@ -1,0 +1,124 @@
+"""Fixes attached to findings, and applied in rounds until the file is stable (as ruff does).
+
+Each round lints the current text, asks the providers for a fix per finding, keeps the fixes
+that (alone) leave a file that parses as well as before and lose their finding, applies the
+ones that do not overlap, and starts again; overlapping fixes wait for the next round, whose
+offsets are fresh. Rounds are bounded, so a fix that keeps producing work cannot loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from trimdock.dockerfile import parse
+from trimdock.dockerfile.model import Dockerfile
+from trimdock.fix.providers import PROVIDERS, Target
+from trimdock.fix.text import apply_edits, overlaps
+from trimdock.report.finding import Applicability, FileLocation, Finding, Fix
+from trimdock.rules.analysis import Analysis
+from trimdock.rules.engine import LintSettings, lint
+
+MAX_ROUNDS = 12
+
+
+@dataclass(frozen=True)
+class AppliedFix:
+    rule_id: str
+    round: int
+    line: int  # the finding's line in the text of that round
+    fix: Fix
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    path: str
+    original: str
+    text: str
+    applied: tuple[AppliedFix, ...]
+    unsafe_available: int  # fixes left out because they are unsafe (see --unsafe-fixes)
+    rounds: int
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    @property
+    def removes(self) -> tuple[str, ...]:
+        """What the applied fixes meant to remove from the image, together."""
+        return tuple(sorted({item for a in self.applied for item in a.fix.removes}))
+
+
+def attach_fixes(
+    dockerfile: Dockerfile, findings: Sequence[Finding], settings: LintSettings | None = None
+) -> list[Finding]:
+    """`findings` with `autofix` set where a provider knows a rewrite."""
+    options = (settings or LintSettings()).options
+    target = Target(dockerfile, Analysis.build(dockerfile, options))
+    attached: list[Finding] = []
+    for finding in findings:
+        provider = PROVIDERS.get(finding.rule_id)
+        fix = provider(target, finding) if provider is not None else None
+        attached.append(replace(finding, autofix=fix) if fix is not None else finding)
+    return attached
+
+
+def _parser_errors(dockerfile: Dockerfile) -> int:
+    return sum(1 for issue in dockerfile.issues if issue.parser_error)
+
+
+def _line(finding: Finding) -> int:
+    return finding.location.line if isinstance(finding.location, FileLocation) else 0
+
+
+def _holds(
+    text: str, path: str, finding: Finding, settings: LintSettings, errors: int, before: int
+) -> bool:
+    """The fix of `finding`, applied alone, keeps the file parsing and removes a finding of
+    its rule (so applying it again finds nothing: fixing is idempotent)."""
+    assert finding.autofix is not None
+    fixed = parse(apply_edits(text, finding.autofix.edits), path)
+    if _parser_errors(fixed) > errors:
+        return False
+    after = sum(1 for f in lint(fixed, settings) if f.rule_id == finding.rule_id)
+    return after < before
+
+
+def fix_text(
+    text: str, path: str = "Dockerfile", settings: LintSettings | None = None, *, unsafe: bool
+) -> FixOutcome:
+    """Apply every safe fix (and the unsafe ones with `unsafe`) in rounds until stable."""
+    settings = settings or LintSettings()
+    current = text
+    applied: list[AppliedFix] = []
+    unsafe_left = 0
+    rounds = 0
+    for number in range(1, MAX_ROUNDS + 1):
+        dockerfile = parse(current, path)
+        findings = attach_fixes(dockerfile, lint(dockerfile, settings), settings)
+        errors = _parser_errors(dockerfile)
+        counts: dict[str, int] = {}
+        for finding in findings:
+            counts[finding.rule_id] = counts.get(finding.rule_id, 0) + 1
+        chosen: list[Finding] = []
+        unsafe_left = 0
+        for finding in findings:
+            fix = finding.autofix
+            if fix is None:
+                continue
+            if fix.applicability is Applicability.UNSAFE and not unsafe:
+                unsafe_left += 1
+                continue
+            if any(overlaps(fix.edits, c.autofix.edits) for c in chosen if c.autofix):
+                continue  # the next round, on the text this round leaves
+            if _holds(current, path, finding, settings, errors, counts[finding.rule_id]):
+                chosen.append(finding)
+        if not chosen:
+            break
+        rounds = number
+        edits = [edit for c in chosen if c.autofix for edit in c.autofix.edits]
+        current = apply_edits(current, edits)
+        applied.extend(
+            AppliedFix(c.rule_id, number, _line(c), c.autofix) for c in chosen if c.autofix
+        )
+    return FixOutcome(path, text, current, tuple(applied), unsafe_left, rounds)

@@ -1,0 +1,186 @@
+"""Building a Dockerfile on the engine (legacy builder, through the Docker SDK) and reading
+the final filesystem of what was built. All of `fix --verify`'s I/O is here."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trimdock.errors import EngineError
+from trimdock.host.engine import Engine
+from trimdock.image.model import LayerEntry
+from trimdock.image.open import open_image
+from trimdock.layers.analysis import summarize
+from trimdock.layers.overlay import K_DIR, Overlay
+
+_STEP_RE = re.compile(r"^Step \d+/(\d+) : (\S+)")
+# dpkg's list of the files of each installed package: read to tell which lost paths belonged
+# to a package the fixed image no longer installs.
+DPKG_INFO = "var/lib/dpkg/info/"
+
+
+class BuildFailed(Exception):
+    """The engine refused the Dockerfile (a step failed): carries the builder's last words."""
+
+
+@dataclass(frozen=True)
+class Build:
+    tag: str
+    seconds: float
+    steps: int  # build steps, FROM excluded
+    cached: int  # steps the builder took from its cache
+
+
+@dataclass(frozen=True)
+class Filesystem:
+    """The final filesystem of an image: every visible path (absolute) with its size (-1 for
+    a directory), the image's figures, and dpkg's file lists by package."""
+
+    paths: dict[str, int]
+    size: int
+    layers: int
+    wasted: int
+    dpkg_lists: dict[str, tuple[str, ...]]
+    layer_of: dict[str, int]  # the (0-based) layer each visible path comes from
+
+
+class Builder:
+    """Builds on one engine connection; remembers every tag it made so they can be removed."""
+
+    def __init__(self) -> None:
+        self.engine = Engine.connect()
+        self.tags: list[str] = []
+
+    def build(self, context: Path, dockerfile_text: str, tag: str, *, nocache: bool) -> Build:
+        """Build with the legacy builder; the Dockerfile is given outside the context (the SDK
+        sends it under a private name), so the user's files are never touched."""
+        api = self.engine.api
+        with tempfile.TemporaryDirectory(prefix="trimdock-fix-") as scratch:
+            dockerfile = Path(scratch) / "Dockerfile"
+            dockerfile.write_text(dockerfile_text, encoding="utf-8")
+            started = time.monotonic()
+            steps = cached = 0
+            log: list[str] = []
+            with self.engine.errors("build"):
+                stream = api.build(
+                    path=str(context),
+                    dockerfile=str(dockerfile),
+                    tag=tag,
+                    nocache=nocache,
+                    rm=True,
+                    forcerm=True,
+                    pull=False,
+                    decode=True,
+                )
+                self.tags.append(tag)
+                for chunk in _chunks(stream):
+                    if "error" in chunk:
+                        message = str(chunk.get("error", "")).strip()
+                        raise BuildFailed("\n".join([*log[-5:], message]))
+                    text = str(chunk.get("stream", ""))
+                    for line in text.splitlines():
+                        log.append(line)
+                        match = _STEP_RE.match(line)
+                        if match and match.group(2).upper() != "FROM":
+                            steps += 1
+                        if "Using cache" in line:
+                            cached += 1
+            seconds = time.monotonic() - started
+        return Build(tag, seconds, steps, cached)
+
+    def filesystem(self, tag: str, *, dpkg: bool) -> Filesystem:
+        """Every visible path of the image and its waste, from the image's own layers."""
+        overlay = Overlay(source=tag)
+        lists: dict[tuple[int, str], bytes] = {}
+        with open_image(f"docker-daemon:{tag}") as image:
+            for index, layer in enumerate(image.layers):
+                with layer.content.open() as entries:
+                    overlay.apply(_collect(entries, index, lists, dpkg))
+            count = len(image.layers)
+        analysis = summarize(overlay, top=0)
+        paths: dict[str, int] = {}
+        dpkg_lists: dict[str, tuple[str, ...]] = {}
+        layer_of: dict[str, int] = {}
+        for path, node in overlay.walk():
+            paths[f"/{path}"] = -1 if node.e_kind == K_DIR else node.e_nbytes
+            layer_of[f"/{path}"] = node.e_layer
+            content = lists.get((node.e_layer, path))
+            if content is not None:
+                package = path[len(DPKG_INFO) : -len(".list")]
+                names = content.decode("utf-8", "replace").splitlines()
+                dpkg_lists[package] = tuple(n for n in names if n and n != "/.")
+        return Filesystem(paths, analysis.size, count, analysis.wasted, dpkg_lists, layer_of)
+
+    def layer_count(self, reference: str) -> int:
+        """Layers of a local image (0 when the engine does not have it)."""
+        try:
+            answer = self.engine.api.inspect_image(reference)
+            return len(answer.get("RootFS", {}).get("Layers", []))
+        except Exception:  # not there or not readable: nothing counts as the base's
+            return 0
+
+    def remove(self) -> None:
+        """Remove the images this builder tagged (never any other)."""
+        for tag in reversed(self.tags):
+            try:
+                self.engine.api.remove_image(tag, force=False, noprune=False)
+            except Exception:  # already gone, or in use: leave it, never fail the run here
+                continue
+        self.tags.clear()
+
+
+def _chunks(stream: Any) -> Iterator[dict[str, Any]]:
+    for chunk in stream:
+        if isinstance(chunk, dict):
+            yield chunk
+
+
+def _collect(
+    entries: Iterator[tuple[LayerEntry, Any]],
+    index: int,
+    lists: dict[tuple[int, str], bytes],
+    dpkg: bool,
+) -> Iterator[LayerEntry]:
+    for entry, handle in entries:
+        path = entry.path
+        if dpkg and handle is not None and path.startswith(DPKG_INFO) and path.endswith(".list"):
+            lists[(index, path)] = handle.read(16 * 1024 * 1024)
+        yield entry
+
+
+@dataclass(frozen=True)
+class Touched:
+    """A copy of the build context with one file edited, for the rebuild measure."""
+
+    directory: Path
+    file: str
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)  # a big context costs no copy
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def touched_copy(context: Path, relative: str, scratch: Path) -> Touched:
+    """A copy of the context (hard links where possible) in which `relative` has one more
+    line: the edit a developer makes. The edited file is a fresh copy, never a link, so the
+    user's file is not touched."""
+    target = scratch / "context"
+    try:
+        shutil.copytree(context, target, symlinks=True, copy_function=_link_or_copy)
+        edited = target / relative
+        original = edited.read_bytes()
+        edited.unlink()
+        edited.write_bytes(original + b"\n# edited by trimdock fix --verify\n")
+    except OSError as exc:
+        raise EngineError(f"cannot copy the build context: {exc}", source=str(context)) from exc
+    return Touched(target, relative)

@@ -1,0 +1,10 @@
+"""Fix providers, one module per family, keyed by rule id (see `base.PROVIDERS`)."""
+
+from __future__ import annotations
+
+from trimdock.fix.providers import layers, packages, runtime, stages
+from trimdock.fix.providers.base import PROVIDERS, Provider, Target
+
+_FAMILIES = (layers, packages, runtime, stages)
+
+__all__ = ["PROVIDERS", "Provider", "Target"]
