@@ -6,8 +6,17 @@ from dataclasses import replace
 
 import pytest
 
+from trimdock.runtime.check_rules import RULE_OF
 from trimdock.runtime.envdefaults import classify
-from trimdock.runtime.model import ImageFacts, LogFile, ReadOnlyFacts, RunFacts, StopFacts, Verdict
+from trimdock.runtime.model import (
+    CheckResult,
+    ImageFacts,
+    LogFile,
+    ReadOnlyFacts,
+    RunFacts,
+    StopFacts,
+    Verdict,
+)
 from trimdock.runtime.procfs import argv, listening_tcp, zombie_count
 from trimdock.runtime.verdicts import judge, log_like, written_paths
 
@@ -199,3 +208,50 @@ def test_written_paths_are_leaves_outside_the_tmpfs() -> None:
                  ("/etc/gone", "D"), ("/data", "A")),
     )  # fmt: skip
     assert written_paths(run) == ["/app/state.pid", "/data"]
+
+
+def result(check: str, run: RunFacts) -> CheckResult:
+    return next(r for r in judge(IMAGE, run) if r.check == check)
+
+
+@pytest.mark.parametrize(
+    ("baked", "ok", "message"),
+    [
+        ((1200, False), True, "app.toml at /app/app.toml (in place of the baked file (1.2 kB)): "
+         "started with it"),
+        (None, True, "app.toml at /app/app.toml (the image has no file there): started with it"),
+        ((1200, False), False, "app.toml at /app/app.toml (in place of the baked file (1.2 kB)): "
+         "did not start"),
+    ],
+)  # fmt: skip
+def test_the_config_file_says_whether_it_replaced_a_baked_one(
+    baked: tuple[int, bool] | None, ok: bool, message: str
+) -> None:
+    run = replace(GOOD, config_file=("/h/app.toml", "/app/app.toml"), baked_config=baked)
+    if not ok:
+        run = replace(run, running_at_end=False, exit_code=1)
+    found = result("config-file", run)
+    assert found.message == message
+    assert found.verdict is (Verdict.PASS if ok else Verdict.FAIL)
+    assert dict(found.evidence)["replaced_baked_file"] is (baked is not None)
+
+
+def test_an_oom_kill_before_the_first_sample_still_fails_resources() -> None:
+    run = replace(GOOD, oom_killed=True, peak_memory=None, running_at_end=False, exit_code=137)
+    assert result("resources", run).verdict is Verdict.FAIL
+
+
+def test_memory_is_shown_in_the_units_of_the_rest_of_trimdock() -> None:
+    run = replace(GOOD, peak_memory=20_000_000, memory_limit=512_000_000, peak_cpu_percent=3.0)
+    assert result("resources", run).message == "memory 20.0 MB (4% of 512.0 MB), CPU 3% of a core"
+
+
+def test_every_result_carries_its_td8xx_rule_id() -> None:
+    run = replace(GOOD, config_file=("/h/app.toml", "/app/app.toml"))
+    assert {r.check: r.rule_id for r in judge(IMAGE, run)} == dict(RULE_OF)
+
+
+def test_unknown_says_neither_the_host_nor_exec_could_look() -> None:
+    found = result("pid1", replace(GOOD, pid1=None))
+    assert found.message == "no host /proc (remote engine) and no cat in the image to read " \
+        "/proc/1/cmdline"  # fmt: skip

@@ -32,7 +32,7 @@ def _result(
 def _why_unknown(run: RunFacts, what: str) -> str:
     if not run.running_at_end:
         return "not running at the end of the window"
-    return f"no cat in the image to read {what}"
+    return f"no host /proc (remote engine) and no cat in the image to read {what}"
 
 
 def startup(image: ImageFacts, run: RunFacts) -> CheckResult:
@@ -104,7 +104,7 @@ def stop_signal(image: ImageFacts, run: RunFacts) -> CheckResult:
             "stop-signal",
             title,
             Verdict.FAIL,
-            f"ignored {image.stop_signal}: killed by SIGKILL after {stop.seconds:.1f} s",
+            f"ignored {image.stop_signal}: SIGKILL after {stop.seconds:.1f} s (exit code 137)",
             **evidence,
         )
     return _result(
@@ -121,7 +121,7 @@ def pid1(image: ImageFacts, run: RunFacts) -> CheckResult:
     if run.pid1 is None:
         return _result("pid1", title, Verdict.UNKNOWN, _why_unknown(run, "/proc/1/cmdline"))
     name = posixpath.basename(run.pid1[0]) if run.pid1 else "?"
-    evidence: dict[str, object] = {"argv": list(run.pid1)}
+    evidence: dict[str, object] = {"argv": list(run.pid1), "source": run.proc_source}
     if run.zombies is not None:
         evidence["zombies_after_probe"] = run.zombies
     if run.zombies:
@@ -258,8 +258,11 @@ def other_ports(image: ImageFacts, run: RunFacts) -> CheckResult:
             f"listens on {ports}, not in EXPOSE",
             undeclared=extra,
             listening=listening,
+            source=run.proc_source,
         )
-    return _result("other-ports", title, Verdict.PASS, "none", listening=listening)
+    return _result(
+        "other-ports", title, Verdict.PASS, "none", listening=listening, source=run.proc_source
+    )
 
 
 def env(image: ImageFacts, run: RunFacts) -> CheckResult:
@@ -284,10 +287,30 @@ def config_file(image: ImageFacts, run: RunFacts) -> CheckResult | None:
         return None
     title = "Starts with a mounted config file"
     source, dest = run.config_file
-    ok = (run.exit_code == 0) if run.job else run.running_at_end
-    verdict = Verdict.PASS if ok and not run.oom_killed else Verdict.FAIL
-    message = f"{source} mounted at {dest}: " + ("started" if ok else "did not start")
-    return _result("config-file", title, verdict, message, source=source, destination=dest)
+    ok = ((run.exit_code == 0) if run.job else run.running_at_end) and not run.oom_killed
+    verdict = Verdict.PASS if ok else Verdict.FAIL
+    baked = run.baked_config
+    if baked is None:
+        replaced = "the image has no file there"
+    elif baked[1]:
+        replaced = "the image has a directory there"
+    else:
+        replaced = f"in place of the baked file ({human_bytes(baked[0])})"
+    started = ("exited 0" if run.job else "started") if ok else "did not start"
+    message = f"{posixpath.basename(source)} at {dest} ({replaced}): {started} with it"
+    if not ok:
+        message = f"{posixpath.basename(source)} at {dest} ({replaced}): {started}"
+    return _result(
+        "config-file",
+        title,
+        verdict,
+        message,
+        source=source,
+        destination=dest,
+        replaced_baked_file=baked is not None and not baked[1],
+        baked_size=baked[0] if baked is not None and not baked[1] else None,
+        started=ok,
+    )
 
 
 def resources(image: ImageFacts, run: RunFacts) -> CheckResult:
@@ -298,12 +321,14 @@ def resources(image: ImageFacts, run: RunFacts) -> CheckResult:
         "peak_cpu_percent": None if run.peak_cpu_percent is None else round(run.peak_cpu_percent),
         "cpus": run.cpus,
     }
+    limit = human_bytes(run.memory_limit)
+    if run.oom_killed:  # also when it died before the first stats sample
+        return _result("resources", title, Verdict.FAIL, f"killed at the {limit} limit", **evidence)
     if run.peak_memory is None:
         return _result("resources", title, Verdict.UNKNOWN, "no stats", **evidence)
     cpu = "" if run.peak_cpu_percent is None else f", CPU {run.peak_cpu_percent:.0f}% of a core"
-    message = f"memory {human_bytes(run.peak_memory)} of {human_bytes(run.memory_limit)}{cpu}"
-    if run.oom_killed:
-        return _result("resources", title, Verdict.FAIL, message + ": OOM-killed", **evidence)
+    share = run.peak_memory / run.memory_limit * 100
+    message = f"memory {human_bytes(run.peak_memory)} ({share:.0f}% of {limit}){cpu}"
     if run.peak_memory > MEMORY_HEADROOM * run.memory_limit:
         return _result("resources", title, Verdict.WARN, message + ": near the limit", **evidence)
     return _result("resources", title, Verdict.PASS, message, **evidence)
