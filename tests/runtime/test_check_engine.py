@@ -154,7 +154,7 @@ def test_a_config_file_replacing_a_baked_one_says_so(tmp_path: Path) -> None:
     assert check["verdict"] == "pass" and check["rule"] == "TD812"
     assert check["evidence"]["replaced_baked_file"] is True
     assert check["evidence"]["baked_size"] == baked and check["evidence"]["started"] is True
-    assert "in place of the baked file" in check["message"]
+    assert check["message"].startswith("/etc/group: baked file (")
     assert leftovers() == ("", "")
 
 
@@ -171,7 +171,9 @@ def test_an_image_without_cat_or_sh_is_read_from_the_host_proc() -> None:
     assert "zombies_after_probe" not in pid1  # no shell to start the orphan with
     ports = evidence("distroless", "other-ports")
     assert ports["source"] == "host /proc"
-    assert {address.rpartition(":")[2] for address in ports["listening"]} == {"8080"}
+    # Docker's embedded DNS also listens in the container's namespace, on 127.0.0.11.
+    public = {a.rpartition(":")[2] for a in ports["listening"] if not a.startswith("127.")}
+    assert public == {"8080"}
     assert found["other-ports"] == "pass" and found["exposed-ports"] == "pass"
     assert found["user"] == "pass"  # uid 65534 from the host's /proc/<pid>/status
     assert evidence("distroless", "user")["uid"] == 65534

@@ -18,6 +18,7 @@ from trimdock.runtime.model import (
     Verdict,
 )
 from trimdock.runtime.procfs import argv, listening_tcp, zombie_count
+from trimdock.runtime.render import text
 from trimdock.runtime.verdicts import judge, log_like, written_paths
 
 PROC_NET_TCP = """\
@@ -217,11 +218,9 @@ def result(check: str, run: RunFacts) -> CheckResult:
 @pytest.mark.parametrize(
     ("baked", "ok", "message"),
     [
-        ((1200, False), True, "app.toml at /app/app.toml (in place of the baked file (1.2 kB)): "
-         "started with it"),
-        (None, True, "app.toml at /app/app.toml (the image has no file there): started with it"),
-        ((1200, False), False, "app.toml at /app/app.toml (in place of the baked file (1.2 kB)): "
-         "did not start"),
+        ((1200, False), True, "/app/app.toml: baked file (1.2 kB) replaced, started with it"),
+        (None, True, "/app/app.toml: no baked file, started with it"),
+        ((1200, False), False, "/app/app.toml: baked file (1.2 kB) replaced, did not start"),
     ],
 )  # fmt: skip
 def test_the_config_file_says_whether_it_replaced_a_baked_one(
@@ -255,3 +254,27 @@ def test_unknown_says_neither_the_host_nor_exec_could_look() -> None:
     found = result("pid1", replace(GOOD, pid1=None))
     assert found.message == "no host /proc (remote engine) and no cat in the image to read " \
         "/proc/1/cmdline"  # fmt: skip
+
+
+def test_the_text_report_reads_at_80_columns() -> None:
+    # Every check at its wordiest: lists cut to a few items and "+N more".
+    env = (("API_TOKEN", "x"), ("APP_ENV", "staging"), ("DATABASE_URL", "postgres://db/app"),
+           ("REDIS_HOST", "r"))  # fmt: skip
+    image = replace(IMAGE, env=env)
+    run = replace(
+        GOOD,
+        zombies=3,
+        pid1=("/usr/local/bin/application-server", "--config", "/etc/app.toml"),
+        log_files=tuple(LogFile(f"/var/log/app/service-{i}.log", 12_345_678, 0) for i in range(4)),
+        read_only=ReadOnlyFacts(False, 1, ()),
+        changes=tuple((f"/var/lib/application/state-{i}.db", "A") for i in range(4)),
+        stop=StopFacts(10.4, 137, 10.0),
+        config_file=("/home/user/app.toml", "/etc/application/app.toml"),
+        baked_config=(12_345, False),
+        listening=(("0.0.0.0", 8080), ("0.0.0.0", 9000), ("::", 9001), ("0.0.0.0", 9002)),
+        peak_memory=500_000_000,
+        memory_limit=512_000_000,
+        peak_cpu_percent=100.0,
+    )
+    lines = text(image, run, judge(image, run)).splitlines()[1:]
+    assert "\n".join(line for line in lines if len(line) > 80) == ""

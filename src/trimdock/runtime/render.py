@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ from trimdock.report.finding import Finding, ImageLocation, Severity
 from trimdock.runtime.model import CheckResult, ImageFacts, RunFacts, Verdict
 
 SCHEMA = "trimdock/check/1"
+TEXT_COLUMNS = 80
 _MARK = {Verdict.PASS: "pass", Verdict.WARN: "WARN", Verdict.FAIL: "FAIL", Verdict.UNKNOWN: "?"}
 _SEVERITY = {Verdict.FAIL: Severity.ERROR, Verdict.WARN: Severity.WARNING}
 
@@ -27,7 +29,16 @@ def text(image: ImageFacts, run: RunFacts, results: Sequence[CheckResult]) -> st
     lines = [f"{image.ref}: {command}", ""]
     width = max(len(r.check) for r in results) if results else 0
     for r in results:
-        lines.append(f"  {_MARK[r.verdict]:<4}  {r.rule_id}  {r.check:<{width}}  {r.message}")
+        head = f"  {_MARK[r.verdict]:<4}  {r.rule_id}  {r.check:<{width}}  "
+        # Long messages continue under themselves, so the report reads at 80 columns.
+        lines += textwrap.wrap(
+            r.message,
+            width=max(TEXT_COLUMNS, len(head) + 20),
+            initial_indent=head,
+            subsequent_indent=" " * len(head),
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [head.rstrip()]
     counts = summary(results)
     lines += ["", ", ".join(f"{n} {name}" for name, n in counts.items())]
     return "\n".join(lines) + "\n"

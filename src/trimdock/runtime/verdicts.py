@@ -65,7 +65,7 @@ def first_log(image: ImageFacts, run: RunFacts) -> CheckResult:
         return _result("first-log", title, Verdict.WARN, "nothing logged during the check")
     seconds = round(run.first_log_after, 2)
     return _result(
-        "first-log", title, Verdict.PASS, f"first line after {seconds} s", seconds=seconds
+        "first-log", title, Verdict.PASS, f"first line after {seconds:.2f} s", seconds=seconds
     )
 
 
@@ -104,7 +104,7 @@ def stop_signal(image: ImageFacts, run: RunFacts) -> CheckResult:
             "stop-signal",
             title,
             Verdict.FAIL,
-            f"ignored {image.stop_signal}: SIGKILL after {stop.seconds:.1f} s (exit code 137)",
+            f"{image.stop_signal} ignored: SIGKILL (137) after {stop.seconds:.1f} s",
             **evidence,
         )
     return _result(
@@ -129,7 +129,7 @@ def pid1(image: ImageFacts, run: RunFacts) -> CheckResult:
             "pid1",
             title,
             Verdict.FAIL,
-            f"{name} does not reap orphaned children ({run.zombies} zombie(s) left)",
+            f"{name} does not reap orphans: {run.zombies} zombie(s) left",
             **evidence,
         )
     if name in INITS:
@@ -139,7 +139,7 @@ def pid1(image: ImageFacts, run: RunFacts) -> CheckResult:
             "pid1",
             title,
             Verdict.WARN,
-            f"{name} -c wraps the app (shell-form CMD): signals go to the shell, not the app",
+            f"{name} -c wraps the app: signals stop at the shell",
             **evidence,
         )
     note = "" if run.zombies is not None else " (no shell to probe reaping)"
@@ -167,10 +167,14 @@ def log_files(image: ImageFacts, run: RunFacts) -> CheckResult:
     if not run.log_files:
         return _result("log-files", title, Verdict.PASS, "no log-like file written")
     files = [{"path": f.path, "size": f.size, "growth": f.growth} for f in run.log_files]
-    shown = ", ".join(f"{f.path} ({human_bytes(f.size)})" for f in run.log_files[:5])
-    return _result(
-        "log-files", title, Verdict.WARN, f"log files nobody collects: {shown}", files=files
-    )
+    shown = _some([f"{f.path} ({human_bytes(f.size)})" for f in run.log_files])
+    return _result("log-files", title, Verdict.WARN, f"uncollected: {shown}", files=files)
+
+
+def _some(items: list[str], most: int = 2) -> str:
+    """The first items and how many more: a text line stays within 80 columns."""
+    shown = ", ".join(items[:most])
+    return shown + (f" +{len(items) - most} more" if len(items) > most else "")
 
 
 def _root(user: str) -> bool:
@@ -211,12 +215,12 @@ def read_only(image: ImageFacts, run: RunFacts) -> CheckResult:
     ok = ro.stayed_up if not run.job else ro.exit_code == 0
     if ok:
         return _result("read-only", title, Verdict.PASS, "works with --read-only + tmpfs /tmp")
-    shown = ", ".join(written[:5]) or "nothing in the first run's diff"
+    shown = _some(written) or "nothing in the first run's diff"
     return _result(
         "read-only",
         title,
         Verdict.WARN,
-        f"fails with --read-only (exit code {ro.exit_code}); it wrote: {shown}",
+        f"fails read-only (exit code {ro.exit_code}); wrote {shown}",
         written=written,
         exit_code=ro.exit_code,
         log_tail=list(ro.log_tail),
@@ -272,12 +276,12 @@ def env(image: ImageFacts, run: RunFacts) -> CheckResult:
         return _result("env-defaults", title, Verdict.PASS, "none")
     items = [{"name": f.name, "kind": f.kind, "reason": f.reason} for f in found]
     secret = any(f.kind == "secret" for f in found)
-    names = ", ".join(f.name for f in found)
+    names = _some([f.name for f in found], 3)
     return _result(
         "env-defaults",
         title,
         Verdict.FAIL if secret else Verdict.WARN,
-        f"ENV defaults the platform should set: {names}",
+        f"set by the platform, not ENV: {names}",
         variables=items,
     )
 
@@ -291,15 +295,13 @@ def config_file(image: ImageFacts, run: RunFacts) -> CheckResult | None:
     verdict = Verdict.PASS if ok else Verdict.FAIL
     baked = run.baked_config
     if baked is None:
-        replaced = "the image has no file there"
+        replaced = "no baked file"
     elif baked[1]:
-        replaced = "the image has a directory there"
+        replaced = "a directory in the image"
     else:
-        replaced = f"in place of the baked file ({human_bytes(baked[0])})"
+        replaced = f"baked file ({human_bytes(baked[0])}) replaced"
     started = ("exited 0" if run.job else "started") if ok else "did not start"
-    message = f"{posixpath.basename(source)} at {dest} ({replaced}): {started} with it"
-    if not ok:
-        message = f"{posixpath.basename(source)} at {dest} ({replaced}): {started}"
+    message = f"{dest}: {replaced}, {started}" + (" with it" if ok else "")
     return _result(
         "config-file",
         title,
