@@ -12,6 +12,7 @@ from pathlib import Path
 from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.rules.peers import HADOLINT_VERSION, WITHOUT_EQUIVALENT
 from trimdock.rules.registry import RULES
+from trimdock.runtime.check_rules import CHECK_RULES, NAME_OF
 from trimdock.runtime.compose.rules import COMPOSE_RULES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,12 +53,24 @@ def compose_rule_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def check_rule_table() -> str:
+    rows = ["| id | name | severity | category | title | finds |", "|---|---|---|---|---|---|"]
+    for info in CHECK_RULES.values():
+        what = " ".join(info.what.split()).replace("|", "\\|")
+        rows.append(
+            f"| {info.rule_id} | `{NAME_OF[info.rule_id]}` | {info.severity.value} | "
+            f"{info.category} | {info.title} | {what} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 # (file, marker name, generator)
 TABLES = (
     (REPO / "docs" / "lint.md", "lint-rules", lint_rule_table),
     (REPO / "docs" / "lint.md", "hadolint-only", hadolint_only_table),
     (REPO / "docs" / "context.md", "context-rules", context_rule_table),
     (REPO / "docs" / "lint.md", "compose-rules", compose_rule_table),
+    (REPO / "docs" / "check.md", "check-rules", check_rule_table),
 )
 
 

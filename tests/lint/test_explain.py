@@ -9,6 +9,7 @@ import pytest
 from trimdock.cli.main import run
 from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.rules.registry import RULES
+from trimdock.runtime.check_rules import CHECK_RULES
 from trimdock.runtime.compose.rules import COMPOSE_RULES
 
 
@@ -18,9 +19,12 @@ def out_of(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> str
     return capsys.readouterr().out
 
 
-def test_list_has_every_lint_and_context_rule(capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_has_every_lint_context_compose_and_check_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     data = json.loads(out_of(capsys, "--list", "--format", "json"))["rules"]
     expected = {r.info.rule_id for r in RULES} | set(CONTEXT_RULES) | set(COMPOSE_RULES)
+    expected |= set(CHECK_RULES)
     assert {item["id"] for item in data} == expected
     text = out_of(capsys, "--list")
     assert len(text.splitlines()) == len(expected) + 1  # one header, one line per rule
@@ -53,3 +57,9 @@ def test_bad_input_is_one_line(
     assert run(["explain", *args]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def test_a_check_is_explained_by_its_id_or_its_name(capsys: pytest.CaptureFixture[str]) -> None:
+    by_id = out_of(capsys, "TD803")
+    assert by_id.startswith("TD803: Stops on SIGTERM\n")
+    assert out_of(capsys, "stop-signal") == by_id

@@ -15,10 +15,12 @@ from trimdock.dockerfile import parse
 from trimdock.report.finding import Severity
 from trimdock.report.rules import RuleInfo
 from trimdock.rules.engine import LintSettings, lint, settings_from_config
-from trimdock.rules.registry import RULES
+from trimdock.rules.registry import RULES, lookup
+from trimdock.runtime.check_rules import CHECK_RULES, NAME_OF
 from trimdock.runtime.compose.load import parse_compose
 from trimdock.runtime.compose.rules import COMPOSE_RULES, BuildFacts, ComposeFacts
 from trimdock.runtime.compose.service import lint_compose
+from trimdock.runtime.verdicts import CHECK_IDS
 
 _END_OF_FILE = "\n(end of file)"
 _CONFIG_LINE = re.compile(r"^# \.trimdock\.toml: \[lint\] (.+)$", re.MULTILINE)
@@ -83,3 +85,23 @@ def test_compose_example_fires_and_instead_is_quiet(info: RuleInfo) -> None:
 
     assert info.rule_id in found(info.example), info.example
     assert info.rule_id not in found(info.instead), info.instead
+
+
+# `trimdock check` rules (TD8xx): the examples are Dockerfiles of images that fail the check,
+# "instead" of images that pass it; tests/runtime/test_check_rule_docs.py builds and runs them.
+# Here: both are whole Dockerfiles, and "instead" lints without errors (an example may well
+# fail a static rule too: TD811's baked secret is also TD301's).
+@pytest.mark.parametrize("info", list(CHECK_RULES.values()), ids=lambda info: info.rule_id)
+def test_check_example_and_instead_are_whole_dockerfiles(info: RuleInfo) -> None:
+    assert info.example != info.instead
+    for text in (info.example, info.instead):
+        assert re.search(r"^FROM busybox:latest$", text, re.MULTILINE), text
+    found = lint(parse(info.instead + "\n"), LintSettings())
+    assert [f.rule_id for f in found if f.severity is Severity.ERROR] == [], info.instead
+
+
+def test_check_rules_are_in_the_td8xx_range_with_their_names_as_aliases() -> None:
+    assert all(rule_id.startswith("TD8") for rule_id in CHECK_RULES)
+    assert set(NAME_OF.values()) == set(CHECK_IDS)
+    for rule_id, name in NAME_OF.items():
+        assert lookup(name) is lookup(rule_id.lower()) is CHECK_RULES[rule_id]

@@ -18,6 +18,7 @@ import pytest
 from tests.support.engine import build_image, docker
 from tests.support.signals import as_foreground_job
 from trimdock.cli.main import run
+from trimdock.runtime.check_rules import RULE_OF
 
 IMAGES = Path(__file__).parent / "images"
 FAST = ["--window", "3s", "--grace", "3s"]
@@ -47,6 +48,13 @@ def checked(name: str, *extra: str) -> tuple[int, dict[str, Any]]:
 
 def verdicts(name: str, *extra: str) -> dict[str, str]:
     return {c["id"]: c["verdict"] for c in checked(name, *extra)[1]["checks"]}
+
+
+def test_every_check_carries_its_td_rule_id() -> None:
+    checks = checked("trap")[1]["checks"]
+    assert {c["id"]: c["rule"] for c in checks} == {
+        name: rule_id for name, rule_id in RULE_OF.items() if name != "config-file"
+    }
 
 
 def evidence(name: str, check: str) -> dict[str, Any]:
@@ -104,7 +112,7 @@ def test_a_port_outside_expose_is_reported() -> None:
 
 def test_allowed_failures_do_not_fail_the_run(tmp_path: Path) -> None:
     config = tmp_path / ".trimdock.toml"
-    config.write_text('[check]\nallow = ["stop-signal", "user"]\n')
+    config.write_text('[check]\nallow = ["stop-signal", "TD807"]\n')  # a name or an id
     out = tmp_path / "report.json"
     args = ["check", image("notrap"), *FAST, "--no-read-only", "-F", "json", "-o", str(out)]
     assert run([*args, "--config", str(config)]) == 0
@@ -127,8 +135,48 @@ def test_a_config_file_is_mounted_in_place_of_the_baked_one(tmp_path: Path) -> N
     argv = ["check", image("trap"), "--job", "--no-read-only", "-F", "json", "-o", str(out)]
     argv += ["--config-file", f"{settings}:/etc/app.conf", "--", "grep", "level", "/etc/app.conf"]
     run(argv)
-    checks = {c["id"]: c["verdict"] for c in json.loads(out.read_text())["checks"]}
-    assert checks["config-file"] == "pass"
+    checks = {c["id"]: c for c in json.loads(out.read_text())["checks"]}
+    assert checks["config-file"]["verdict"] == "pass"
+    assert checks["config-file"]["evidence"]["replaced_baked_file"] is False  # none in the image
+
+
+def test_a_config_file_replacing_a_baked_one_says_so(tmp_path: Path) -> None:
+    tag = image("trap")
+    # Oracle: the image's own /etc/group, as the image itself reports its size.
+    baked = int(docker("run", "--rm", "--entrypoint", "stat", tag, "-c", "%s", "/etc/group"))
+    group = tmp_path / "group"
+    group.write_text("root:x:0:\nnogroup:x:65534:\napp:x:1000:\n")
+    out = tmp_path / "report.json"
+    argv = ["check", tag, "--job", "--no-read-only", "-F", "json", "-o", str(out)]
+    argv += ["--config-file", f"{group}:/etc/group", "--", "grep", "-q", "^app:", "/etc/group"]
+    run(argv)
+    check = next(c for c in json.loads(out.read_text())["checks"] if c["id"] == "config-file")
+    assert check["verdict"] == "pass" and check["rule"] == "TD812"
+    assert check["evidence"]["replaced_baked_file"] is True
+    assert check["evidence"]["baked_size"] == baked and check["evidence"]["started"] is True
+    assert check["message"].startswith("/etc/group: baked file (")
+    assert leftovers() == ("", "")
+
+
+def test_an_image_without_cat_or_sh_is_read_from_the_host_proc() -> None:
+    tag = image("distroless")
+    # Oracle: the image's own config says what PID 1 runs.
+    command = json.loads(docker("image", "inspect", "-f", "{{json .Config.Cmd}}", tag))
+    for probe in ("cat", "sh"):  # nothing to exec: what the fallback would need is missing
+        missing = ["docker", "run", "--rm", "--entrypoint", probe, tag, "/proc/1/cmdline"]
+        assert subprocess.run(missing, capture_output=True, check=False).returncode != 0
+    found = verdicts("distroless")
+    pid1 = evidence("distroless", "pid1")
+    assert pid1["argv"] == command and pid1["source"] == "host /proc"
+    assert "zombies_after_probe" not in pid1  # no shell to start the orphan with
+    ports = evidence("distroless", "other-ports")
+    assert ports["source"] == "host /proc"
+    # Docker's embedded DNS also listens in the container's namespace, on 127.0.0.11.
+    public = {a.rpartition(":")[2] for a in ports["listening"] if not a.startswith("127.")}
+    assert public == {"8080"}
+    assert found["other-ports"] == "pass" and found["exposed-ports"] == "pass"
+    assert found["user"] == "pass"  # uid 65534 from the host's /proc/<pid>/status
+    assert evidence("distroless", "user")["uid"] == 65534
 
 
 def test_sarif_output_carries_the_failures(tmp_path: Path) -> None:
@@ -136,7 +184,9 @@ def test_sarif_output_carries_the_failures(tmp_path: Path) -> None:
     argv = ["check", image("notrap"), *FAST, "--no-read-only", "-F", "sarif", "-o", str(out)]
     assert run(argv) == 1
     results = json.loads(out.read_text())["runs"][0]["results"]
-    assert {"stop-signal", "user"} <= {r["ruleId"] for r in results}
+    assert {"TD803", "TD807"} <= {r["ruleId"] for r in results}
+    rules = json.loads(out.read_text())["runs"][0]["tool"]["driver"]["rules"]
+    assert {"TD803", "TD807"} <= {r["id"] for r in rules}
 
 
 def test_a_missing_image_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

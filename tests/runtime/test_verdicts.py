@@ -6,9 +6,19 @@ from dataclasses import replace
 
 import pytest
 
+from trimdock.runtime.check_rules import RULE_OF
 from trimdock.runtime.envdefaults import classify
-from trimdock.runtime.model import ImageFacts, LogFile, ReadOnlyFacts, RunFacts, StopFacts, Verdict
+from trimdock.runtime.model import (
+    CheckResult,
+    ImageFacts,
+    LogFile,
+    ReadOnlyFacts,
+    RunFacts,
+    StopFacts,
+    Verdict,
+)
 from trimdock.runtime.procfs import argv, listening_tcp, zombie_count
+from trimdock.runtime.render import text
 from trimdock.runtime.verdicts import judge, log_like, written_paths
 
 PROC_NET_TCP = """\
@@ -199,3 +209,72 @@ def test_written_paths_are_leaves_outside_the_tmpfs() -> None:
                  ("/etc/gone", "D"), ("/data", "A")),
     )  # fmt: skip
     assert written_paths(run) == ["/app/state.pid", "/data"]
+
+
+def result(check: str, run: RunFacts) -> CheckResult:
+    return next(r for r in judge(IMAGE, run) if r.check == check)
+
+
+@pytest.mark.parametrize(
+    ("baked", "ok", "message"),
+    [
+        ((1200, False), True, "/app/app.toml: baked file (1.2 kB) replaced, started with it"),
+        (None, True, "/app/app.toml: no baked file, started with it"),
+        ((1200, False), False, "/app/app.toml: baked file (1.2 kB) replaced, did not start"),
+    ],
+)  # fmt: skip
+def test_the_config_file_says_whether_it_replaced_a_baked_one(
+    baked: tuple[int, bool] | None, ok: bool, message: str
+) -> None:
+    run = replace(GOOD, config_file=("/h/app.toml", "/app/app.toml"), baked_config=baked)
+    if not ok:
+        run = replace(run, running_at_end=False, exit_code=1)
+    found = result("config-file", run)
+    assert found.message == message
+    assert found.verdict is (Verdict.PASS if ok else Verdict.FAIL)
+    assert dict(found.evidence)["replaced_baked_file"] is (baked is not None)
+
+
+def test_an_oom_kill_before_the_first_sample_still_fails_resources() -> None:
+    run = replace(GOOD, oom_killed=True, peak_memory=None, running_at_end=False, exit_code=137)
+    assert result("resources", run).verdict is Verdict.FAIL
+
+
+def test_memory_is_shown_in_the_units_of_the_rest_of_trimdock() -> None:
+    run = replace(GOOD, peak_memory=20_000_000, memory_limit=512_000_000, peak_cpu_percent=3.0)
+    assert result("resources", run).message == "memory 20.0 MB (4% of 512.0 MB), CPU 3% of a core"
+
+
+def test_every_result_carries_its_td8xx_rule_id() -> None:
+    run = replace(GOOD, config_file=("/h/app.toml", "/app/app.toml"))
+    assert {r.check: r.rule_id for r in judge(IMAGE, run)} == dict(RULE_OF)
+
+
+def test_unknown_says_neither_the_host_nor_exec_could_look() -> None:
+    found = result("pid1", replace(GOOD, pid1=None))
+    assert found.message == "no host /proc (remote engine) and no cat in the image to read " \
+        "/proc/1/cmdline"  # fmt: skip
+
+
+def test_the_text_report_reads_at_80_columns() -> None:
+    # Every check at its wordiest: lists cut to a few items and "+N more".
+    env = (("API_TOKEN", "x"), ("APP_ENV", "staging"), ("DATABASE_URL", "postgres://db/app"),
+           ("REDIS_HOST", "r"))  # fmt: skip
+    image = replace(IMAGE, env=env)
+    run = replace(
+        GOOD,
+        zombies=3,
+        pid1=("/usr/local/bin/application-server", "--config", "/etc/app.toml"),
+        log_files=tuple(LogFile(f"/var/log/app/service-{i}.log", 12_345_678, 0) for i in range(4)),
+        read_only=ReadOnlyFacts(False, 1, ()),
+        changes=tuple((f"/var/lib/application/state-{i}.db", "A") for i in range(4)),
+        stop=StopFacts(10.4, 137, 10.0),
+        config_file=("/home/user/app.toml", "/etc/application/app.toml"),
+        baked_config=(12_345, False),
+        listening=(("0.0.0.0", 8080), ("0.0.0.0", 9000), ("::", 9001), ("0.0.0.0", 9002)),
+        peak_memory=500_000_000,
+        memory_limit=512_000_000,
+        peak_cpu_percent=100.0,
+    )
+    lines = text(image, run, judge(image, run)).splitlines()[1:]
+    assert "\n".join(line for line in lines if len(line) > 80) == ""

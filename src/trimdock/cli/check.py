@@ -19,11 +19,12 @@ from trimdock.report.formats import FindingFormat, render_findings
 from trimdock.report.output import emit, to_json_text
 from trimdock.report.units import parse_size
 from trimdock.runtime import render
+from trimdock.runtime.check_rules import CHECK_RULES, check_rule_id
 from trimdock.runtime.runner import CheckRequest, check_image
 from trimdock.runtime.verdicts import CHECK_IDS, judge
 
 CONFIG_KEYS: Mapping[str, type | tuple[type, ...]] = {
-    "allow": list,  # check ids that may fail without failing the run
+    "allow": list,  # checks that may fail without failing the run: TD8nn ids or names
     "memory": (str, int),
     "cpus": (int, float),
     "window": str,
@@ -44,7 +45,7 @@ class CheckFormat(StrEnum):
 
 @dataclass(frozen=True)
 class CheckSettings:
-    allow: frozenset[str]
+    allow: frozenset[str]  # TD8nn ids
     memory: int
     cpus: float
     window: float
@@ -87,17 +88,20 @@ def load_settings(
     def where(key: str) -> str:
         return raw.source("check", key)
 
-    allow = section.get("allow", [])
-    unknown = [a for a in allow if a not in CHECK_IDS]
-    if unknown:
-        raise ConfigError(
-            f"unknown check {unknown[0]!r} (one of: {', '.join(CHECK_IDS)})", source=where("allow")
-        )
+    allow: set[str] = set()
+    for name in section.get("allow", []):
+        rule_id = check_rule_id(str(name))
+        if rule_id is None:
+            raise ConfigError(
+                f"unknown check {name!r} (TD800-TD813, or one of: {', '.join(CHECK_IDS)})",
+                source=where("allow"),
+            )
+        allow.add(rule_id)
     return CheckSettings(
         allow=frozenset(allow),
         memory=_memory(memory, "--memory")
         if memory is not None
-        else _memory(section.get("memory", "512MiB"), where("memory")),
+        else _memory(section.get("memory", "512MB"), where("memory")),
         cpus=_cpus(cpus, "--cpus")
         if cpus is not None
         else _cpus(section.get("cpus", 1.0), where("cpus")),
@@ -144,7 +148,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--job", help="A job image: it must exit 0 instead of staying up.")
         ] = False,
         memory: Annotated[
-            str | None, typer.Option("--memory", help="Memory limit (default 512MiB).")
+            str | None, typer.Option("--memory", help="Memory limit (default 512MB).")
         ] = None,
         cpus: Annotated[float | None, typer.Option("--cpus", help="CPU limit (default 1).")] = None,
         window: Annotated[
@@ -220,7 +224,7 @@ def register(app: typer.Typer) -> None:
                 report = render_findings(
                     render.findings(facts, results),
                     FindingFormat(fmt.value),
-                    rules={},
+                    rules=CHECK_RULES,
                     sources={},
                     tool_version=__version__,
                     color=not no_color and output is None and sys.stdout.isatty(),

@@ -32,7 +32,11 @@ def complete_rule_ids(incomplete: str) -> list[str]:
     from trimdock.context.rules import RULES as CONTEXT_RULES
     from trimdock.rules.peers import WITHOUT_EQUIVALENT
     from trimdock.rules.registry import BY_PEER, RULE_INFOS
+    from trimdock.runtime.check_rules import CHECK_RULES
+    from trimdock.runtime.compose.rules import COMPOSE_RULES
 
-    ids = sorted({*RULE_INFOS, *CONTEXT_RULES, *BY_PEER, *WITHOUT_EQUIVALENT})
+    ids = sorted(
+        {*RULE_INFOS, *CONTEXT_RULES, *COMPOSE_RULES, *CHECK_RULES, *BY_PEER, *WITHOUT_EQUIVALENT}
+    )
     wanted = incomplete.upper()
     return [rule_id for rule_id in ids if rule_id.startswith(wanted)]

@@ -21,6 +21,7 @@ from trimdock.rules import shellcheck
 from trimdock.rules.peers import HADOLINT_VERSION, known_without_equivalent
 from trimdock.rules.registry import RULE_INFOS, lookup
 from trimdock.rules.shellcheck import shellcheck_id
+from trimdock.runtime.check_rules import CHECK_RULES
 from trimdock.runtime.compose.rules import COMPOSE_RULES
 
 # The `schema` member of each JSON document (docs/schemas/): bump on an incompatible change.
@@ -34,8 +35,13 @@ class ExplainFormat(StrEnum):
 
 
 def catalogue() -> list[RuleInfo]:
-    """Every TD rule, lint and context, by id."""
-    infos = [*RULE_INFOS.values(), *CONTEXT_RULES.values(), *COMPOSE_RULES.values()]
+    """Every TD rule (lint, context, Compose, check), by id."""
+    infos = [
+        *RULE_INFOS.values(),
+        *CONTEXT_RULES.values(),
+        *COMPOSE_RULES.values(),
+        *CHECK_RULES.values(),
+    ]
     return sorted(infos, key=lambda i: i.rule_id)
 
 

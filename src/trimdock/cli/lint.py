@@ -19,7 +19,7 @@ from trimdock.cli.completion import complete_rule_ids
 from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.dockerfile import parse
 from trimdock.dockerfile.source import STDIN_LABEL, read_dockerfile
-from trimdock.errors import DockerfileError, UsageError
+from trimdock.errors import ComposeError, DockerfileError, UsageError
 from trimdock.report.finding import FileLocation, Finding
 from trimdock.report.formats import FindingFormat, render_findings
 from trimdock.report.output import emit
@@ -304,7 +304,12 @@ def register(app: typer.Typer) -> None:
         composed = [n for n in names if compose.is_compose_file(n)]  # Compose files: TD7xx
         names = [n for n in names if n not in composed]
         for name in composed:
-            shown, content, issues = compose.check_file(name, lint_settings)
+            try:
+                shown, content, issues = compose.check_file(name, lint_settings)
+            except ComposeError as exc:  # as an unreadable Dockerfile: report it, check the rest
+                sys.stderr.write(f"trimdock: {exc}\n")
+                unreadable = True
+                continue
             sources[shown], findings = content, [*findings, *issues]
             checked.append(shown)
         pending = _start_shellcheck(names, lint_settings)

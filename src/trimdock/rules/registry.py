@@ -8,6 +8,7 @@ from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.report.rules import RuleInfo
 from trimdock.rules import cache, instructions, packages, production, security, size, syntax
 from trimdock.rules.base import REGISTRY, Rule
+from trimdock.runtime.check_rules import CHECK_RULES, check_rule_id
 from trimdock.runtime.compose.rules import COMPOSE_RULES
 
 _FAMILIES = (syntax, size, packages, cache, security, production, instructions)
@@ -30,6 +31,9 @@ def lookup(rule_id: str) -> RuleInfo | None:
         return CONTEXT_RULES[key]
     if key in COMPOSE_RULES:  # TD7xx: `trimdock lint compose.yaml`
         return COMPOSE_RULES[key]
+    check = check_rule_id(rule_id)  # TD8xx: `trimdock check IMAGE`, also by name (stop-signal)
+    if check is not None:
+        return CHECK_RULES[check]
     td = BY_PEER.get(key)
     return RULE_INFOS[td] if td else None
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from trimdock.runtime.check_rules import RULE_OF
+
 
 class Verdict(StrEnum):
     PASS = "pass"
@@ -26,6 +28,11 @@ class CheckResult:
     verdict: Verdict
     message: str
     evidence: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def rule_id(self) -> str:
+        """The check's id in the TD registry (TD8nn): SARIF, `explain` and `allow` use it."""
+        return RULE_OF[self.check]
 
 
 @dataclass(frozen=True)
@@ -93,3 +100,8 @@ class RunFacts:
     cpus: float
     read_only: ReadOnlyFacts | None
     config_file: tuple[str, str] | None  # (host path, container path) mounted read-only
+    # Where PID 1 and the sockets were read: "host /proc" (local engine), "exec" (cat in the
+    # container) or None (neither: unknown).
+    proc_source: str | None = None
+    # With --config-file: (size, is a directory) of what the image has at DEST; None: nothing.
+    baked_config: tuple[int, bool] | None = None

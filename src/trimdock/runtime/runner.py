@@ -23,6 +23,7 @@ import docker.errors
 
 from trimdock.errors import EngineError, UsageError
 from trimdock.runtime.engine_access import Engine, parse_time
+from trimdock.runtime.hostproc import HostProc, namespace_uid, open_host_proc
 from trimdock.runtime.model import ImageFacts, LogFile, ReadOnlyFacts, RunFacts, StopFacts
 from trimdock.runtime.procfs import argv, listening_tcp, zombie_count
 from trimdock.runtime.verdicts import log_like
@@ -41,7 +42,7 @@ class CheckRequest:
     image: str
     args: tuple[str, ...] = ()
     job: bool = False
-    memory: int = 512 * 1024 * 1024
+    memory: int = 512 * 1000 * 1000  # decimal, as every size trimdock prints
     cpus: float = 1.0
     window: float = 10.0
     grace: float = 10.0
@@ -296,6 +297,19 @@ class Run:
                 result.append((port, False))
         return result
 
+    def _from_exec(
+        self, container_id: str
+    ) -> tuple[tuple[str, ...] | None, int | None, tuple[tuple[str, int], ...] | None]:
+        """PID 1's argv, uid and the listening sockets, read with `cat` in the container."""
+        cmdline = self.exec(container_id, ["cat", "/proc/1/cmdline"])
+        pid1 = argv(cmdline) if cmdline is not None else None
+        uid = self._uid(container_id)
+        tcp = self.exec(container_id, ["sh", "-c", "cat /proc/net/tcp /proc/net/tcp6"])
+        if tcp is None:
+            tcp = self.exec(container_id, ["cat", "/proc/net/tcp"])
+        listening = listening_tcp(tcp.decode("utf-8", "replace")) if tcp is not None else None
+        return pid1, uid, listening
+
     def _uid(self, container_id: str) -> int | None:
         status = self.exec(container_id, ["cat", "/proc/1/status"])
         for line in (status or b"").decode("utf-8", "replace").splitlines():
@@ -305,13 +319,30 @@ class Run:
                     return int(fields[2])  # effective uid
         return None
 
-    def _zombies(self, container_id: str) -> int | None:
+    def _zombies(self, container_id: str, host: HostProc | None) -> int | None:
         probe = self.exec(container_id, ["sh", "-c", f"sleep {ORPHAN_SECONDS} & exit 0"])
         if probe is None:
             return None
         time.sleep(ORPHAN_SECONDS + 1.0)
+        if host is not None:
+            found = [host.read("stat", pid) for pid in host.descendants()]
+            text = b"\n".join(s for s in found if s is not None).decode("utf-8", "replace")
+            return zombie_count(text)
         stats = self.exec(container_id, ["sh", "-c", "cat /proc/[0-9]*/stat 2>/dev/null"])
         return None if stats is None else zombie_count(stats.decode("utf-8", "replace"))
+
+    def _baked(self, path: str) -> tuple[int, bool] | None:
+        """(size, is a directory) of `path` in the image itself: a created, never started,
+        container without the config mount, so what the mount would replace."""
+        with self.engine.errors("create container"):
+            created = self.api.create_container(
+                self.request.image, command=["true"], labels=self.labels, entrypoint=[]
+            )
+        try:
+            return self._path_size(created["Id"], path)
+        finally:
+            with self.engine.errors("remove container"):
+                self.api.remove_container(created["Id"], v=True, force=True)
 
     def _read_only(self) -> ReadOnlyFacts:
         request = self.request
@@ -334,6 +365,7 @@ class Run:
         request = self.request
         with self.engine.errors("create network"):
             self.api.create_network(self.network, driver="bridge", labels=self.labels)
+        baked = self._baked(request.config_file[1]) if request.config_file is not None else None
         progress(f"running {request.image} for {request.window:g} s")
         container_id = self.create(read_only=False)
         started = time.monotonic()
@@ -347,18 +379,21 @@ class Run:
         running = bool(state.get("Running"))
         window = time.monotonic() - started
         pid1 = uid = zombies = listening = None
+        proc_source = None
         connected: list[tuple[int, bool]] = []
         if running:
             progress("probing PID 1, ports and the file system")
-            cmdline = self.exec(container_id, ["cat", "/proc/1/cmdline"])
-            pid1 = argv(cmdline) if cmdline is not None else None
-            uid = self._uid(container_id)
-            tcp = self.exec(container_id, ["sh", "-c", "cat /proc/net/tcp /proc/net/tcp6"])
-            if tcp is None:
-                tcp = self.exec(container_id, ["cat", "/proc/net/tcp"])
-            listening = listening_tcp(tcp.decode("utf-8", "replace")) if tcp is not None else None
+            host = open_host_proc(int(state.get("Pid") or 0), container_id)
+            if host is not None:
+                pid1, uid, listening = _from_host(host)
+                proc_source = "host /proc"
+            if pid1 is None or listening is None:  # no local engine: look from the inside
+                inside = self._from_exec(container_id)
+                if inside[0] is not None or inside[2] is not None:
+                    pid1, uid, listening = inside
+                    proc_source = "exec"
             connected = self._connect(detail, image.exposed_tcp)
-            zombies = self._zombies(container_id)
+            zombies = self._zombies(container_id, host)
         end_sizes = self._log_sizes(container_id)
         log_files = tuple(
             LogFile(path, size, size - (samples.mid_sizes or {}).get(path, 0))
@@ -415,7 +450,27 @@ class Run:
             cpus=request.cpus,
             read_only=read_only,
             config_file=request.config_file,
+            proc_source=proc_source,
+            baked_config=baked,
         )
+
+
+def _from_host(
+    host: HostProc,
+) -> tuple[tuple[str, ...] | None, int | None, tuple[tuple[str, int], ...] | None]:
+    """PID 1's argv, uid and the listening sockets of its network namespace, from the host."""
+    cmdline = host.read("cmdline")
+    status = host.read("status")
+    uid_map = host.read("uid_map")
+    uid = None
+    if status is not None and uid_map is not None:
+        uid = namespace_uid(status.decode("utf-8", "replace"), uid_map.decode("utf-8", "replace"))
+    tables = [host.read("net/tcp"), host.read("net/tcp6")]
+    listening = None
+    if tables[0] is not None:
+        text = b"".join(t for t in tables if t is not None).decode("utf-8", "replace")
+        listening = listening_tcp(text)
+    return (argv(cmdline) if cmdline else None), uid, listening
 
 
 def check_image(

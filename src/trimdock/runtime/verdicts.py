@@ -32,7 +32,7 @@ def _result(
 def _why_unknown(run: RunFacts, what: str) -> str:
     if not run.running_at_end:
         return "not running at the end of the window"
-    return f"no cat in the image to read {what}"
+    return f"no host /proc (remote engine) and no cat in the image to read {what}"
 
 
 def startup(image: ImageFacts, run: RunFacts) -> CheckResult:
@@ -65,7 +65,7 @@ def first_log(image: ImageFacts, run: RunFacts) -> CheckResult:
         return _result("first-log", title, Verdict.WARN, "nothing logged during the check")
     seconds = round(run.first_log_after, 2)
     return _result(
-        "first-log", title, Verdict.PASS, f"first line after {seconds} s", seconds=seconds
+        "first-log", title, Verdict.PASS, f"first line after {seconds:.2f} s", seconds=seconds
     )
 
 
@@ -104,7 +104,7 @@ def stop_signal(image: ImageFacts, run: RunFacts) -> CheckResult:
             "stop-signal",
             title,
             Verdict.FAIL,
-            f"ignored {image.stop_signal}: killed by SIGKILL after {stop.seconds:.1f} s",
+            f"{image.stop_signal} ignored: SIGKILL (137) after {stop.seconds:.1f} s",
             **evidence,
         )
     return _result(
@@ -121,7 +121,7 @@ def pid1(image: ImageFacts, run: RunFacts) -> CheckResult:
     if run.pid1 is None:
         return _result("pid1", title, Verdict.UNKNOWN, _why_unknown(run, "/proc/1/cmdline"))
     name = posixpath.basename(run.pid1[0]) if run.pid1 else "?"
-    evidence: dict[str, object] = {"argv": list(run.pid1)}
+    evidence: dict[str, object] = {"argv": list(run.pid1), "source": run.proc_source}
     if run.zombies is not None:
         evidence["zombies_after_probe"] = run.zombies
     if run.zombies:
@@ -129,7 +129,7 @@ def pid1(image: ImageFacts, run: RunFacts) -> CheckResult:
             "pid1",
             title,
             Verdict.FAIL,
-            f"{name} does not reap orphaned children ({run.zombies} zombie(s) left)",
+            f"{name} does not reap orphans: {run.zombies} zombie(s) left",
             **evidence,
         )
     if name in INITS:
@@ -139,7 +139,7 @@ def pid1(image: ImageFacts, run: RunFacts) -> CheckResult:
             "pid1",
             title,
             Verdict.WARN,
-            f"{name} -c wraps the app (shell-form CMD): signals go to the shell, not the app",
+            f"{name} -c wraps the app: signals stop at the shell",
             **evidence,
         )
     note = "" if run.zombies is not None else " (no shell to probe reaping)"
@@ -167,10 +167,14 @@ def log_files(image: ImageFacts, run: RunFacts) -> CheckResult:
     if not run.log_files:
         return _result("log-files", title, Verdict.PASS, "no log-like file written")
     files = [{"path": f.path, "size": f.size, "growth": f.growth} for f in run.log_files]
-    shown = ", ".join(f"{f.path} ({human_bytes(f.size)})" for f in run.log_files[:5])
-    return _result(
-        "log-files", title, Verdict.WARN, f"log files nobody collects: {shown}", files=files
-    )
+    shown = _some([f"{f.path} ({human_bytes(f.size)})" for f in run.log_files])
+    return _result("log-files", title, Verdict.WARN, f"uncollected: {shown}", files=files)
+
+
+def _some(items: list[str], most: int = 2) -> str:
+    """The first items and how many more: a text line stays within 80 columns."""
+    shown = ", ".join(items[:most])
+    return shown + (f" +{len(items) - most} more" if len(items) > most else "")
 
 
 def _root(user: str) -> bool:
@@ -211,12 +215,12 @@ def read_only(image: ImageFacts, run: RunFacts) -> CheckResult:
     ok = ro.stayed_up if not run.job else ro.exit_code == 0
     if ok:
         return _result("read-only", title, Verdict.PASS, "works with --read-only + tmpfs /tmp")
-    shown = ", ".join(written[:5]) or "nothing in the first run's diff"
+    shown = _some(written) or "nothing in the first run's diff"
     return _result(
         "read-only",
         title,
         Verdict.WARN,
-        f"fails with --read-only (exit code {ro.exit_code}); it wrote: {shown}",
+        f"fails read-only (exit code {ro.exit_code}); wrote {shown}",
         written=written,
         exit_code=ro.exit_code,
         log_tail=list(ro.log_tail),
@@ -258,8 +262,11 @@ def other_ports(image: ImageFacts, run: RunFacts) -> CheckResult:
             f"listens on {ports}, not in EXPOSE",
             undeclared=extra,
             listening=listening,
+            source=run.proc_source,
         )
-    return _result("other-ports", title, Verdict.PASS, "none", listening=listening)
+    return _result(
+        "other-ports", title, Verdict.PASS, "none", listening=listening, source=run.proc_source
+    )
 
 
 def env(image: ImageFacts, run: RunFacts) -> CheckResult:
@@ -269,12 +276,12 @@ def env(image: ImageFacts, run: RunFacts) -> CheckResult:
         return _result("env-defaults", title, Verdict.PASS, "none")
     items = [{"name": f.name, "kind": f.kind, "reason": f.reason} for f in found]
     secret = any(f.kind == "secret" for f in found)
-    names = ", ".join(f.name for f in found)
+    names = _some([f.name for f in found], 3)
     return _result(
         "env-defaults",
         title,
         Verdict.FAIL if secret else Verdict.WARN,
-        f"ENV defaults the platform should set: {names}",
+        f"set by the platform, not ENV: {names}",
         variables=items,
     )
 
@@ -284,10 +291,28 @@ def config_file(image: ImageFacts, run: RunFacts) -> CheckResult | None:
         return None
     title = "Starts with a mounted config file"
     source, dest = run.config_file
-    ok = (run.exit_code == 0) if run.job else run.running_at_end
-    verdict = Verdict.PASS if ok and not run.oom_killed else Verdict.FAIL
-    message = f"{source} mounted at {dest}: " + ("started" if ok else "did not start")
-    return _result("config-file", title, verdict, message, source=source, destination=dest)
+    ok = ((run.exit_code == 0) if run.job else run.running_at_end) and not run.oom_killed
+    verdict = Verdict.PASS if ok else Verdict.FAIL
+    baked = run.baked_config
+    if baked is None:
+        replaced = "no baked file"
+    elif baked[1]:
+        replaced = "a directory in the image"
+    else:
+        replaced = f"baked file ({human_bytes(baked[0])}) replaced"
+    started = ("exited 0" if run.job else "started") if ok else "did not start"
+    message = f"{dest}: {replaced}, {started}" + (" with it" if ok else "")
+    return _result(
+        "config-file",
+        title,
+        verdict,
+        message,
+        source=source,
+        destination=dest,
+        replaced_baked_file=baked is not None and not baked[1],
+        baked_size=baked[0] if baked is not None and not baked[1] else None,
+        started=ok,
+    )
 
 
 def resources(image: ImageFacts, run: RunFacts) -> CheckResult:
@@ -298,12 +323,14 @@ def resources(image: ImageFacts, run: RunFacts) -> CheckResult:
         "peak_cpu_percent": None if run.peak_cpu_percent is None else round(run.peak_cpu_percent),
         "cpus": run.cpus,
     }
+    limit = human_bytes(run.memory_limit)
+    if run.oom_killed:  # also when it died before the first stats sample
+        return _result("resources", title, Verdict.FAIL, f"killed at the {limit} limit", **evidence)
     if run.peak_memory is None:
         return _result("resources", title, Verdict.UNKNOWN, "no stats", **evidence)
     cpu = "" if run.peak_cpu_percent is None else f", CPU {run.peak_cpu_percent:.0f}% of a core"
-    message = f"memory {human_bytes(run.peak_memory)} of {human_bytes(run.memory_limit)}{cpu}"
-    if run.oom_killed:
-        return _result("resources", title, Verdict.FAIL, message + ": OOM-killed", **evidence)
+    share = run.peak_memory / run.memory_limit * 100
+    message = f"memory {human_bytes(run.peak_memory)} ({share:.0f}% of {limit}){cpu}"
     if run.peak_memory > MEMORY_HEADROOM * run.memory_limit:
         return _result("resources", title, Verdict.WARN, message + ": near the limit", **evidence)
     return _result("resources", title, Verdict.PASS, message, **evidence)

@@ -316,3 +316,56 @@ def test_an_unreadable_compose_file_is_one_line_and_exit_2(
     assert run(["lint", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"trimdock: {path}: invalid YAML: line 2") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ("compose.yaml", "invalid YAML: line 2"),
+        ("docker-compose.yml", "is a directory, not a Compose file"),
+        ("compose.prod.yaml", "no such file"),
+    ],
+)
+def test_a_bad_compose_file_among_several_is_reported_and_the_rest_checked(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    bad: str,
+    problem: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if problem.startswith("invalid"):
+        (tmp_path / bad).write_text("services: [\n")
+    elif problem.startswith("is a directory"):
+        (tmp_path / bad).mkdir()
+    (tmp_path / "good.compose.yaml").write_text(compose({"app": GOOD_SERVICE}))
+    (tmp_path / "Dockerfile").write_text("FROM a:1\nUSER 1000\n")
+    argv = ["lint", bad, "good.compose.yaml", "Dockerfile", "-F", "json", "--no-shellcheck"]
+    assert run(argv) == 2  # as an unreadable Dockerfile among several: exit 2 after the report
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"trimdock: {bad}: {problem}") and captured.err.count("\n") == 1
+    assert json.loads(captured.out)["files"] == ["Dockerfile", "good.compose.yaml"]
+
+
+# The text report prefixes each message with "  FILE:LINE:COL  WARNING  TD7nn  ": the message
+# itself must stay short enough for a reader at 80 columns, with service names of the usual size.
+MESSAGE_COLUMNS = 60
+
+
+def test_every_compose_message_is_short() -> None:
+    from trimdock.runtime.compose.rules import COMPOSE_RULES
+
+    facts = ComposeFacts(
+        {"app": BuildFacts("./app", True, False, "app/Dockerfile", (("TD301", Severity.WARNING),))}
+    )
+    long = []
+    fired = set()
+    for info in COMPOSE_RULES.values():
+        for finding in lint_compose(
+            parse_compose(info.example + "\n", "c.yaml"), LintSettings(), facts
+        ):
+            fired.add(finding.rule_id)
+            if len(finding.message) > MESSAGE_COLUMNS:
+                long.append(finding.message)
+    assert long == []
+    assert fired >= set(COMPOSE_RULES) - {"TD700"}

@@ -126,7 +126,7 @@ def secret_in_environment(compose: ComposeFile, facts: ComposeFacts) -> Iterator
             if secret_value(value) or secret_name(variable):
                 yield ComposeHit(
                     ("services", name, "environment", key),
-                    f"{variable} is set in the file: use secrets: or interpolate it",
+                    f"{variable} in the file: use secrets: or ${{{variable}}}",
                     (("service", name), ("variable", variable)),
                 )
 
@@ -203,7 +203,7 @@ def port_behind_proxy(compose: ComposeFile, facts: ComposeFacts) -> Iterator[Com
         if name not in proxies and _published_publicly(service.get("ports")):
             yield ComposeHit(
                 ("services", name, "ports"),
-                f"{name} publishes ports beside the proxy {proxies[0]}",
+                f"{name} publishes ports beside proxy service {proxies[0]!r}",
                 (("proxy", proxies[0]),),
             )
 
@@ -240,15 +240,12 @@ def depends_without_healthcheck(compose: ComposeFile, facts: ComposeFacts) -> It
     for name, service in known.items():
         for key, target, condition in _depends_on(service):
             if target in known and not _has_healthcheck(known[target]):
-                note = (
-                    " (service_healthy needs one in the image)"
+                message = (
+                    f"{name} waits for {target} to be healthy: {target} has no healthcheck"
                     if condition == "service_healthy"
-                    else ": it waits for the start only"
+                    else f"{name} waits only for {target} to start: {target} has no healthcheck"
                 )
-                yield ComposeHit(
-                    ("services", name, "depends_on", key),
-                    f"{name} depends on {target}, which has no healthcheck{note}",
-                )
+                yield ComposeHit(("services", name, "depends_on", key), message)
 
 
 @rule(
@@ -353,8 +350,10 @@ def latest_image(compose: ComposeFile, facts: ComposeFacts) -> Iterator[ComposeH
         if ref.digest:
             continue
         if ref.tag in (None, "latest"):
-            shown = "untagged" if ref.tag is None else "latest"
-            yield ComposeHit(("services", name, "image"), f"{name}: image {image} is {shown}")
+            advice = (
+                " has no tag: pin a version" if ref.tag is None else ": pin a version, not latest"
+            )
+            yield ComposeHit(("services", name, "image"), f"{name}: image {image}{advice}")
 
 
 @rule(
@@ -398,8 +397,7 @@ def dockerfile_findings(compose: ComposeFile, facts: ComposeFacts) -> Iterator[C
             ids = ", ".join(sorted(set(serious)))
             yield ComposeHit(
                 ("services", name, "build"),
-                f"{name}: {build.dockerfile} has {len(serious)} lint finding(s): {ids} "
-                f"(trimdock lint {build.dockerfile})",
+                f"{name}: {len(serious)} lint finding(s) in {build.dockerfile}: {ids}",
                 (("dockerfile", build.dockerfile), ("rules", sorted(set(serious)))),
             )
 
