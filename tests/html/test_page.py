@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.html.hostile import HOSTILE_INSTRUCTION, HOSTILE_NAMES
 from tests.layers.builders import content, entry, image, wh
+from trimdock.dockerfile import parse
+from trimdock.dockerfile.source import read_dockerfile
 from trimdock.layers.analysis import analyze_layers
 from trimdock.layers.html import render_layers_html
 from trimdock.layers.overlay import Overlay
+from trimdock.report.formats import FindingFormat, render_findings
 from trimdock.report.html import json_for_script, render_document
+from trimdock.rules.engine import LintSettings, lint
+from trimdock.rules.registry import RULE_INFOS
 
 
 class Page(HTMLParser):
@@ -80,7 +86,7 @@ def test_nothing_is_fetched() -> None:
     page = Page(page_text)
     for _, attrs in page.tags:
         assert "src" not in attrs
-        assert "href" not in attrs
+        assert str(attrs.get("href", "#")).startswith("#")
     assert not re.search(r"(?i)https?:|url\(|@import|//[a-z0-9.-]+\.[a-z]{2,}/", page_text)
 
 
@@ -106,3 +112,27 @@ def test_any_json_report_becomes_escaped_tables() -> None:
     text = "".join(page.text)
     assert "<script>alert(5)</script>" in text and "<i>x</i>" in text
     assert "table" in tags
+
+
+def test_lint_page_shows_hostile_source_lines_as_text(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    line = "RUN apt-get install -y curl && echo '</pre><script>alert(6)</script>'"
+    dockerfile.write_text(f"FROM debian:bookworm-slim\n{line}\n")
+    label, text = read_dockerfile(str(dockerfile))
+    findings = lint(parse(text, label), LintSettings())
+    assert findings
+    page_text = render_findings(
+        findings,
+        FindingFormat.HTML,
+        rules=RULE_INFOS,
+        sources={label: text},
+        tool_version="test",
+        files=[label],
+    )
+    page = Page(page_text)
+    tags = [tag for tag, _ in page.tags]
+    assert tags.count("script") == 2
+    assert "mark" in tags and "pre" in tags
+    shown = "".join(page.text)
+    assert "echo '</pre><script>alert(6)</script>'" in shown
+    assert f'data-count="{len(findings)}"' in page_text

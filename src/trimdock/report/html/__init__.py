@@ -10,6 +10,7 @@ such strings into the page as text (`textContent`), never as markup.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -59,6 +60,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.do"],
     )
     env.filters["json_script"] = json_for_script
     # Control characters (a newline in a file name) shown as `\xNN`, as on the terminal.
@@ -111,8 +113,36 @@ def _numeric_column(rows: list[Any], column: str) -> bool:
     )
 
 
-def render_document(document: dict[str, Any]) -> str:
-    """Any JSON report (`{"schema": "trimdock/NAME/1", ...}`) as a page of tables."""
+def render_document(document: dict[str, Any], sources: Mapping[str, str] | None = None) -> str:
+    """Any JSON report (`{"schema": "trimdock/NAME/1", ...}`) as a page of tables; its
+    `findings`, if any, with their source lines from `sources` (path -> text)."""
+    from trimdock.report.formats.html import json_finding_views
+
     schema = str(document.get("schema", ""))
     title = schema.split("/")[1] if schema.count("/") == 2 else "report"
-    return render_page("document.html.j2", doc=document, title=title, schema=schema, data=None)
+    raw = document.get("findings")
+    findings = None
+    if isinstance(raw, list) and all(isinstance(f, dict) and "rule" in f for f in raw):
+        findings = json_finding_views(raw, sources or {})
+    return render_page(
+        "document.html.j2",
+        doc=document,
+        title=title,
+        schema=schema,
+        data=None,
+        findings=findings,
+    )
+
+
+def finding_sources(paths: Iterable[str]) -> dict[str, str]:
+    """The text of each readable Dockerfile among `paths`, for showing findings' lines."""
+    from trimdock.dockerfile.source import read_dockerfile
+    from trimdock.errors import DockerfileError
+
+    sources: dict[str, str] = {}
+    for path in dict.fromkeys(paths):
+        try:
+            sources[path] = read_dockerfile(path)[1]
+        except DockerfileError:
+            continue  # the report still shows the finding, without its lines
+    return sources
