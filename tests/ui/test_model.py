@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.layers.builders import d, f, wh
 from trimdock.image.model import LayerEntry
 from trimdock.layers.analysis import WasteAnalysis, analyze_layers
@@ -69,3 +72,49 @@ def test_figures_match_the_analysis() -> None:
     assert model.figures(model.root, 0, View.WASTE).bytes == 5010  # shipped by layer 0
     assert model.figures(model.root, 2, View.CHANGES).changed == 2
     assert model.figures(model.root, last, View.ALL, "CONF").files == 1
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a", "a/b", "a/c", "b", "a/b/c", "c/d"]),
+                st.integers(0, 500),
+                st.booleans(),
+            ),
+            max_size=8,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_directory_figures_agree_with_the_files_shown(
+    spec: list[list[tuple[str, int, bool]]],
+) -> None:
+    layers = [
+        [wh(path) if delete else f(f"{path}/f{size % 3}", size) for path, size, delete in items]
+        for items in spec
+    ]
+    model, analysis = model_of(*layers)
+    for layer in range(len(layers)):
+        for view in View:
+            states = []
+            stack = [model.root]
+            while stack:
+                directory = stack.pop()
+                states.extend(model.files(directory, layer, view))
+                stack.extend(directory.dirs.values())
+            figures = model.figures(model.root, layer, view)
+            assert figures.files == len(states)
+            removed = [s for s in states if s.mark is Mark.REMOVED]
+            counted = [s for s in states if view is not View.ALL or s.mark is not Mark.REMOVED]
+            assert figures.bytes == sum(s.bytes for s in counted)
+            if view is not View.WASTE:
+                assert figures.changed == sum(s.mark is not Mark.NONE for s in states)
+                assert figures.wasted == sum(
+                    s.bytes for s in states if s.wasted and s not in removed
+                )
+    last = len(layers) - 1
+    assert model.figures(model.root, last, View.ALL).bytes == analysis.visible_size
+    assert model.figures(model.root, last, View.WASTE).bytes == analysis.wasted

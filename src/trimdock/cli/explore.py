@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Annotated
 
@@ -61,6 +62,17 @@ def explore(
 
 def load_model(image: str, *, platform: str | None = None, verify: bool = True) -> ExploreModel:
     """Open and analyse the image once; the explorer reads nothing after that."""
+    # Hundreds of thousands of long-lived objects (the trie, the versions): the collector
+    # would rescan them all again and again while they are made and while the UI runs.
+    gc.disable()
+    try:
+        return _load(image, platform, verify)
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _load(image: str, platform: str | None, verify: bool) -> ExploreModel:
     with open_image(image, platform=platform, verify=verify) as img:
         overlay = Overlay(record_hidden=True, source=img.reference)
         analysis = analyze_layers(

@@ -141,7 +141,9 @@ class ExploreApp(App[None]):
     # -- events -------------------------------------------------------------------------------
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row != self.layer:
+        # Highlights queue up (the table's first row is highlighted before the cursor moves
+        # to the last layer): only the one where the cursor is now counts.
+        if event.cursor_row == event.data_table.cursor_row != self.layer:
             self.layer = event.cursor_row
             self.refresh_files()
 

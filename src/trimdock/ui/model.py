@@ -101,6 +101,7 @@ class ExploreModel:
         self.layers = layers
         self.root = root
         self._figures: dict[tuple[int, View, str], dict[int, DirFigures]] = {}
+        self._order: list[Directory] | None = None  # children before parents
 
     # -- building -----------------------------------------------------------------------------
 
@@ -114,22 +115,36 @@ class ExploreModel:
     ) -> ExploreModel:
         """From an overlay applied with `record_hidden=True` and its analysis."""
         root = Directory("", "")
+        index = {"": root}
         seen_inodes: set[int] = set()
-        for path, node in overlay.walk():
-            if node.e_kind == K_DIR:
-                continue
-            nbytes = node.e_nbytes
-            if node.e_inode is not None:  # hard-linked bytes count once, on the first name
-                key = id(node.e_inode)
-                nbytes = 0 if key in seen_inodes else node.e_inode.nbytes
-                seen_inodes.add(key)
-            kind = KIND_NAMES.get(node.e_kind, "file")
-            _add(root, path, Version(node.e_layer, nbytes, VISIBLE, "", kind))
+        # The final filesystem, mirrored from the overlay's own trie (no path is split).
+        stack = [(overlay.root, root)]
+        while stack:
+            node, directory = stack.pop()
+            for name, kid in (node.kids or {}).items():
+                if kid.e_layer < 0:
+                    continue
+                if kid.e_kind == K_DIR:
+                    sub = directory.dirs.get(name)
+                    if sub is None:
+                        path = f"{directory.path}/{name}" if directory.path else name
+                        sub = directory.dirs[name] = index[path] = Directory(name, path)
+                    stack.append((kid, sub))
+                    continue
+                nbytes = kid.e_nbytes
+                inode = kid.e_inode
+                if inode is not None:  # hard-linked bytes count once, on the first name
+                    nbytes = 0 if id(inode) in seen_inodes else inode.nbytes
+                    seen_inodes.add(id(inode))
+                kind = KIND_NAMES.get(kid.e_kind, "file")
+                version = Version(kid.e_layer, nbytes, VISIBLE, "", kind)
+                directory.files.setdefault(name, []).append(version)
         for hidden in overlay.hidden_files:
-            _add(root, hidden.path, _hidden_version(hidden))
-        for directory in _directories(root):
+            _add(index, hidden.path, _hidden_version(hidden))
+        for directory in index.values():
             for versions in directory.files.values():
-                versions.sort(key=lambda v: (v.shipped_in, v.hidden_by == VISIBLE, v.hidden_by))
+                if len(versions) > 1:
+                    versions.sort(key=lambda v: (v.shipped_in, v.hidden_by == VISIBLE, v.hidden_by))
         layers = tuple(
             Layer(figures.index, instructions[figures.index], figures)
             for figures in analysis.layers
@@ -185,15 +200,49 @@ class ExploreModel:
         return table.get(id(directory), DirFigures(0, 0, 0, 0))
 
     def _compute(self, layer: int, view: View, search: str) -> dict[int, DirFigures]:
+        """Every directory's figures in one pass, children before parents.
+
+        The hot loop of the explorer (every file of the image, once per layer and view
+        shown): it decides inline what `state`, which defines the marks, would.
+        """
         table: dict[int, DirFigures] = {}
-        for directory in reversed(list(_directories(self.root))):
+        needle = search.lower()
+        waste, changes = view is View.WASTE, view is View.CHANGES
+        if self._order is None:
+            self._order = list(_directories(self.root))[::-1]
+        for directory in self._order:
             size = files = changed = wasted = 0
-            for state in self.files(directory, layer, view, search):
-                if state.mark is not Mark.REMOVED or view is not View.ALL:
-                    size += state.bytes  # the changes view counts the bytes removed too
-                files += 1
-                changed += state.mark is not Mark.NONE
-                wasted += state.bytes if state.wasted and state.mark is not Mark.REMOVED else 0
+            base = directory.path
+            for name, versions in directory.files.items():
+                if needle and needle not in (f"{base}/{name}" if base else name).lower():
+                    continue
+                if waste:
+                    for v in versions:
+                        if v.hidden_by != VISIBLE and v.shipped_in <= layer:
+                            size += v.bytes
+                            files += 1
+                    continue
+                # What `state` decides, without making its object: the version visible at
+                # this layer, else the one this layer removed.
+                current = removed = None
+                for v in versions:
+                    shipped, hidden = v.shipped_in, v.hidden_by
+                    if shipped <= layer and (hidden == VISIBLE or hidden > layer):
+                        current = v
+                    elif hidden == layer and shipped < layer:
+                        removed = v
+                if current is not None:
+                    new = current.shipped_in == layer
+                    if changes and not new:
+                        continue
+                    size += current.bytes
+                    files += 1
+                    changed += new
+                    wasted += current.bytes if current.hidden_by != VISIBLE else 0
+                elif removed is not None:
+                    files += 1
+                    changed += 1
+                    size += removed.bytes if changes else 0
             for child in directory.dirs.values():
                 sub = table.get(id(child))
                 if sub is None:
@@ -222,16 +271,17 @@ def _hidden_version(hidden: HiddenFile) -> Version:
     )
 
 
-def _add(root: Directory, path: str, version: Version) -> None:
+def _add(index: dict[str, Directory], path: str, version: Version) -> None:
     parent_path, _, name = path.rpartition("/")
-    directory = root
-    if parent_path:
+    directory = index.get(parent_path)
+    if directory is None:
+        directory = index[""]
         prefix = ""
         for part in parent_path.split("/"):
             prefix = f"{prefix}/{part}" if prefix else part
             child = directory.dirs.get(part)
             if child is None:
-                child = directory.dirs[part] = Directory(part, prefix)
+                child = directory.dirs[part] = index[prefix] = Directory(part, prefix)
             directory = child
     directory.files.setdefault(name, []).append(version)
 
