@@ -140,3 +140,18 @@ def png_size(path: Path) -> tuple[int, int]:
     assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
     width, height = struct.unpack(">II", head[16:24])
     return width, height
+
+
+# Screenshots in the README are these tests' artefacts: TRIMDOCK_UPDATE_SCREENSHOTS=1 copies
+# them to docs/images/, and the tests check that the copies still match what they produce.
+DOCS_IMAGES = REPO / "docs" / "images"
+
+
+def published(artefact: Path, name: str) -> Path:
+    """The committed copy of `artefact` (refreshed first when asked)."""
+    target = DOCS_IMAGES / name
+    if os.environ.get("TRIMDOCK_UPDATE_SCREENSHOTS"):
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(artefact, target)
+    assert target.is_file(), f"{target} missing: run the test with TRIMDOCK_UPDATE_SCREENSHOTS=1"
+    return target

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.html.browser import ARTEFACTS, WIDTH, Element, Rendered, png_size, render
+from tests.html.browser import (
+    ARTEFACTS,
+    WIDTH,
+    Element,
+    Rendered,
+    png_size,
+    published,
+    render,
+)
 from tests.html.hostile import HOSTILE_NAMES
 from tests.support.engine import build_image
 from trimdock.cli.main import run
@@ -97,6 +105,9 @@ def test_shipped_example_reports_render_with_the_json_figures(
     data, page = report(tag, capsys)
     shown = render(page, f"layers-{example}")
     check_figures(check_clean(shown), data)
+    if example == "archive-v1":  # the README's picture of the report
+        copy = published(shown.png, "layers-html-archive-v1.png")
+        assert png_size(copy) == png_size(shown.png)
 
 
 def test_hostile_names_appear_as_text(engine: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,3 +156,12 @@ def test_lint_and_context_pages_render(
     )
     dom = check_clean(render(page, "context-build-context-v1"))
     assert f"files: {sent['files']}" in dom.by_id("field-sent").text()
+
+
+def test_df_page_renders(engine: None, capsys: pytest.CaptureFixture[str]) -> None:
+    page = ARTEFACTS / "df-host.html"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    assert run(["df", "--format", "html", "--output", str(page)]) == 0
+    dom = check_clean(render(page, "df-host"))
+    assert dom.by_id("field-totals").text().count("total_bytes: ") == 1
+    assert dom.find_all("table")
