@@ -18,7 +18,7 @@ from trimdock.layers.analysis import analyze_layers
 from trimdock.layers.html import render_layers_html
 from trimdock.layers.overlay import Overlay
 from trimdock.report.formats import FindingFormat, render_findings
-from trimdock.report.html import json_for_script, render_document
+from trimdock.report.html import MAX_ROWS, json_for_script, render_document
 from trimdock.rules.engine import LintSettings, lint
 from trimdock.rules.registry import RULE_INFOS
 
@@ -136,3 +136,10 @@ def test_lint_page_shows_hostile_source_lines_as_text(tmp_path: Path) -> None:
     shown = "".join(page.text)
     assert "echo '</pre><script>alert(6)</script>'" in shown
     assert f'data-count="{len(findings)}"' in page_text
+
+
+def test_long_listings_are_cut_with_a_note() -> None:
+    rows = [{"path": f"/f{i}", "bytes": i} for i in range(MAX_ROWS + 7)]
+    page = Page(render_document({"schema": "trimdock/layers-at/1", "entries": rows}))
+    assert [tag for tag, _ in page.tags].count("tr") == MAX_ROWS + 1  # with the header
+    assert f"The first {MAX_ROWS} of {MAX_ROWS + 7} rows" in "".join(page.text)

@@ -113,6 +113,11 @@ def _numeric_column(rows: list[Any], column: str) -> bool:
     )
 
 
+# Rows of one table in a page laid out from JSON: a listing of a whole filesystem (`layers --at`)
+# would otherwise make a page no browser opens comfortably.
+MAX_ROWS = 5000
+
+
 def render_document(document: dict[str, Any], sources: Mapping[str, str] | None = None) -> str:
     """Any JSON report (`{"schema": "trimdock/NAME/1", ...}`) as a page of tables; its
     `findings`, if any, with their source lines from `sources` (path -> text)."""
@@ -131,6 +136,7 @@ def render_document(document: dict[str, Any], sources: Mapping[str, str] | None 
         schema=schema,
         data=None,
         findings=findings,
+        max_rows=MAX_ROWS,
     )
 
 
