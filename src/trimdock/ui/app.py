@@ -131,7 +131,10 @@ class ExploreApp(App[None]):
                 Text(str(layer.index), justify="right"),
                 Text(human_bytes(layer.figures.size), justify="right"),
                 Text(human_bytes(wasted), style="red" if wasted else "", justify="right"),
-                Text(safe_terminal(" ".join(layer.instruction.split())), no_wrap=True),
+                Text(
+                    safe_terminal(" ".join(layer.instruction.split()) or "(no instruction)"),
+                    no_wrap=True,
+                ),
                 key=str(layer.index),
             )
         table.move_cursor(row=self.layer)
