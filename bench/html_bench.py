@@ -81,6 +81,22 @@ def main() -> None:
             f"report written in {time.monotonic() - started:.1f} s: "
             f"{page.stat().st_size / 1e6:.2f} MB (target < 10 MB)"
         )
+        every = Path(tmp) / "report-top0.html"
+        subprocess.run(
+            [
+                str(BIN / "trimdock"),
+                "layers",
+                f"docker-archive:{archive}",
+                "--format",
+                "html",
+                "--top",
+                "0",
+                "--output",
+                str(every),
+            ],
+            check=True,
+        )
+        print(f"with --top 0 (every wasted path asked for): {every.stat().st_size / 1e6:.2f} MB")
         report, peer, ready = [], [], []
         for _ in range(args.runs):
             wall, ms = load(page)

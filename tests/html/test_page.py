@@ -15,7 +15,7 @@ from tests.layers.builders import content, entry, image, wh
 from trimdock.dockerfile import parse
 from trimdock.dockerfile.source import read_dockerfile
 from trimdock.layers.analysis import analyze_layers
-from trimdock.layers.html import render_layers_html
+from trimdock.layers.html import MAX_LISTED, layers_page_data, render_layers_html
 from trimdock.layers.overlay import Overlay
 from trimdock.report.formats import FindingFormat, render_findings
 from trimdock.report.html import MAX_ROWS, json_for_script, render_document
@@ -143,3 +143,20 @@ def test_long_listings_are_cut_with_a_note() -> None:
     page = Page(render_document({"schema": "trimdock/layers-at/1", "entries": rows}))
     assert [tag for tag, _ in page.tags].count("tr") == MAX_ROWS + 1  # with the header
     assert f"The first {MAX_ROWS} of {MAX_ROWS + 7} rows" in "".join(page.text)
+
+
+def test_path_lists_are_bounded_in_the_page() -> None:
+    per_file = [content(f"d{i:05d}/f", b"w" * (i + 1)) for i in range(MAX_LISTED + 50)]
+    deletes = [entry(wh(f"d{i:05d}")) for i in range(MAX_LISTED + 50)]
+    img = image([per_file, deletes], ["COPY d /", "rm -rf /d*"])
+    overlay = Overlay()
+    analysis = analyze_layers(
+        (layer.content.entries() for layer in img.layers), top=0, overlay=overlay
+    )
+    data = layers_page_data(img, analysis, None, overlay)
+    report = data["report"]
+    assert report["wasted_paths_total"] == MAX_LISTED + 50
+    assert len(report["wasted_paths"]) == MAX_LISTED
+    assert report["wasted_paths"][0]["bytes"] == MAX_LISTED + 50  # the largest kept
+    page = render_layers_html(img, analysis, None, overlay)
+    assert f"The largest {MAX_LISTED} of {MAX_LISTED + 50}" in page

@@ -20,6 +20,7 @@ from trimdock.layers.render import analysis_json
 from trimdock.report.html import render_page
 
 SCHEMA = "trimdock/layers-html/1"
+MAX_LISTED = 1000
 
 
 def layers_page_data(
@@ -30,10 +31,18 @@ def layers_page_data(
     *,
     budget: int = DEFAULT_BUDGET,
 ) -> dict[str, Any]:
-    """What the page shows: the JSON report and the final filesystem's largest nodes."""
+    """What the page shows: the JSON report and the final filesystem's largest nodes.
+
+    The report is `--format json`'s, with its two path lists cut to the largest
+    `MAX_LISTED` (as `--top MAX_LISTED` would): with `--top 0` an image can have tens of
+    thousands, each naming its instructions, which no page needs in full.
+    """
+    report = analysis_json(image, analysis, gate)
+    report["wasted_paths"] = report["wasted_paths"][:MAX_LISTED]
+    report["dive"]["inefficient_files"] = report["dive"]["inefficient_files"][:MAX_LISTED]
     return {
         "schema": SCHEMA,
-        "report": analysis_json(image, analysis, gate),
+        "report": report,
         "tree": tree_json(build_tree(overlay, budget=budget)),
         "reclaimable": None,
     }
