@@ -20,6 +20,7 @@ from tests.html.browser import (
     published,
     render,
 )
+from tests.html.examples import EXAMPLES, SHIPPED, example_image
 from tests.html.hostile import HOSTILE_NAMES
 from tests.support.engine import build_image
 from trimdock.cli.main import run
@@ -27,14 +28,7 @@ from trimdock.report.units import human_bytes
 
 pytestmark = pytest.mark.engine
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
 FIXTURES = Path(__file__).parent / "fixtures"
-SHIPPED = [
-    f"{example}-{variant}"
-    for example in ("archive", "build-context")
-    for variant in ("v1", "v2", "v3")
-]
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +94,7 @@ def check_figures(dom: Element, data: dict) -> None:  # type: ignore[type-arg]
 def test_shipped_example_reports_render_with_the_json_figures(
     engine: None, prepared: None, example: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    name, variant = example.rsplit("-", 1)
-    tag = build_image(f"html-example-{example}", EXAMPLES / name / variant)
+    tag = example_image(example)
     data, page = report(tag, capsys)
     shown = render(page, f"layers-{example}")
     check_figures(check_clean(shown), data)

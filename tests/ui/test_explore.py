@@ -15,8 +15,8 @@ from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tests.html.browser import ARTEFACTS, published
+from tests.html.examples import SHIPPED, example_image
 from tests.layers.builders import content, image
-from tests.support.engine import build_image
 from trimdock.cli.explore import load_model
 from trimdock.cli.main import run
 from trimdock.layers.analysis import analyze_layers
@@ -25,8 +25,6 @@ from trimdock.report.units import human_bytes
 from trimdock.ui.app import MAX_CHILDREN, ExploreApp, HelpScreen
 from trimdock.ui.model import ExploreModel, View
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
 SIZE = (120, 36)
 
 
@@ -69,12 +67,7 @@ def memory_model(layers: list[list[tuple[object, bytes]]], commands: list[str]) 
 
 @pytest.fixture(scope="module")
 def archive_v1(engine: None) -> tuple[ExploreModel, dict]:  # type: ignore[type-arg]
-    if not (EXAMPLES / "archive" / "v1" / "sdk.tar.gz").is_file():
-        import subprocess
-        import sys
-
-        subprocess.run([sys.executable, str(EXAMPLES / "prepare.py")], check=True)
-    tag = build_image("ui-example-archive-v1", EXAMPLES / "archive" / "v1")
+    tag = example_image("archive-v1")
     return load_model(tag), {"tag": tag}
 
 
@@ -206,3 +199,24 @@ def test_without_a_terminal_it_says_so_in_one_line(capsys: pytest.CaptureFixture
     assert run(["explore", "any-image"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("trimdock: explore: needs a terminal") and err.count("\n") == 1
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("example", SHIPPED)
+def test_every_shipped_example_opens_on_its_final_filesystem(
+    engine: None, example: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tag = example_image(example)
+    assert run(["layers", tag, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    model = load_model(tag)
+
+    async def steps(app: ExploreApp, pilot: object) -> None:
+        assert app.query_one("#layers", DataTable).row_count == len(report["layers"])
+        root = labels(app)[0]
+        assert root.split()[:2] == human_bytes(report["totals"]["visible_bytes"]).split()
+        assert f"in {report['totals']['visible_files']} files" in summary(app)
+        await pilot.press("w")  # type: ignore[attr-defined]
+        assert human_bytes(report["totals"]["wasted_bytes"]) in summary(app)
+
+    drive(ExploreApp(model), steps)

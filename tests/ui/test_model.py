@@ -72,6 +72,8 @@ def test_figures_match_the_analysis() -> None:
     assert model.figures(model.root, 0, View.WASTE).bytes == 5010  # shipped by layer 0
     assert model.figures(model.root, 2, View.CHANGES).changed == 2
     assert model.figures(model.root, last, View.ALL, "CONF").files == 1
+    assert model.figures(model.root, last, View.ALL).files == analysis.visible_files == 2
+    assert model.figures(model.root, last, View.ALL).shown == 4  # with the 2 removed
 
 
 @settings(max_examples=120, deadline=None)
@@ -106,8 +108,9 @@ def test_directory_figures_agree_with_the_files_shown(
                 states.extend(model.files(directory, layer, view))
                 stack.extend(directory.dirs.values())
             figures = model.figures(model.root, layer, view)
-            assert figures.files == len(states)
             removed = [s for s in states if s.mark is Mark.REMOVED]
+            assert figures.shown == len(states)
+            assert figures.files == len(states) - (len(removed) if view is View.ALL else 0)
             counted = [s for s in states if view is not View.ALL or s.mark is not Mark.REMOVED]
             assert figures.bytes == sum(s.bytes for s in counted)
             if view is not View.WASTE:

@@ -230,6 +230,11 @@ class ExploreApp(App[None]):
                 f"  layer {layer} of {len(model.layers) - 1} · {what}{found}: ",
                 (human_bytes(root_figures.bytes), "bold"),
                 f" in {root_figures.files} files",
+                (
+                    f", {root_figures.shown - root_figures.files} removed here"
+                    if view is View.ALL and root_figures.shown > root_figures.files
+                    else ""
+                ),
                 ("" if view is View.WASTE else f", {human_bytes(root_figures.wasted)} wasted"),
                 f" · sorted by {'size' if self.by_size else 'name'}",
             )

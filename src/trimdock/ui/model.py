@@ -75,9 +75,10 @@ class Directory:
 @dataclass(frozen=True, slots=True)
 class DirFigures:
     bytes: int  # below the directory: visible (ALL), changed or removed (CHANGES), wasted (WASTE)
-    files: int
+    files: int  # files those bytes are in (ALL: visible ones, without those the layer removed)
     changed: int  # paths this layer added, modified or removed below it
     wasted: int  # bytes below it visible at this layer that a later layer hides
+    shown: int  # lines the view shows below it (ALL: removed paths included)
 
 
 class View(StrEnum):
@@ -197,7 +198,7 @@ class ExploreModel:
         table = self._figures.get(key)
         if table is None:
             table = self._figures[key] = self._compute(layer, view, search)
-        return table.get(id(directory), DirFigures(0, 0, 0, 0))
+        return table.get(id(directory), DirFigures(0, 0, 0, 0, 0))
 
     def _compute(self, layer: int, view: View, search: str) -> dict[int, DirFigures]:
         """Every directory's figures in one pass, children before parents.
@@ -211,7 +212,7 @@ class ExploreModel:
         if self._order is None:
             self._order = list(_directories(self.root))[::-1]
         for directory in self._order:
-            size = files = changed = wasted = 0
+            size = files = changed = wasted = shown = 0
             base = directory.path
             for name, versions in directory.files.items():
                 if needle and needle not in (f"{base}/{name}" if base else name).lower():
@@ -221,6 +222,7 @@ class ExploreModel:
                         if v.hidden_by != VISIBLE and v.shipped_in <= layer:
                             size += v.bytes
                             files += 1
+                            shown += 1
                     continue
                 # What `state` decides, without making its object: the version visible at
                 # this layer, else the one this layer removed.
@@ -237,12 +239,15 @@ class ExploreModel:
                         continue
                     size += current.bytes
                     files += 1
+                    shown += 1
                     changed += new
                     wasted += current.bytes if current.hidden_by != VISIBLE else 0
                 elif removed is not None:
-                    files += 1
+                    shown += 1
                     changed += 1
-                    size += removed.bytes if changes else 0
+                    if changes:
+                        size += removed.bytes
+                        files += 1
             for child in directory.dirs.values():
                 sub = table.get(id(child))
                 if sub is None:
@@ -251,8 +256,9 @@ class ExploreModel:
                 files += sub.files
                 changed += sub.changed
                 wasted += sub.wasted
-            if files:
-                table[id(directory)] = DirFigures(size, files, changed, wasted)
+                shown += sub.shown
+            if shown:
+                table[id(directory)] = DirFigures(size, files, changed, wasted, shown)
         return table
 
     def subdirectories(
@@ -261,7 +267,7 @@ class ExploreModel:
         """The subdirectories with something to show in `view` at `layer`."""
         for child in directory.dirs.values():
             figures = self.figures(child, layer, view, search)
-            if figures.files:
+            if figures.shown:
                 yield child, figures
 
 
