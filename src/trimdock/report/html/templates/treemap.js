@@ -228,6 +228,15 @@
     while (n && !n.kids.length) { n = n.parent; }
     if (n && n !== focus) { focus = n; render(); }
   });
+  canvas.tabIndex = 0;
+  canvas.addEventListener("keydown", function (event) {
+    // Escape or Backspace: back to the enclosing directory.
+    if ((event.key === "Escape" || event.key === "Backspace") && focus.parent) {
+      event.preventDefault();
+      focus = focus.parent;
+      render();
+    }
+  });
   window.addEventListener("resize", render);
 
   // What the browser computed from the data, for readers and for the tests: the visible bytes
