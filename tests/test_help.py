@@ -95,7 +95,7 @@ def test_flags_show_no_metavar(helps: dict[str, str]) -> None:
         (
             ["layers", "x", "--format", "yaml"],
             "trimdock: invalid value for '--format' / '-F': 'yaml' is not one of 'text', "
-            "'json' (see trimdock layers -h)",
+            "'json', 'html' (see trimdock layers -h)",
         ),
         (
             ["layers", "x", "--top", "-1"],

@@ -35,6 +35,7 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # --format offers json and that is missing here fails test_every_json_command_has_a_schema.
 DOCUMENTS: dict[str, str] = {
     "layers IMAGE": "layers.json",
+    "layers IMAGE --format html": "layers-html.json",  # the page's embedded data block
     "layers IMAGE --at N": "layers-at.json",
     "layers IMAGE --deleted": "layers-deleted.json",
     "layers IMAGE --at N --export DIR": "layers-export.json",
@@ -255,6 +256,16 @@ def layers_documents(image: str, tmp_path: Path, capsys: pytest.CaptureFixture[s
         "layers", image, "--extract", hidden["path"], "--to", str(tmp_path / "extracted"),
     )  # fmt: skip
     validate(extracted, "layers-export.json")
+    page = tmp_path / "report.html"
+    assert run(["layers", image, "--format", "html", "--output", str(page)]) == 0
+    block = re.search(
+        r'<script type="application/json" id="report-data">(.*?)</script>', page.read_text(), re.S
+    )
+    assert block is not None
+    data = json.loads(block.group(1))
+    validate(data, "layers-html.json")
+    validate(data["report"], "layers.json")
+    assert data["report"] == json_of(capsys, "layers", image)
 
 
 def test_layers_documents_of_a_crafted_archive(

@@ -20,6 +20,7 @@ SUFFIX = {
     FindingFormat.JUNIT: "xml",
     FindingFormat.CHECKSTYLE: "xml",
     FindingFormat.GITLAB: "json",
+    FindingFormat.HTML: "html",
 }
 
 

@@ -49,12 +49,19 @@ def deliver(
     *,
     json_data: Callable[[], Any],
     render_text: Callable[[Console], None],
+    render_html: Callable[[], str] | None = None,
 ) -> None:
     """Render the report in the chosen format and send it to stdout or the output file.
 
     `--quiet` silences stdout only; a report asked for with `--output` is still written.
+    HTML is `render_html`'s page, or else the JSON report laid out as tables.
     """
     if options.quiet and options.output is None:
+        return
+    if options.format is OutputFormat.HTML:
+        from trimdock.report.html import render_document  # jinja2 only when asked for
+
+        emit(render_html() if render_html else render_document(json_data()), options.output)
         return
     if options.format is OutputFormat.JSON:
         emit(to_json_text(json_data()), options.output)

@@ -20,7 +20,7 @@ from trimdock.cli.common import (
 from trimdock.context.builderchoice import BuildSetup, choose_builder
 from trimdock.context.detect import detect
 from trimdock.context.findings import FindingSettings
-from trimdock.context.render import render_text, to_json
+from trimdock.context.render import Rendered, render_text, to_json
 from trimdock.context.service import ContextRequest, ensure_directory, run_context
 from trimdock.context.walk import Builder
 from trimdock.errors import UsageError
@@ -179,9 +179,19 @@ def context_command(
         OutputOptions(format=format, output=output, no_color=no_color, quiet=quiet),
         json_data=lambda: to_json(result),
         render_text=lambda console: render_text(console, result),
+        render_html=lambda: _html(result),
     )
     if threshold is not None and any(f.severity.at_least(threshold) for f in result.findings):
         raise typer.Exit(1)
+
+
+def _html(result: Rendered) -> str:
+    """The JSON report as a page, its findings with their Dockerfile lines."""
+    from trimdock.report.finding import FileLocation
+    from trimdock.report.html import finding_sources, render_document
+
+    files = [f.location.path for f in result.findings if isinstance(f.location, FileLocation)]
+    return render_document(to_json(result), finding_sources(files))
 
 
 def register(app: typer.Typer) -> None:

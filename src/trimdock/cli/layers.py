@@ -33,7 +33,7 @@ from trimdock.layers.gate import (
     parse_max_waste,
     parse_min_efficiency,
 )
-from trimdock.layers.overlay import REMOVALS
+from trimdock.layers.overlay import REMOVALS, Overlay
 from trimdock.layers.render import (
     analysis_json,
     export_json,
@@ -184,9 +184,11 @@ def layers(
                 render_text=lambda console: render_hidden(console, hidden),
             )
             return
-        analysis = analyze_layers(_entries(img), top=limit, source=img.reference)
+        # The HTML page pictures the final filesystem: keep the analysis' overlay for it.
+        overlay = Overlay(source=img.reference) if format is OutputFormat.HTML else None
+        analysis = analyze_layers(_entries(img), top=limit, source=img.reference, overlay=overlay)
         gate = evaluate(analysis, thresholds) if not thresholds.empty else None
-        _report(img, analysis, gate, options, wide=wide)
+        _report(img, analysis, gate, options, wide=wide, overlay=overlay)
     if gate is not None and not gate.passed:
         raise typer.Exit(1)
 
@@ -266,11 +268,19 @@ def _report(
     options: OutputOptions,
     *,
     wide: bool = False,
+    overlay: Overlay | None = None,
 ) -> None:
+    def render_html() -> str:
+        from trimdock.layers.html import render_layers_html  # jinja2 only when asked for
+
+        assert overlay is not None
+        return render_layers_html(img, analysis, gate, overlay)
+
     deliver(
         options,
         json_data=lambda: analysis_json(img, analysis, gate),
         render_text=lambda console: render_analysis(console, img, analysis, gate, wide=wide),
+        render_html=render_html if overlay is not None else None,
     )
 
 

@@ -135,6 +135,7 @@ COMMAND_MODULES = (
     "trimdock.cli.host",
     "trimdock.cli.check",
     "trimdock.cli.fix",
+    "trimdock.cli.explore",
 )
 
 

@@ -118,13 +118,16 @@ def analyze_layers(
     top: int | None = None,
     record_hidden: bool = False,
     source: str | None = None,
+    overlay: Overlay | None = None,
 ) -> WasteAnalysis:
     """Apply each layer's entries in order and account for every byte.
 
     `top` limits the wasted paths and dive's inefficient files kept (None: all);
-    `record_hidden` keeps one `HiddenFile` per hidden non-directory entry.
+    `record_hidden` keeps one `HiddenFile` per hidden non-directory entry. `overlay` (a new
+    one) is applied to instead of a private one, for callers that also picture the filesystem.
     """
-    overlay = Overlay(record_hidden=record_hidden, source=source)
+    if overlay is None:
+        overlay = Overlay(record_hidden=record_hidden, source=source)
     for entries in layers:
         overlay.apply(entries)
     return summarize(overlay, top=top)

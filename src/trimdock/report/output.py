@@ -20,6 +20,7 @@ from trimdock.errors import UsageError
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    HTML = "html"
 
 
 def to_json_text(data: Any) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 from trimdock.report.finding import Finding
-from trimdock.report.formats import checkstyle, gitlab, json_doc, junit, sarif, text
+from trimdock.report.formats import checkstyle, gitlab, html, json_doc, junit, sarif, text
 from trimdock.report.formats.common import Context
 from trimdock.report.rules import RuleInfo
 
@@ -26,6 +26,7 @@ class FindingFormat(StrEnum):
     JUNIT = "junit"
     CHECKSTYLE = "checkstyle"
     GITLAB = "gitlab"
+    HTML = "html"
 
 
 def render_findings(
@@ -65,4 +66,6 @@ def render_findings(
         return junit.render(ctx)
     if fmt is FindingFormat.CHECKSTYLE:
         return checkstyle.render(ctx)
+    if fmt is FindingFormat.HTML:
+        return html.render(ctx)
     return gitlab.render(ctx)

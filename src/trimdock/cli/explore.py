@@ -1,0 +1,85 @@
+"""`trimdock explore IMAGE`: the layers and the file tree at any layer, in the terminal."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from typing import Annotated
+
+import typer
+
+from trimdock.cli.completion import complete_images
+from trimdock.errors import UsageError
+from trimdock.image.open import open_image
+from trimdock.layers.analysis import analyze_layers
+from trimdock.layers.overlay import Overlay
+from trimdock.ui.model import ExploreModel
+
+
+def register(app: typer.Typer) -> None:
+    app.command("explore")(explore)
+
+
+def explore(
+    image: Annotated[
+        str,
+        typer.Argument(
+            help="NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, "
+            "oci:DIR[:TAG], oci-archive:FILE, or a path to an archive.",
+            show_default=False,
+            autocompletion=complete_images,
+        ),
+    ],
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            "--platform",
+            help="Platform to pick from a multi-platform index: os/arch or os/arch/variant.",
+        ),
+    ] = None,
+    no_verify: Annotated[
+        bool,
+        typer.Option(
+            "--no-verify",
+            help="Skip the layer digest checks (faster on large uncompressed archives; use "
+            "only for archives you trust).",
+        ),
+    ] = False,
+) -> None:
+    """Browse the layers and the file tree at any layer, with what each layer added, changed,
+    removed and wasted (keys: ? for help, q to quit)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "needs a terminal on stdin and stdout; for a report file use "
+            "`trimdock layers IMAGE --format html`",
+            source="explore",
+        )
+    model = load_model(image, platform=platform, verify=not no_verify)
+    from trimdock.ui.app import ExploreApp  # Textual only for this command
+
+    ExploreApp(model).run()
+
+
+def load_model(image: str, *, platform: str | None = None, verify: bool = True) -> ExploreModel:
+    """Open and analyse the image once; the explorer reads nothing after that."""
+    # Hundreds of thousands of long-lived objects (the trie, the versions): the collector
+    # would rescan them all again and again while they are made and while the UI runs.
+    gc.disable()
+    try:
+        return _load(image, platform, verify)
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _load(image: str, platform: str | None, verify: bool) -> ExploreModel:
+    with open_image(image, platform=platform, verify=verify) as img:
+        overlay = Overlay(record_hidden=True, source=img.reference)
+        analysis = analyze_layers(
+            (layer.content.entries() for layer in img.layers),
+            record_hidden=True,
+            source=img.reference,
+            overlay=overlay,
+        )
+        instructions = tuple(layer.instruction for layer in img.layers)
+        return ExploreModel.from_overlay(img.reference, instructions, analysis, overlay)

@@ -1,0 +1,1 @@
+"""`trimdock explore`: the layers and the file tree at any layer, in the terminal (Textual)."""

@@ -1,0 +1,160 @@
+"""The HTML reports in a real browser (Debian's chromium, headless): the figures the page shows
+are the JSON report's, its scripts run without an error, hostile names stay text, and every
+shipped example renders to a PNG kept as a test artefact."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.html.browser import (
+    ARTEFACTS,
+    WIDTH,
+    Element,
+    Rendered,
+    png_size,
+    published,
+    render,
+)
+from tests.html.examples import EXAMPLES, SHIPPED, example_image
+from tests.html.hostile import HOSTILE_NAMES
+from tests.support.engine import build_image
+from trimdock.cli.main import run
+from trimdock.report.units import human_bytes
+
+pytestmark = pytest.mark.engine
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def prepared() -> None:
+    if not (EXAMPLES / "archive" / "v3" / "sdk.tar.gz").is_file():
+        subprocess.run([sys.executable, str(EXAMPLES / "prepare.py")], check=True)
+
+
+def report(reference: str, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[dict, Path]:  # type: ignore[type-arg]
+    """The JSON report of `reference` and its HTML page (written as an artefact)."""
+    assert run(["layers", reference, "--format", "json", *extra]) == 0
+    data = json.loads(capsys.readouterr().out)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page = ARTEFACTS / f"layers-{reference.replace('/', '_').replace(':', '_')}.html"
+    assert run(["layers", reference, "--format", "html", "--output", str(page), *extra]) == 0
+    return data, page
+
+
+def check_clean(shown: Rendered) -> Element:
+    """The page ran every script without an error and drew its treemap."""
+    html = shown.dom.find_all("html")[0]
+    assert "data-js-error" not in html.attrs, html.attrs["data-js-error"]
+    assert shown.console == []
+    assert html.attrs.get("data-tables") == "ready"
+    width, height = png_size(shown.png)
+    assert width == WIDTH and height > 500
+    assert shown.png.stat().st_size > 10_000  # drawn, not blank
+    return shown.dom
+
+
+def check_figures(dom: Element, data: dict) -> None:  # type: ignore[type-arg]
+    totals = data["totals"]
+    assert dom.find_all("html")[0].attrs.get("data-treemap") == "ready"
+    for ident, key in (
+        ("total-size", "size_bytes"),
+        ("total-visible", "visible_bytes"),
+        ("total-wasted", "wasted_bytes"),
+    ):
+        element = dom.by_id(ident)
+        assert int(element.attrs["data-bytes"]) == totals[key]
+        assert element.text().startswith(human_bytes(totals[key]))
+    # Computed by the page's script from the embedded data: the treemap's leaves add up to
+    # the visible bytes, its wasted branch to the wasted bytes.
+    summary = dom.by_id("treemap-summary")
+    assert int(summary.attrs["data-visible-bytes"]) == totals["visible_bytes"]
+    assert int(summary.attrs["data-wasted-bytes"]) == totals["wasted_bytes"]
+    assert int(dom.by_id("treemap").attrs["data-drawn"]) > 1
+    rows = dom.by_id("layers-table").find_all("tbody")[0].find_all("tr")
+    assert len(rows) == totals["layers"] == len(data["layers"])
+    for row, layer in zip(rows, data["layers"], strict=True):
+        cells = row.find_all("td")
+        assert cells[0].text().strip() == str(layer["index"])
+        shown = cells[-1].text()
+        assert shown == (layer["instruction"] or "(no instruction recorded)")
+    if data["wasted_paths"]:
+        rows = dom.by_id("waste-table").find_all("tbody")[0].find_all("tr")
+        assert [r.find_all("td")[3].text() for r in rows] == [
+            w["path"] for w in data["wasted_paths"]
+        ]
+
+
+@pytest.mark.parametrize("example", SHIPPED)
+def test_shipped_example_reports_render_with_the_json_figures(
+    engine: None, prepared: None, example: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tag = example_image(example)
+    data, page = report(tag, capsys)
+    shown = render(page, f"layers-{example}")
+    check_figures(check_clean(shown), data)
+    if example == "archive-v1":  # the README's picture of the report
+        copy = published(shown.png, "layers-html-archive-v1.png")
+        assert png_size(copy) == png_size(shown.png)
+
+
+def test_hostile_names_appear_as_text(engine: None, capsys: pytest.CaptureFixture[str]) -> None:
+    tag = build_image("html-hostile", FIXTURES / "hostile")
+    data, page = report(tag, capsys)
+    shown = render(page, "layers-hostile")
+    dom = check_clean(shown)
+    check_figures(dom, data)
+    # Nothing the image says became an element: the page's own four scripts, no image.
+    assert len(dom.find_all("script")) == 4
+    assert dom.find_all("img") == []
+    text = dom.text()
+    assert f"/data/{HOSTILE_NAMES[0]}" in text  # the deleted file, in the waste table
+    assert "echo '<b>bold</b></script><script>alert(4)</script>' > /data/note" in text
+    assert dom.find_all("b") == []
+    embedded = json.loads(dom.by_id("report-data").text())
+    tree = embedded["tree"]
+    paths: list[str] = []
+    for node_name, parent in zip(tree["names"], tree["parents"], strict=True):
+        paths.append("" if parent < 0 else f"{paths[parent]}/{node_name}")
+    assert {f"/data/{n}" for n in HOSTILE_NAMES[1:4]} & set(paths)
+    assert "/data/</script><script>alert(3)</script>" in paths
+
+
+def test_lint_and_context_pages_render(
+    prepared: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dockerfiles = sorted(str(p) for p in EXAMPLES.glob("*/*/Dockerfile"))
+    args = ["lint", "--failure-threshold", "none", *dockerfiles]
+    assert run([*args, "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    page = ARTEFACTS / "lint-examples.html"
+    assert run([*args, "--format", "html", "--output", str(page)]) == 0
+    dom = check_clean(render(page, "lint-examples"))
+    assert int(dom.by_id("total-findings").attrs["data-count"]) == summary["findings"]
+    assert len(dom.find_all("pre")) == summary["findings"]
+    context = str(EXAMPLES / "build-context" / "v1")
+    assert run(["context", context, "--failure-threshold", "none", "--format", "json"]) == 0
+    sent = json.loads(capsys.readouterr().out)["sent"]
+    page = ARTEFACTS / "context-build-context-v1.html"
+    assert (
+        run(
+            ["context", context, "--failure-threshold", "none", "--format", "html", "-o", str(page)]
+        )
+        == 0
+    )
+    dom = check_clean(render(page, "context-build-context-v1"))
+    assert f"files: {sent['files']}" in dom.by_id("field-sent").text()
+
+
+def test_df_page_renders(engine: None, capsys: pytest.CaptureFixture[str]) -> None:
+    page = ARTEFACTS / "df-host.html"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    assert run(["df", "--format", "html", "--output", str(page)]) == 0
+    dom = check_clean(render(page, "df-host"))
+    assert dom.by_id("field-totals").text().count("total_bytes: ") == 1
+    assert dom.find_all("table")
