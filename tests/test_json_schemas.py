@@ -45,6 +45,7 @@ DOCUMENTS: dict[str, str] = {
     "context DIR": "context.json",
     "df": "df.json",
     "prune": "prune.json",
+    "scan IMAGE": "scan.json",
 }
 
 # The schema's own name inside each document: trimdock/<schema file stem>/<version>.
@@ -432,3 +433,14 @@ def test_prune_apply_document_with_a_removal(
         ]
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+
+
+# -- scan ------------------------------------------------------------------------------------------
+
+
+def test_scan_document_of_a_crafted_archive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Engine images with packages are validated in tests/security (same `validate`).
+    assert run(["scan", crafted_image(tmp_path / "img"), "-F", "json"]) == 0
+    validate(json.loads(capsys.readouterr().out), "scan.json")
