@@ -134,6 +134,7 @@ COMMAND_MODULES = (
     "trimdock.cli.context",
     "trimdock.cli.host",
     "trimdock.cli.scan",
+    "trimdock.cli.db",
 )
 
 
