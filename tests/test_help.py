@@ -10,12 +10,12 @@ import sys
 
 import pytest
 
-COMMANDS = ["", "layers", "lint", "explain", "context", "df", "prune"]
+COMMANDS = ["", "layers", "lint", "explain", "context", "df", "prune", "scan", "db", "db update"]
 
 
 def help_text(command: str) -> str:
     env = {**os.environ, "COLUMNS": "80", "TERM": "xterm-256color"}
-    args = [sys.executable, "-m", "trimdock", *([command] if command else []), "--help"]
+    args = [sys.executable, "-m", "trimdock", *command.split(), "--help"]
     result = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout

@@ -196,12 +196,16 @@ def test_go_buildinfo_crafted_blob() -> None:
 def test_go_buildinfo_found_in_a_stream_at_aligned_offset(tmp_path: Path) -> None:
     blob = _buildinfo("go1.22.0", MODINFO)
     # A misaligned magic first (not build info), then the real one at a 16-byte boundary.
-    body = b"\x7fELF" + b"\0" * 61 + b"\xff Go buildinf:" + b"\0" * (4096 - 79) + blob
+    note = b"\x04\x00\x00\x00Go\x00\x00"
+    body = b"\x7fELF" + b"\0" * 53 + note + b"\xff Go buildinf:" + b"\0" * (4096 - 79) + blob
     path = tmp_path / "bin"
     path.write_bytes(body)
     with path.open("rb") as handle:
         found = read_go_buildinfo(handle)
     assert found is not None and found.startswith(blob)
+    path.write_bytes(body.replace(note, b"\0" * 8))  # an ELF file without Go's note
+    with path.open("rb") as handle:
+        assert read_go_buildinfo(handle) is None
     path.write_bytes(b"#!/bin/sh\necho not elf\n")
     with path.open("rb") as handle:
         assert read_go_buildinfo(handle) is None

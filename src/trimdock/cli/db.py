@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
+from trimdock.cli.help import name_values
 from trimdock.security.vuln.database import default_db_dir
 from trimdock.security.vuln.update import (
     DEFAULT_BASE_URL,
@@ -16,7 +18,19 @@ from trimdock.security.vuln.update import (
     update_database,
 )
 
+
+class _Group(TyperGroup):
+    """Readable metavars for the subcommands too (the root group does it for its own)."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            name_values(command)
+        return command
+
+
 db_app = typer.Typer(
+    cls=_Group,
     name="db",
     help="The local OSV vulnerability database that `trimdock scan` reads (offline).",
     no_args_is_help=True,

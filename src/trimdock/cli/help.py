@@ -42,6 +42,9 @@ METAVARS: Mapping[str, str] = {
     "protect": "PATTERN",
     "label": "KEY=VALUE",
     "older_than": "DURATION",
+    "db": "PATH",
+    "url": "URL",
+    "ecosystem": "ECOSYSTEM",
     "unused_older_than": "DURATION",
     "containers_older_than": "DURATION",
 }

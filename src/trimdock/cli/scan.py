@@ -22,11 +22,9 @@ from trimdock.report.output import emit, to_json_text
 from trimdock.security.findings import POLICY, RULES, scan_findings
 from trimdock.security.policy import Policy, Violation, evaluate_policy, parse_policy
 from trimdock.security.render import scan_json, summary_lines
-from trimdock.security.sbom import cyclonedx_json, spdx_json
 from trimdock.security.scanner import ScanResult, scan_image
 from trimdock.security.vuln.database import Database, default_db_dir, load_database
 from trimdock.security.vuln.severity import Level
-from trimdock.security.vuln.update import has_database
 
 
 class SbomFormat(StrEnum):
@@ -113,6 +111,9 @@ def scan(
     with open_image(image, platform=platform, verify=not no_verify) as img:
         result = scan_image(img, database)
     if sbom is not None:
+        # Imported on demand: the SBOM libraries take longer to import than a small scan.
+        from trimdock.security.sbom import cyclonedx_json, spdx_json
+
         writer = cyclonedx_json if sbom is SbomFormat.CYCLONEDX else spdx_json
         document = writer(result.image, result.inventory, now=dt.datetime.now(dt.UTC))
         if not (quiet and output is None):
@@ -208,6 +209,8 @@ def _database(paths: list[Path] | None, raw: RawConfig) -> tuple[Database | None
         paths = [Path(v) for v in values]
     if paths:
         return load_database(paths), [str(p) for p in paths]
+    from trimdock.security.vuln.update import has_database
+
     cache = default_db_dir()
     if has_database(cache):
         return load_database([cache]), [str(cache)]

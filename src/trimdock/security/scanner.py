@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from trimdock.image.model import Image
+from trimdock.layers.overlay import K_DIR, Node, Overlay
 from trimdock.security.collect import Collected, Kind, collect, select_inventory
 from trimdock.security.inventory import build_inventory
 from trimdock.security.model import Inventory
@@ -37,7 +39,7 @@ def scan_image(image: Image, database: Database | None) -> ScanResult:
     return ScanResult(
         image=image,
         inventory=inventory,
-        surface=tuple(analyse_surface(collected.overlay.walk(), image.config)),
+        surface=tuple(analyse_surface(visible_nodes(collected.overlay), image.config)),
         secrets=tuple(config_secrets(image) + file_secrets(collected)),
         vulnerabilities=vulnerabilities,
     )
@@ -74,3 +76,20 @@ def file_secrets(collected: Collected) -> list[Secret]:
         for kind, line, value in find_in_text(text):
             found.append(Secret(kind, "file", hit.path, hit.layer, line, value, deleted))
     return found
+
+
+def visible_nodes(overlay: Overlay) -> Iterator[tuple[str, Node]]:
+    """Every visible (path, node) of the final filesystem, unordered (`Overlay.walk` sorts each
+    folder, which the surface analysis does not need; its result is sorted once)."""
+    stack: list[tuple[str, Node]] = [("", overlay.root)]
+    while stack:
+        path, node = stack.pop()
+        kids = node.kids
+        if not kids or node.e_kind != K_DIR:
+            continue
+        prefix = f"{path}/" if path else ""
+        for name, child in kids.items():
+            if child.e_layer >= 0:
+                child_path = prefix + name
+                yield child_path, child
+                stack.append((child_path, child))

@@ -151,21 +151,20 @@ def select_secret_files(entry: LayerEntry) -> Kind | None:
     if entry.type is not EntryType.FILE or entry.size == 0 or entry.size > 256 * 1024:
         return None
     path = entry.path
-    name = path.rpartition("/")[2]
+    name = path[path.rfind("/") + 1 :]
+    by_name = (
+        name in _SECRET_FILE_NAMES
+        or name.endswith(_SECRET_SUFFIXES)
+        or name.startswith(".env.")
+        or path.endswith(".docker/config.json")
+    )
+    if not by_name and not (path.startswith(_APP_ROOTS) and name.endswith(_TEXT_SUFFIXES)):
+        return None
     if any(marker in "/" + path for marker in _PACKAGE_DIRS):
         return None
-    if (
-        name in _SECRET_FILE_NAMES
-        or name.startswith(".env.")
-        or name.endswith(_SECRET_SUFFIXES)
-        or path.endswith(".docker/config.json")
-    ):
-        if path.startswith(("usr/share/", "usr/lib/", "etc/ssl/")):
-            return None  # shipped certificates, test keys of packages
-        return Kind.SECRET_CANDIDATE
-    if path.startswith(_APP_ROOTS) and name.endswith(_TEXT_SUFFIXES):
-        return Kind.SECRET_CANDIDATE
-    return None
+    if by_name and path.startswith(("usr/share/", "usr/lib/", "etc/ssl/")):
+        return None  # shipped certificates, test keys of packages
+    return Kind.SECRET_CANDIDATE
 
 
 def entropy(value: str) -> float:

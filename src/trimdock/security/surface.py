@@ -120,6 +120,7 @@ def analyse_surface(nodes: Iterable[tuple[str, Node]], config: ImageConfig) -> l
             items.append(
                 SurfaceItem(Category.WORLD_WRITABLE, path, node.e_layer, oct(node.e_mode)[2:])
             )
+    items.sort(key=lambda i: (i.category.value, i.path))
     if is_root_user(config.user):
         items.append(SurfaceItem(Category.ROOT_USER, "", -1, config.user or "(unset)"))
     return items
