@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -14,11 +15,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def _wheels(requirements: Path) -> Path:
     """The pinned wheels, downloaded once on the host (containers need no package index)."""
-    target = CACHE / "security-wheels"
-    target.mkdir(parents=True, exist_ok=True)
     wanted = [line.strip() for line in requirements.read_text().splitlines() if line.strip()]
+    # One folder per requirement set: the build context (hence the image tag) holds exactly
+    # these wheels.
+    key = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:12]
+    target = CACHE / f"security-wheels-{key}"
+    target.mkdir(parents=True, exist_ok=True)
     stamp = target / ".done"
-    if not stamp.exists() or stamp.read_text() != "\n".join(wanted):
+    if not stamp.exists():
         subprocess.run(
             [
                 sys.executable,

@@ -116,3 +116,9 @@ def test_severity_filter_keeps_high_and_above(
     vulns = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "TD801"]
     assert vulns and all(r["level"] == "error" for r in vulns)
     assert {"TD803", "TD811"} <= {r["ruleId"] for r in sarif["runs"][0]["results"]}
+
+
+def test_report_with_vulnerabilities_matches_its_schema(report: dict[str, Any]) -> None:
+    from tests.test_json_schemas import validate
+
+    validate(report, "scan.json")
