@@ -57,7 +57,7 @@ def test_dpkg_database_rewritten_by_later_layers(
     telnet = next(p for p in document["packages"] if p["name"] == "telnet")
     assert telnet["source"] == {"name": "inetutils", "version": "2.4-2"}
     # Debian 10 ended in 2024: the base is a finding.
-    eol = [f for f in document["findings"] if f["rule"] == "TD802"]
+    eol = [f for f in document["findings"] if f["rule"] == "TD902"]
     assert [f["message"] for f in eol] == ["Debian 10 reached end of life on 2024-06-30"]
 
 

@@ -100,7 +100,7 @@ def test_surface_with_layers(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         ("setuid", "/usr/bin/sudo", 1),
         ("root-user", None, None),
     }
-    messages = [f["message"] for f in document["findings"] if f["rule"] == "TD813"]
+    messages = [f["message"] for f in document["findings"] if f["rule"] == "TD913"]
     assert messages == ["this image can compile and run new code: javac (layer 1)"]
 
 
@@ -172,7 +172,7 @@ def test_policy_violations_exit_1_in_every_format(
     )
     assert run(["scan", image, "--config", str(config), "-F", fmt]) == 1
     out = capsys.readouterr().out
-    assert "TD804" in out
+    assert "TD904" in out
     for rule in ("forbidden compiler", "forbidden root-user", "banned-packages", "allowed-bases"):
         assert rule in out, rule
 

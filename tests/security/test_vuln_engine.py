@@ -113,9 +113,9 @@ def test_severity_filter_keeps_high_and_above(
     image = pyold_image(tmp_path_factory.mktemp("ctx"))
     assert run(["scan", image, "--db", str(PYPA), "--severity", "high", "-F", "sarif"]) == 0
     sarif = json.loads(capsys.readouterr().out)
-    vulns = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "TD801"]
+    vulns = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "TD901"]
     assert vulns and all(r["level"] == "error" for r in vulns)
-    assert {"TD803", "TD811"} <= {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    assert {"TD903", "TD911"} <= {r["ruleId"] for r in sarif["runs"][0]["results"]}
 
 
 def test_report_with_vulnerabilities_matches_its_schema(report: dict[str, Any]) -> None:

@@ -12,19 +12,19 @@ from trimdock.security.scanner import ScanResult
 from trimdock.security.surface import Category, SurfaceItem
 from trimdock.security.vuln.severity import Level
 
-VULNERABILITY = "TD801"
-EOL = "TD802"
-SECRET = "TD803"
-POLICY = "TD804"
+VULNERABILITY = "TD901"
+EOL = "TD902"
+SECRET = "TD903"
+POLICY = "TD904"
 SURFACE_RULES = {
-    Category.SHELL: "TD811",
-    Category.PACKAGE_MANAGER: "TD812",
-    Category.COMPILER: "TD813",
-    Category.NETWORK_TOOL: "TD814",
-    Category.SUDO: "TD815",
-    Category.SETUID: "TD816",
-    Category.WORLD_WRITABLE: "TD817",
-    Category.ROOT_USER: "TD818",
+    Category.SHELL: "TD911",
+    Category.PACKAGE_MANAGER: "TD912",
+    Category.COMPILER: "TD913",
+    Category.NETWORK_TOOL: "TD914",
+    Category.SUDO: "TD915",
+    Category.SETUID: "TD916",
+    Category.WORLD_WRITABLE: "TD917",
+    Category.ROOT_USER: "TD918",
 }
 
 
