@@ -34,6 +34,9 @@ DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 # Every `$ trimdock ...` example is run (a command added later is covered as soon as a document
 # shows it); these must have one.
 DOCUMENTED = ("lint", "context", "explain", "layers", "df", "prune", "fix")
+# Examples re-run by a test of their own that builds the fixture image they name
+# (tests/security/test_readme_example.py).
+OWN_TEST = ("scan",)
 # fix --diff: the diff on stdout, what it would fix on stderr.
 TELLS_ON_STDERR = ("fix",)
 HOST = ("df", "prune")
@@ -116,7 +119,7 @@ def examples() -> list[Example]:
         for block in blocks(path.read_text()):
             for command, output in runs(block):
                 example = Example(path, command, "\n".join(output).rstrip("\n"))
-                if example.subcommand:
+                if example.subcommand and example.subcommand not in OWN_TEST:
                     found.append(example)
     return found
 

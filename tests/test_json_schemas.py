@@ -47,6 +47,7 @@ DOCUMENTS: dict[str, str] = {
     "df": "df.json",
     "prune": "prune.json",
     "check IMAGE": "check.json",
+    "scan IMAGE": "scan.json",
 }
 
 # The schema's own name inside each document: trimdock/<schema file stem>/<version>.
@@ -466,3 +467,14 @@ def test_check_document(capsys: pytest.CaptureFixture[str]) -> None:
     tag = build_image("runtime-logfile", REPO / "tests" / "runtime" / "images" / "logfile")
     args = ("check", tag, "--window", "2s", "--grace", "1s")
     validate(json_of(capsys, *args, codes=(1,)), "check.json")
+
+
+# -- scan ------------------------------------------------------------------------------------------
+
+
+def test_scan_document_of_a_crafted_archive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Engine images with packages are validated in tests/security (same `validate`).
+    assert run(["scan", crafted_image(tmp_path / "img"), "-F", "json"]) == 0
+    validate(json.loads(capsys.readouterr().out), "scan.json")

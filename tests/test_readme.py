@@ -41,7 +41,20 @@ def test_readme_config_example_is_valid_for_every_command(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
-    "command", ["layers", "lint", "explain", "context", "df", "prune", "fix", "explore", "check"]
+    "command",
+    [
+        "layers",
+        "lint",
+        "explain",
+        "context",
+        "df",
+        "prune",
+        "fix",
+        "explore",
+        "check",
+        "scan",
+        "db",
+    ],
 )
 def test_documented_commands_have_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run([command, "--help"]) == 0

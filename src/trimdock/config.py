@@ -18,7 +18,7 @@ from typing import Any
 from trimdock.errors import ConfigError
 
 CONFIG_FILE = ".trimdock.toml"
-SECTIONS = frozenset({"layers", "lint", "context", "df", "prune", "check"})
+SECTIONS = frozenset({"layers", "lint", "context", "df", "prune", "check", "scan"})
 # A settings file is a few hundred bytes; the pyproject.toml of a large project tens of KiB.
 # 1 MiB is far above both and keeps a wrong `--config` (a log, an image) from being read whole.
 MAX_CONFIG_BYTES = 1024 * 1024

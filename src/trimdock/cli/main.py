@@ -136,6 +136,8 @@ COMMAND_MODULES = (
     "trimdock.cli.check",
     "trimdock.cli.fix",
     "trimdock.cli.explore",
+    "trimdock.cli.scan",
+    "trimdock.cli.db",
 )
 
 

@@ -60,7 +60,7 @@ class ComposeFile:
         return any(start <= line <= end and rule_ids & ids for start, end, ids in self.ignores)
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
+class _Loader(yaml.SafeLoader):
     """YAML 1.2 scalars, as Compose reads them: `80:80` is a string (YAML 1.1 made it the
     base-60 number 4880), `yes`/`on` are strings, dates stay strings."""
 

@@ -1,0 +1,1 @@
+"""Security analyses of an image: inventory (SBOM), vulnerabilities, attack surface, secrets."""

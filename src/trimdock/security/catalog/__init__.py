@@ -1,0 +1,1 @@
+"""Catalogers: pure parsers from a package database or metadata file's bytes to records."""

@@ -1,0 +1,137 @@
+"""From the collected files to the inventory: which packages, added by which layer, deleted or not.
+
+One rule for every cataloger: the files are grouped by path (a package database, or one
+package's metadata file). A package (name, version) found in any layer's copy of the file was
+added by the first layer whose copy lists it; it is deleted when the copy in the final
+filesystem (if any) no longer lists it, yet its bytes still ship in the earlier layer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from packageurl import PackageURL
+
+from trimdock.image.model import Image
+from trimdock.security.catalog.apk import parse_apk_installed
+from trimdock.security.catalog.dpkg import parse_dpkg_status
+from trimdock.security.catalog.gobuild import go_records, parse_buildinfo
+from trimdock.security.catalog.npm import parse_package_json
+from trimdock.security.catalog.python import canonical_name, parse_python_metadata
+from trimdock.security.catalog.records import Record
+from trimdock.security.collect import Collected, FileHit, Kind
+from trimdock.security.model import Ecosystem, Inventory, OsInfo, Package
+from trimdock.security.osrelease import os_info
+
+
+def _go(data: bytes) -> list[Record]:
+    info = parse_buildinfo(data)
+    return [] if info is None else go_records(info)
+
+
+_CATALOGERS: dict[Kind, tuple[str, Ecosystem | None, Callable[[bytes], list[Record]]]] = {
+    Kind.DPKG_STATUS: ("dpkg", Ecosystem.DEBIAN, parse_dpkg_status),
+    Kind.DPKG_STATUS_D: ("dpkg", Ecosystem.DEBIAN, parse_dpkg_status),
+    Kind.APK_INSTALLED: ("apk", Ecosystem.ALPINE, parse_apk_installed),
+    Kind.PYTHON_METADATA: ("python", Ecosystem.PYPI, parse_python_metadata),
+    Kind.NPM_PACKAGE: ("npm", Ecosystem.NPM, parse_package_json),
+    Kind.GO_BINARY: ("go", Ecosystem.GO, _go),
+}
+
+
+def build_inventory(image: Image, collected: Collected) -> Inventory:
+    """The inventory of an image from one collection pass (pure apart from the model)."""
+    os = find_os(collected)
+    packages: list[Package] = []
+    by_path: dict[tuple[Kind, str], list[FileHit]] = defaultdict(list)
+    for hit in collected.hits:
+        if hit.kind in _CATALOGERS:
+            by_path[(hit.kind, hit.path)].append(hit)
+    for (kind, path), hits in sorted(by_path.items()):
+        cataloger, ecosystem, parse = _CATALOGERS[kind]
+        assert ecosystem is not None
+        packages.extend(
+            _attribute(image, collected, hits, cataloger, ecosystem, parse, path=path, os=os)
+        )
+    packages.sort(key=lambda p: (p.ecosystem.value, p.name.lower(), p.version, p.path))
+    return Inventory(packages=tuple(packages), os=os)
+
+
+def _attribute(
+    image: Image,
+    collected: Collected,
+    hits: Sequence[FileHit],
+    cataloger: str,
+    ecosystem: Ecosystem,
+    parse: Callable[[bytes], list[Record]],
+    *,
+    path: str,
+    os: OsInfo | None,
+) -> list[Package]:
+    first_seen: dict[tuple[str, str, str], tuple[int, Record]] = {}
+    final: set[tuple[str, str, str]] = set()
+    for hit in sorted(hits, key=lambda h: h.layer):
+        records = parse(hit.data)
+        visible = collected.visible(hit)
+        for record in records:
+            key = (record.name, record.version, record.arch)
+            first_seen.setdefault(key, (hit.layer, record))
+            if visible:
+                final.add(key)
+    result: list[Package] = []
+    for key, (layer, record) in first_seen.items():
+        result.append(
+            Package(
+                name=record.name,
+                version=record.version,
+                ecosystem=ecosystem,
+                purl=purl(ecosystem, record, os),
+                path=path,
+                layer=layer,
+                instruction=image.layers[layer].instruction if layer < len(image.layers) else "",
+                licence=record.licence,
+                deleted=key not in final,
+                source_name=record.source_name,
+                source_version=record.source_version,
+                cataloger=cataloger,
+            )
+        )
+    return result
+
+
+def find_os(collected: Collected) -> OsInfo | None:
+    """The distribution from the visible `etc/os-release`, else `usr/lib/os-release`."""
+    hits = [h for h in collected.of(Kind.OS_RELEASE) if collected.visible(h)]
+    hits.sort(key=lambda h: h.path != "etc/os-release")
+    for hit in hits:
+        info = os_info(hit.data, layer=hit.layer, path=hit.path)
+        if info is not None:
+            return info
+    return None
+
+
+def purl(ecosystem: Ecosystem, record: Record, os: OsInfo | None) -> str:
+    """The package URL (purl spec types deb, apk, pypi, npm, golang)."""
+    qualifiers: dict[str, str] = {}
+    if record.arch:
+        qualifiers["arch"] = record.arch
+    if ecosystem is Ecosystem.DEBIAN:
+        distro = os.id if os is not None and os.id else "debian"
+        if os is not None and os.version_id:
+            qualifiers["distro"] = f"{distro}-{os.version_id}"
+        return str(
+            PackageURL("deb", distro, record.name, record.version, qualifiers or None).to_string()
+        )
+    if ecosystem is Ecosystem.ALPINE:
+        if os is not None and os.version_id:
+            qualifiers["distro"] = f"alpine-{os.version_id}"
+        return str(
+            PackageURL("apk", "alpine", record.name, record.version, qualifiers or None).to_string()
+        )
+    if ecosystem is Ecosystem.PYPI:
+        name = canonical_name(record.name)
+        return str(PackageURL("pypi", None, name, record.version).to_string())
+    namespace, _, name = record.name.rpartition("/")
+    kind = "npm" if ecosystem is Ecosystem.NPM else "golang"
+    return str(PackageURL(kind, namespace or None, name, record.version).to_string())

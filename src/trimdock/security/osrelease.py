@@ -1,0 +1,88 @@
+"""The distribution an image is built on (`etc/os-release`) and its end of life.
+
+EOL_TABLE: the end of the last support the distribution itself publishes for a release
+(Debian: end of LTS; Alpine: end of the release branch's security fixes; Ubuntu: end of
+standard support, without paid ESM). Sources: the Debian LTS page (wiki.debian.org/LTS),
+the Alpine releases page (alpinelinux.org/releases), Ubuntu's release cycle page
+(ubuntu.com/about/release-cycle). Entered 2026-11-30; a release missing here has no EOL
+finding, never a guessed one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+
+from trimdock.security.model import EolEntry, OsInfo
+
+EOL_TABLE_DATE = dt.date(2026, 11, 30)
+
+EOL_TABLE: tuple[EolEntry, ...] = (
+    EolEntry("debian", "8", dt.date(2020, 6, 30)),
+    EolEntry("debian", "9", dt.date(2022, 6, 30)),
+    EolEntry("debian", "10", dt.date(2024, 6, 30)),
+    EolEntry("debian", "11", dt.date(2026, 8, 31)),
+    EolEntry("debian", "12", dt.date(2028, 6, 30)),
+    EolEntry("debian", "13", dt.date(2030, 6, 30)),
+    EolEntry("alpine", "3.14", dt.date(2023, 5, 1)),
+    EolEntry("alpine", "3.15", dt.date(2023, 11, 1)),
+    EolEntry("alpine", "3.16", dt.date(2024, 5, 23)),
+    EolEntry("alpine", "3.17", dt.date(2024, 11, 22)),
+    EolEntry("alpine", "3.18", dt.date(2025, 5, 9)),
+    EolEntry("alpine", "3.19", dt.date(2025, 11, 1)),
+    EolEntry("alpine", "3.20", dt.date(2026, 4, 1)),
+    EolEntry("alpine", "3.21", dt.date(2026, 11, 1)),
+    EolEntry("alpine", "3.22", dt.date(2027, 5, 1)),
+    EolEntry("ubuntu", "18.04", dt.date(2023, 5, 31)),
+    EolEntry("ubuntu", "20.04", dt.date(2025, 5, 31)),
+    EolEntry("ubuntu", "22.04", dt.date(2027, 6, 1)),
+    EolEntry("ubuntu", "24.04", dt.date(2029, 5, 31)),
+)
+
+
+def parse_os_release(data: bytes) -> dict[str, str]:
+    """`KEY=value` lines with shell quoting, as os-release(5) defines them."""
+    fields: dict[str, str] = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        try:
+            words = shlex.split(value)
+        except ValueError:
+            words = [value.strip("\"'")]
+        fields[key.strip()] = " ".join(words)
+    return fields
+
+
+def release_key(distribution: str, version_id: str) -> str:
+    """The table's release key: Debian's major, Alpine's and Ubuntu's major.minor."""
+    if distribution == "debian":
+        return version_id.split(".")[0]
+    return ".".join(version_id.split(".")[:2])
+
+
+def end_of_life(distribution: str, version_id: str) -> dt.date | None:
+    key = release_key(distribution, version_id)
+    for entry in EOL_TABLE:
+        if entry.distribution == distribution and entry.release == key:
+            return entry.eol
+    return None
+
+
+def os_info(data: bytes, *, layer: int, path: str) -> OsInfo | None:
+    fields = parse_os_release(data)
+    distribution = fields.get("ID", "").lower()
+    if not distribution:
+        return None
+    version_id = fields.get("VERSION_ID", "")
+    return OsInfo(
+        id=distribution,
+        version_id=version_id,
+        pretty_name=fields.get("PRETTY_NAME", distribution),
+        codename=fields.get("VERSION_CODENAME", ""),
+        layer=layer,
+        path=path,
+        eol=end_of_life(distribution, version_id),
+    )

@@ -1,0 +1,95 @@
+"""`scan`'s service: one streamed pass over the layers, then the pure analyses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from trimdock.image.model import Image
+from trimdock.layers.overlay import K_DIR, Node, Overlay
+from trimdock.security.collect import Collected, Kind, collect, select_inventory
+from trimdock.security.inventory import build_inventory
+from trimdock.security.model import Inventory
+from trimdock.security.secrets import Secret, find_in_text, is_text, select_secret_files
+from trimdock.security.surface import SurfaceItem, analyse_surface
+from trimdock.security.vuln.database import Database
+from trimdock.security.vuln.match import Vulnerability, match_inventory
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Everything `trimdock scan` found in one image. `vulnerabilities` is None when no
+    database was available (nothing was checked, which is not the same as nothing found)."""
+
+    image: Image
+    inventory: Inventory
+    surface: tuple[SurfaceItem, ...]
+    secrets: tuple[Secret, ...]
+    vulnerabilities: tuple[Vulnerability, ...] | None
+
+
+def scan_image(image: Image, database: Database | None) -> ScanResult:
+    collected = collect(image, (select_secret_files, select_inventory))
+    inventory = build_inventory(image, collected)
+    vulnerabilities = (
+        None
+        if database is None
+        else tuple(match_inventory(inventory.packages, database, inventory.os))
+    )
+    return ScanResult(
+        image=image,
+        inventory=inventory,
+        surface=tuple(analyse_surface(visible_nodes(collected.overlay), image.config)),
+        secrets=tuple(config_secrets(image) + file_secrets(collected)),
+        vulnerabilities=vulnerabilities,
+    )
+
+
+def config_secrets(image: Image) -> list[Secret]:
+    """Secrets in ENV and LABEL values and in the history's commands (each value once)."""
+    found: list[Secret] = []
+    seen: set[str] = set()
+    sources: list[tuple[str, str, str]] = []
+    for item in image.config.env:
+        name = item.partition("=")[0]
+        sources.append(("env", name, item))
+    for key, value in image.config.labels:
+        sources.append(("label", key, f"{key}={value}"))
+    for index, entry in enumerate(image.history):
+        sources.append(("history", f"history[{index}]", entry.created_by))
+    for where, name, text in sources:
+        for kind, _line, value in find_in_text(text):
+            if value in seen:
+                continue
+            seen.add(value)
+            found.append(Secret(kind, where, name, -1, 0, value))
+    return found
+
+
+def file_secrets(collected: Collected) -> list[Secret]:
+    found: list[Secret] = []
+    for hit in collected.of(Kind.SECRET_CANDIDATE):
+        if not is_text(hit.data):
+            continue
+        text = hit.data.decode("utf-8", "replace")
+        deleted = not collected.visible(hit)
+        for kind, line, value in find_in_text(text):
+            found.append(Secret(kind, "file", hit.path, hit.layer, line, value, deleted))
+    return found
+
+
+def visible_nodes(overlay: Overlay) -> Iterator[tuple[str, Node]]:
+    """Every visible (path, node) of the final filesystem, unordered (`Overlay.walk` sorts each
+    folder, which the surface analysis does not need; its result is sorted once)."""
+    stack: list[tuple[str, Node]] = [("", overlay.root)]
+    while stack:
+        path, node = stack.pop()
+        kids = node.kids
+        if not kids or node.e_kind != K_DIR:
+            continue
+        prefix = f"{path}/" if path else ""
+        for name, child in kids.items():
+            if child.e_layer >= 0:
+                child_path = prefix + name
+                yield child_path, child
+                stack.append((child_path, child))

@@ -1,0 +1,1 @@
+"""Known vulnerabilities from OSV data: the local database, version schemes, matching, severity."""
