@@ -102,6 +102,14 @@ def context_command(
             help="Write that minimal .dockerignore (replaces the one in use).",
         ),
     ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Build with the current and the suggested .dockerignore on the engine and "
+            "compare the images' files; write only when they are the same.",
+        ),
+    ] = False,
     failure_threshold: Annotated[
         str | None,
         typer.Option(
@@ -160,6 +168,7 @@ def context_command(
         ),
         suggest=suggest,
         write=write_dockerignore,
+        verify=verify,
     )
     result = run_context(request)
     deliver(
@@ -167,6 +176,8 @@ def context_command(
         json_data=lambda: to_json(result),
         render_text=lambda console: render_text(console, result),
     )
+    if result.verification is not None and not result.verification.identical:
+        raise typer.Exit(1)  # the suggestion changes the image: a failed check
     if threshold is not None and any(f.severity.at_least(threshold) for f in result.findings):
         raise typer.Exit(1)
 
