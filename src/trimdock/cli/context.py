@@ -23,8 +23,8 @@ from trimdock.context.service import ContextRequest, ensure_directory, run_conte
 from trimdock.context.walk import Builder
 from trimdock.errors import UsageError
 from trimdock.report.output import OutputFormat
+from trimdock.report.threshold import choose_threshold, fails, threshold_help
 from trimdock.report.units import parse_size
-from trimdock.rules.engine import parse_threshold
 
 CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "builder": str,
@@ -33,8 +33,7 @@ CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "large-context-bytes": (int, str),
     "unused-min-bytes": (int, str),
 }
-# The same gate as `lint`: one name, one default, one parser (rules.engine.parse_threshold).
-DEFAULT_THRESHOLD = "warning"
+# The same gate as `lint`: one name, one default, one parser (report.threshold).
 DEFAULT_LARGE_CONTEXT = "50MB"
 
 
@@ -115,8 +114,7 @@ def context_command(
         typer.Option(
             "--failure-threshold",
             "--fail-on",
-            help="Exit 1 when a finding is at least this severe: error, warning, info, style "
-            "or none (default: warning, or [context] failure-threshold), as for lint.",
+            help=threshold_help("context"),
         ),
     ] = None,
     large_context: Annotated[
@@ -142,10 +140,7 @@ def context_command(
         section.get("builder", "buildkit"), raw.source("context", "builder")
     )
     key = "failure-threshold" if "failure-threshold" in section else "fail-on"
-    threshold = parse_threshold(
-        failure_threshold or section.get(key, DEFAULT_THRESHOLD),
-        "--failure-threshold" if failure_threshold else raw.source("context", key),
-    )
+    threshold = choose_threshold(failure_threshold, section.get(key), raw.source("context", key))
     defaults = FindingSettings()
     limit = _size(
         large_context if large_context is not None else section.get("large-context-bytes"),
@@ -178,7 +173,7 @@ def context_command(
     )
     if result.verification is not None and not result.verification.identical:
         raise typer.Exit(1)  # the suggestion changes the image: a failed check
-    if threshold is not None and any(f.severity.at_least(threshold) for f in result.findings):
+    if fails(result.findings, threshold):
         raise typer.Exit(1)
 
 
