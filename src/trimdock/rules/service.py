@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from trimdock.config import RawConfig
 from trimdock.dockerfile import parse
+from trimdock.dockerfile.model import Dockerfile
 from trimdock.dockerfile.source import STDIN_LABEL, read_dockerfile
 from trimdock.errors import DockerfileError, UsageError
 from trimdock.report.finding import FileLocation, Finding
@@ -122,6 +123,7 @@ def run_lint(request: LintRequest) -> LintResult:
         if note:
             notes.append(note)
     finally:  # the service may run in-process (tests, embedding): leave the GC as it was
+        _parsed.clear()
         gc.set_threshold(*thresholds)
         gc.unfreeze()
         if pending is not None:
@@ -168,12 +170,22 @@ _Checked = tuple[str, str | None, list[Finding]]  # (label, text, findings); tex
 _worker_settings = LintSettings()
 
 
+# Files read and parsed before the lint, for ShellCheck: the lint takes them from here instead
+# of reading and parsing them again (the worker processes inherit it when they fork).
+_parsed: dict[str, tuple[str, str, Dockerfile]] = {}
+
+
 def _check_file(name: str, lint_settings: LintSettings | None = None) -> _Checked:
-    try:
-        label, text = read_dockerfile(name)
-    except DockerfileError as exc:
-        return str(exc), None, []
-    return label, text, lint(parse(text, label), lint_settings or _worker_settings)
+    known = _parsed.get(name)
+    if known is not None:
+        label, text, dockerfile = known
+    else:
+        try:
+            label, text = read_dockerfile(name)
+        except DockerfileError as exc:
+            return str(exc), None, []
+        dockerfile = parse(text, label)
+    return label, text, lint(dockerfile, lint_settings or _worker_settings)
 
 
 def _init_worker(lint_settings: LintSettings) -> None:
@@ -248,7 +260,9 @@ def _start_shellcheck(
                 label, text = read_dockerfile(name)
             except DockerfileError:
                 continue  # the lint reports it
-            found.extend(shellcheck.scripts(parse(text, label)))
+            dockerfile = parse(text, label)
+            _parsed[name] = (label, text, dockerfile)
+            found.extend(shellcheck.scripts(dockerfile))
     return shellcheck.start(found)
 
 
