@@ -111,7 +111,8 @@ def run_lint(request: LintRequest) -> LintResult:
     notes: list[str] = []
     pending = _start_shellcheck(names, lint_settings)
     try:
-        for label, text, found in _check_files(names, lint_settings, request.jobs):
+        busy = pending.processes if pending is not None else 0
+        for label, text, found in _check_files(names, lint_settings, request.jobs, busy):
             if text is None:
                 unreadable.append(label)
                 continue
@@ -193,23 +194,27 @@ def _init_worker(lint_settings: LintSettings) -> None:
     _worker_settings = lint_settings
 
 
-def job_count(requested: int, files: int) -> int:
+def job_count(requested: int, files: int, busy: int = 0) -> int:
+    """Processes for the lint: as requested, else one per CPU that the `busy` ShellCheck
+    processes leave free (a CPU shared by two processes only adds their switching)."""
     if requested:
         return max(1, min(requested, files))
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on every platform
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, _MAX_AUTO_JOBS, files // MIN_FILES_PER_JOB))
+    return max(1, min(cpus - busy, _MAX_AUTO_JOBS, files // MIN_FILES_PER_JOB))
 
 
-def _check_files(names: list[str], lint_settings: LintSettings, jobs: int) -> Iterator[_Checked]:
+def _check_files(
+    names: list[str], lint_settings: LintSettings, jobs: int, busy: int = 0
+) -> Iterator[_Checked]:
     """Each file's result, in the order given; several processes share a long list of files.
 
     Files are independent, so a process pool (forked after the imports, which it shares) gives
     the same results in the same order; stdin is read here, so its file stays in this process.
     """
-    count = job_count(jobs, len(names))
+    count = job_count(jobs, len(names), busy)
     if count < 2 or "-" in names or "fork" not in multiprocessing.get_all_start_methods():
         for name in names:
             yield _check_file(name, lint_settings)

@@ -408,14 +408,15 @@ class Batch:
         self._processes: dict[int, subprocess.Popen[bytes]] = {}
         self._error: ShellCheckUnavailable | None = None
         self._started = time.monotonic()
-        self._running = min(len(self.parts), max(wanted, 1))
+        self.running = min(len(self.parts), max(wanted, 1))
         try:
             for text, index in self.unique.items():
                 Path(self._tmp.name, self.names[index]).write_text(text, encoding="utf-8")
-            for part in range(self._running):
+            for part in range(self.running):
                 self._processes[part] = self._start(part)
         except ShellCheckUnavailable as exc:
             self._error = exc
+            self.running = 0
         except BaseException:
             self.close()
             raise
@@ -447,7 +448,7 @@ class Batch:
                 self._processes[part] = self._start(part)
             comments = self._wait(self._processes[part], part)
             del self._processes[part]
-            following = part + self._running  # more parts than CPUs: one starts as one ends
+            following = part + self.running  # more parts than CPUs: one starts as one ends
             if following < len(self.parts) and following not in self._processes:
                 self._processes[following] = self._start(following)
             for comment in comments:
@@ -512,6 +513,11 @@ class Pending:
     scripts: Sequence[ShellScript]
     batch: Batch | None
     note: str | None = None
+
+    @property
+    def processes(self) -> int:
+        """ShellCheck processes started (each keeps a CPU busy for a while)."""
+        return 0 if self.batch is None else self.batch.running
 
     def findings(self, settings: LintSettings) -> tuple[list[Finding], str | None]:
         """Findings for all scripts, and a one-line note when ShellCheck could not run."""
