@@ -147,3 +147,18 @@ def test_heredoc_cannot_be_built_by_the_legacy_builder(
     err = capsys.readouterr().err
     assert err.startswith("trimdock: ") and "cannot verify" in err and len(err.splitlines()) == 1
     assert not (root / ".dockerignore").exists()
+
+
+def test_dockerfile_outside_the_context_and_build_args(
+    engine: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "ctx"
+    write_tree(root, FILES)
+    dockerfile = tmp_path / "build.Dockerfile"  # not in the context: sent under another name
+    dockerfile.write_text("FROM busybox:latest\nARG SRC\nCOPY $SRC /x/\n")
+    args = [str(root), "-f", str(dockerfile), "--build-arg", "SRC=app/main.py"]
+    code, data = _json(capsys, [*args, "--write-dockerignore", "--verify"])
+    suggestion = data["suggestion"]
+    assert isinstance(suggestion, dict) and code == 0
+    assert suggestion["verification"]["identical"] is True
+    assert (root / ".dockerignore").read_text() == suggestion["text"]
