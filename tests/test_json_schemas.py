@@ -379,6 +379,20 @@ def test_context_document(
     assert (document["suggestion"] is None) == (not args)
 
 
+@pytest.mark.engine
+def test_context_verify_document(
+    engine: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--verify on the engine: one difference (COPY . copies the new ignore file itself)."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("print(1)\n")
+    (tmp_path / ".dockerignore").write_text("docs\n")
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nCOPY . /app/\n")
+    document = json_of(capsys, "context", str(tmp_path), "--suggest", "--verify", codes=(1,))
+    validate(document, "context.json")
+    assert document["suggestion"]["verification"]["differences"]
+
+
 # -- df and prune on the real engine ---------------------------------------------------------------
 
 

@@ -25,8 +25,8 @@ from trimdock.context.service import ContextRequest, ensure_directory, run_conte
 from trimdock.context.walk import Builder
 from trimdock.errors import UsageError
 from trimdock.report.output import OutputFormat
+from trimdock.report.threshold import choose_threshold, fails, threshold_help
 from trimdock.report.units import parse_size
-from trimdock.rules.engine import parse_threshold
 
 CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "builder": str,
@@ -35,8 +35,7 @@ CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "large-context-bytes": (int, str),
     "unused-min-bytes": (int, str),
 }
-# The same gate as `lint`: one name, one default, one parser (rules.engine.parse_threshold).
-DEFAULT_THRESHOLD = "warning"
+# The same gate as `lint`: one name, one default, one parser (report.threshold).
 DEFAULT_LARGE_CONTEXT = "50MB"
 
 
@@ -105,13 +104,20 @@ def context_command(
             help="Write that minimal .dockerignore (replaces the one in use).",
         ),
     ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Build with the current and the suggested .dockerignore on the engine and "
+            "compare the images' files; write only when they are the same.",
+        ),
+    ] = False,
     failure_threshold: Annotated[
         str | None,
         typer.Option(
             "--failure-threshold",
             "--fail-on",
-            help="Exit 1 when a finding is at least this severe: error, warning, info, style "
-            "or none (default: warning, or [context] failure-threshold), as for lint.",
+            help=threshold_help("context"),
         ),
     ] = None,
     large_context: Annotated[
@@ -146,10 +152,7 @@ def context_command(
         )
     )
     key = "failure-threshold" if "failure-threshold" in section else "fail-on"
-    threshold = parse_threshold(
-        failure_threshold or section.get(key, DEFAULT_THRESHOLD),
-        "--failure-threshold" if failure_threshold else raw.source("context", key),
-    )
+    threshold = choose_threshold(failure_threshold, section.get(key), raw.source("context", key))
     defaults = FindingSettings()
     limit = _size(
         large_context if large_context is not None else section.get("large-context-bytes"),
@@ -173,6 +176,7 @@ def context_command(
         ),
         suggest=suggest,
         write=write_dockerignore,
+        verify=verify,
     )
     result = run_context(request)
     deliver(
@@ -181,7 +185,9 @@ def context_command(
         render_text=lambda console: render_text(console, result),
         render_html=lambda: _html(result),
     )
-    if threshold is not None and any(f.severity.at_least(threshold) for f in result.findings):
+    if result.verification is not None and not result.verification.identical:
+        raise typer.Exit(1)  # the suggestion changes the image: a failed check
+    if fails(result.findings, threshold):
         raise typer.Exit(1)
 
 

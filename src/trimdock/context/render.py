@@ -11,8 +11,10 @@ from rich.markup import escape
 
 from trimdock.context.analysis import ContextReport, PathSize, Totals
 from trimdock.context.builderchoice import BuilderChoice
+from trimdock.context.filelist import FileState
 from trimdock.context.names import display
 from trimdock.context.suggest import Suggestion
+from trimdock.context.verify import Verification
 from trimdock.report.finding import Finding
 from trimdock.report.units import count, human_bytes, percent
 
@@ -24,6 +26,7 @@ class Rendered:
     suggestion: Suggestion | None = None
     written_to: str | None = None
     builder_choice: BuilderChoice | None = None
+    verification: Verification | None = None  # with --verify, when a file was suggested
 
 
 def _rows(rows: tuple[PathSize, ...]) -> list[dict[str, Any]]:
@@ -95,6 +98,7 @@ def to_json(data: Rendered) -> dict[str, Any]:
                 }
                 for p in s.proofs
             ],
+            "verification": None if data.verification is None else data.verification.to_json(),
         }
     return out
 
@@ -111,6 +115,39 @@ def _table(console: Console, title: str, rows: tuple[PathSize, ...]) -> None:
         name = display(row.path) + ("/" if row.is_dir else "")
         files = f"  ({count(row.files, 'file')})" if row.is_dir else ""
         console.print(f"  {human_bytes(row.bytes):>10}  {escape(name)}{files}")
+
+
+def _state(state: FileState | None) -> str:
+    if state is None:
+        return "absent"
+    size = f" {count(state.size, 'byte')}" if state.kind in ("file", "symlink") else ""
+    return f"{state.kind}{size} {state.mode:04o}"
+
+
+_SHOWN_DIFFERENCES = 20
+
+
+def _verification(console: Console, v: Verification) -> None:
+    if v.identical:
+        console.print(
+            f"  verified ({v.builder} build): the images built with the current and the "
+            "suggested file hold the same files"
+        )
+        return
+    if v.failed is not None:
+        failure = escape(v.failed)
+        console.print(f"  not verified: the build with the suggested file fails: {failure}")
+    else:
+        console.print(
+            f"  not verified ({v.builder} build): {count(len(v.differences), 'path')} "
+            "differ between the images built with the current and the suggested file"
+        )
+        for d in v.differences[:_SHOWN_DIFFERENCES]:
+            console.print(f"    {escape(d.path)}: {_state(d.before)} -> {_state(d.after)}")
+        if len(v.differences) > _SHOWN_DIFFERENCES:
+            more = len(v.differences) - _SHOWN_DIFFERENCES
+            console.print(f"    ... {more} more (the JSON report lists all)")
+    console.print("  --write-dockerignore writes only a verified file")
 
 
 def render_text(console: Console, data: Rendered) -> None:
@@ -183,6 +220,8 @@ def render_text(console: Console, data: Rendered) -> None:
                 else f"differs at lines {', '.join(map(str, proof.differing_lines))}"
             )
             console.print(f"  checked ({proof.builder.value}): {verdict}")
+        if data.verification is not None:
+            _verification(console, data.verification)
         if data.written_to:
             console.print(f"  written to {escape(data.written_to)}")
         else:

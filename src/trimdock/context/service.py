@@ -19,6 +19,7 @@ from trimdock.context.regular import read_regular
 from trimdock.context.render import Rendered
 from trimdock.context.suggest import Suggestion, suggest
 from trimdock.context.tree import ContextTree, scan_tree
+from trimdock.context.verify import BuildPlan, Verification, verify
 from trimdock.context.walk import Builder
 from trimdock.errors import ContextError, DockerfileError
 from trimdock.report.output import write_atomically
@@ -35,6 +36,7 @@ class ContextRequest:
     settings: FindingSettings = field(default_factory=FindingSettings)
     suggest: bool = False
     write: bool = False
+    verify: bool = False  # build with the old and the new ignore file before saying "verified"
 
 
 def _read_dockerfile(path: Path) -> str:
@@ -119,10 +121,39 @@ def run_context(request: ContextRequest) -> Rendered:
         report = summarize(analysis, str(request.dockerfile or request.context / "Dockerfile"))
     suggestion: Suggestion | None = None
     written: str | None = None
-    if request.suggest or request.write:
+    verification: Verification | None = None
+    if request.suggest or request.write or request.verify:
         target = target_ignore_path(request, analysis)
         suggestion = suggest(analysis, str(target))
-        if request.write and suggestion.text is not None:
+        if request.verify and suggestion.text is not None:
+            verification = _verify(request, target, suggestion.text)
+        # With --verify, only a file the engine showed to change nothing is written.
+        accepted = verification is None or verification.identical
+        if request.write and suggestion.text is not None and accepted:
             write_atomically(target, suggestion.text.encode("utf-8", "surrogateescape"))
             written = str(target)
-    return Rendered(report, findings, suggestion, written, request.builder_choice)
+    return Rendered(
+        report,
+        findings,
+        suggestion,
+        written,
+        builder_choice=request.builder_choice,
+        verification=verification,
+    )
+
+
+def _verify(request: ContextRequest, target: Path, text: str) -> Verification:
+    """Build with the ignore file in use (if any) and with `text` (engine I/O)."""
+    old: str | None = None
+    if target.exists():
+        try:
+            old = read_regular(target).decode("utf-8", "surrogateescape")
+        except OSError as exc:
+            raise ContextError(f"cannot read: {exc.strerror}", source=str(target)) from exc
+    plan = BuildPlan(
+        context=request.context,
+        dockerfile=request.dockerfile or request.context / "Dockerfile",
+        ignore_target=target,
+        build_args=dict(request.build_args or {}),
+    )
+    return verify(plan, old, text)

@@ -143,6 +143,37 @@ class Script:
 EMPTY = Script("", (), True)
 
 
+# bashlex's result per script text, for the whole run: the same RUN body recurs across the files
+# of a repository (one per variant or version) and bashlex is most of lint's time. The commands
+# kept here have no spans (those depend on the file) and are never changed, only copied.
+_BashlexResult = tuple[tuple["Command", ...] | None, bool]  # None: bashlex failed
+_BASHLEX_CACHE: dict[str, _BashlexResult] = {}
+_CACHE_BYTES = 16_000_000
+_cached_bytes = 0
+
+
+def _remember(text: str) -> bool:
+    global _cached_bytes
+    if _cached_bytes + len(text) > _CACHE_BYTES:
+        return False
+    _cached_bytes += len(text)
+    return True
+
+
+def _bashlex_commands(text: str) -> _BashlexResult:
+    try:
+        import bashlex
+
+        with cpu_deadline(_bashlex_seconds(text), only_in=("bashlex",)):
+            trees = bashlex.parse(text)
+        walker = _Walker(text)
+        for tree in trees:
+            walker.visit(tree)
+        return tuple(walker.commands), walker.has_pipe
+    except Exception:  # bashlex raises many types (ParsingError, NotImplementedError, ...)
+        return None, False  # DeadlineExceeded too: a script bashlex loops on is split by us
+
+
 def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = True) -> Script:
     """Commands of a shell script. `exact=False` skips bashlex (used past a time budget)."""
     commands: list[Command] = []
@@ -153,18 +184,16 @@ def parse_script(text: str, source: SourceMap | None = None, *, exact: bool = Tr
         # same way with the quick splitter, at a fraction of bashlex's cost.
         commands, has_pipe = _fallback(text, source)
     elif exact and len(text) <= _MAX_BASHLEX:
-        try:
-            import bashlex
-
-            with cpu_deadline(_bashlex_seconds(text), only_in=("bashlex",)):
-                trees = bashlex.parse(text)
-            walker = _Walker(text)
-            for tree in trees:
-                walker.visit(tree)
-            commands = walker.commands
-            has_pipe = walker.has_pipe
-        except Exception:  # bashlex raises many types (ParsingError, NotImplementedError, ...)
-            parsed = False  # DeadlineExceeded too: a script bashlex loops on is split by us
+        cached = _BASHLEX_CACHE.get(text)
+        if cached is None:
+            cached = _bashlex_commands(text)
+            if _remember(text):
+                _BASHLEX_CACHE[text] = cached
+        found, has_pipe = cached
+        if found is None:
+            parsed = False
+        else:
+            commands = list(found)
     else:
         parsed = False
     if not parsed:

@@ -25,6 +25,10 @@ class RuleInfo:
     instead: str
     peer_id: str | None = None
     category: str = ""  # size, cache, security, production, correctness, style
+    # Rules that report the same fact at the same line from another angle (TD211 and TD104 both
+    # mean "the apt lists stay in a layer"): the text report shows such findings once, with
+    # every id, under this rule's message. Machine formats keep every finding.
+    same_fact: tuple[str, ...] = ()
 
     @property
     def help_text(self) -> str:

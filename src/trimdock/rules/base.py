@@ -54,6 +54,7 @@ def rule(
     example: str,
     instead: str,
     peer: str | None = None,
+    same_fact: tuple[str, ...] = (),
 ) -> Callable[[Check], Check]:
     """Register a check with its four-part documentation."""
 
@@ -68,6 +69,7 @@ def rule(
             instead=instead.strip("\n"),
             peer_id=peer,
             category=category,
+            same_fact=same_fact,
         )
         REGISTRY.append(Rule(info, check))
         return check

@@ -91,6 +91,7 @@ def _is_whole_source(analysis: Analysis, instruction: Instruction) -> str | None
     "re-downloads every dependency (practice: copy the manifest, install, then copy the source).",
     example="COPY . .\nRUN npm ci",
     instead="COPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .",
+    same_fact=("TD101",),  # the same whole-context COPY, weighed for size
 )  # fmt: skip
 def source_before_dependencies(analysis: Analysis) -> Iterator[Hit]:
     for facts in analysis.stages:
@@ -164,6 +165,7 @@ def _expensive(script: Script) -> str | None:
     "step re-runs for nothing (practice: order instructions from least to most often changed).",
     example="COPY app.conf /etc/app.conf\nRUN apt-get update && apt-get install -y ...",
     instead="RUN apt-get update && apt-get install -y ...\nCOPY app.conf /etc/app.conf",
+    same_fact=("TD101",),  # the same whole-context COPY, weighed for size
 )  # fmt: skip
 def volatile_before_expensive(analysis: Analysis) -> Iterator[Hit]:
     for facts in analysis.stages:
@@ -220,6 +222,7 @@ def volatile_before_expensive(analysis: Analysis) -> Iterator[Hit]:
     example="RUN apt-get update\nRUN apt-get install -y --no-install-recommends curl",
     instead="RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n"
     "    && rm -rf /var/lib/apt/lists/*",
+    same_fact=("TD104",),  # the lists this RUN leaves behind
 )  # fmt: skip
 def apt_update_alone(analysis: Analysis) -> Iterator[Hit]:
     for _facts, instruction, script in analysis.runs():

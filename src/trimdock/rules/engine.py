@@ -9,6 +9,8 @@ from typing import Any
 from trimdock.dockerfile.model import Dockerfile
 from trimdock.errors import ConfigError
 from trimdock.report.finding import FileLocation, Finding, Severity, TextEdit
+from trimdock.report.threshold import DEFAULT as DEFAULT_THRESHOLD
+from trimdock.report.threshold import choose_threshold
 from trimdock.rules.analysis import Analysis, LintOptions
 from trimdock.rules.peers import known_without_equivalent
 from trimdock.rules.pragmas import read_pragmas
@@ -30,7 +32,7 @@ class LintSettings:
     ignore: frozenset[str] = frozenset()  # TD ids
     severity: Mapping[str, Severity] = field(default_factory=dict)
     options: LintOptions = field(default_factory=LintOptions)
-    failure_threshold: Severity | None = Severity.WARNING  # None: never fail
+    failure_threshold: Severity | None = DEFAULT_THRESHOLD  # None: never fail
     shellcheck: bool = True  # run ShellCheck on RUN bodies (rules/shellcheck.py)
 
 
@@ -55,15 +57,6 @@ def _strings(values: list[Any], where: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def parse_threshold(text: str, where: str = "failure threshold") -> Severity | None:
-    if text.strip().lower() in ("none", "never", "off"):
-        return None
-    try:
-        return Severity.parse(text)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-
-
 def settings_from_config(section: Mapping[str, Any], source: str = "[lint]") -> LintSettings:
     """Validated settings from the `[lint]` config section (already key-checked)."""
     ignored = (_rule_id(i, f"{source} ignore") for i in section.get("ignore", []))
@@ -85,8 +78,8 @@ def settings_from_config(section: Mapping[str, Any], source: str = "[lint]") -> 
         ),
         allowed_images=_strings(section.get("allowed-images", []), f"{source} allowed-images"),
     )
-    threshold = parse_threshold(
-        section.get("failure-threshold", "warning"), f"{source} failure-threshold"
+    threshold = choose_threshold(
+        None, section.get("failure-threshold"), f"{source} failure-threshold"
     )
     return LintSettings(ignore, severity, options, threshold, section.get("shellcheck", True))
 

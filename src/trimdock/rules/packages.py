@@ -313,10 +313,10 @@ def _pin_rule(analysis: Analysis, tool: str, pinned: re.Pattern[str], what: str)
             )
 
 
-_PIN_DOC = dict(
-    why="Without a version the layer's content changes whenever the repository does, while the "
+_PIN_WHY = (
+    "Without a version the layer's content changes whenever the repository does, while the "
     "build cache keeps serving the old layer: builds are not reproducible and the cache breaks "
-    "when you do not mean it to (practice: pin versions).",
+    "when you do not mean it to (practice: pin versions)."
 )
 
 
@@ -325,7 +325,7 @@ _PIN_DOC = dict(
     what="`apt-get install pkg` without `pkg=version`.",
     example="RUN apt-get install -y --no-install-recommends curl",
     instead="RUN apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5",
-    **_PIN_DOC,
+    why=_PIN_WHY,
 )  # fmt: skip
 def apt_pin(analysis: Analysis) -> Iterator[Hit]:
     yield from _pin_rule(analysis, "apt", re.compile(r"=|\.deb$"), "unpinned apt packages")
@@ -336,7 +336,7 @@ def apt_pin(analysis: Analysis) -> Iterator[Hit]:
     what="`apk add pkg` without `pkg=version` (or `~version`).",
     example="RUN apk add --no-cache curl",
     instead="RUN apk add --no-cache curl=8.5.0-r0",
-    **_PIN_DOC,
+    why=_PIN_WHY,
 )  # fmt: skip
 def apk_pin(analysis: Analysis) -> Iterator[Hit]:
     yield from _pin_rule(analysis, "apk", re.compile(r"[=~<>]"), "unpinned apk packages")
@@ -347,7 +347,7 @@ def apk_pin(analysis: Analysis) -> Iterator[Hit]:
     what="`pip install pkg` without `pkg==version` (requirement files and local paths are fine).",
     example="RUN pip install --no-cache-dir flask",
     instead="RUN pip install --no-cache-dir flask==3.0.3",
-    **_PIN_DOC,
+    why=_PIN_WHY,
 )  # fmt: skip
 def pip_pin(analysis: Analysis) -> Iterator[Hit]:
     yield from _pin_rule(
@@ -360,7 +360,7 @@ def pip_pin(analysis: Analysis) -> Iterator[Hit]:
     what="`npm install pkg` without `pkg@version` (installs from package.json are fine).",
     example="RUN npm install -g typescript",
     instead="RUN npm install -g typescript@5.4.5",
-    **_PIN_DOC,
+    why=_PIN_WHY,
 )  # fmt: skip
 def npm_pin(analysis: Analysis) -> Iterator[Hit]:
     yield from _pin_rule(analysis, "npm", re.compile(r".@[^/]"), "unpinned npm packages")
@@ -371,7 +371,7 @@ def npm_pin(analysis: Analysis) -> Iterator[Hit]:
     what="`gem install pkg` without `pkg:version` or `-v version`.",
     example="RUN gem install --no-document bundler",
     instead="RUN gem install --no-document bundler:2.5.10",
-    **_PIN_DOC,
+    why=_PIN_WHY,
 )  # fmt: skip
 def gem_pin(analysis: Analysis) -> Iterator[Hit]:
     yield from _pin_rule(analysis, "gem", re.compile(r":"), "unpinned gems")
@@ -382,7 +382,7 @@ def gem_pin(analysis: Analysis) -> Iterator[Hit]:
     what="`yum install pkg` without `pkg-version`.",
     example="RUN yum install -y httpd && yum clean all",
     instead="RUN yum install -y httpd-2.4.6 && yum clean all",
-    **_PIN_DOC,
+    why=_PIN_WHY,
 )  # fmt: skip
 def yum_pin(analysis: Analysis) -> Iterator[Hit]:
     yield from _pin_rule(analysis, "yum", re.compile(r"-\d"), "unpinned yum packages")
@@ -393,7 +393,7 @@ def yum_pin(analysis: Analysis) -> Iterator[Hit]:
     what="`dnf`/`microdnf install pkg` without `pkg-version`.",
     example="RUN dnf install -y httpd && dnf clean all",
     instead="RUN dnf install -y httpd-2.4.57 && dnf clean all",
-    **_PIN_DOC,
+    why=_PIN_WHY,
 )  # fmt: skip
 def dnf_pin(analysis: Analysis) -> Iterator[Hit]:
     yield from _pin_rule(analysis, "dnf", re.compile(r"-\d"), "unpinned dnf packages")
@@ -404,7 +404,7 @@ def dnf_pin(analysis: Analysis) -> Iterator[Hit]:
     what="`zypper install pkg` without `pkg=version`.",
     example="RUN zypper install -y curl",
     instead="RUN zypper install -y curl=8.0.1",
-    **_PIN_DOC,
+    why=_PIN_WHY,
 )  # fmt: skip
 def zypper_pin(analysis: Analysis) -> Iterator[Hit]:
     yield from _pin_rule(analysis, "zypper", re.compile(r"[=<>]"), "unpinned zypper packages")

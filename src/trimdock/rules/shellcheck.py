@@ -348,13 +348,49 @@ def find_binary() -> str | None:
     return shutil.which("shellcheck")
 
 
-class Batch:
-    """One ShellCheck run over many scripts, started at once and read later, so it can work
-    while the files are linted. Identical texts are written and checked once. ShellCheck's
-    output goes to a file, not a pipe: a full pipe would stall it until it is read.
-    `close()` ends it and removes its files (also when lint stops early)."""
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
-    def __init__(self, texts: Sequence[str], binary: str, timeout: float = TIMEOUT_SECONDS):
+
+# Below this many bytes of scripts a second process costs more than it saves (start-up).
+MIN_BYTES_PER_PROCESS = 20_000
+MAX_PROCESSES = 4
+
+
+def split_parts(sizes: Sequence[int], processes: int, max_files: int) -> list[list[int]]:
+    """Indexes of the scripts per ShellCheck process: at most `processes` parts of similar
+    byte size (largest first, each to the lightest part), more when one would pass
+    `max_files`. Each part keeps its scripts in index order (pure)."""
+    count = max(1, processes, -(-len(sizes) // max_files))
+    parts: list[list[int]] = [[] for _ in range(count)]
+    load = [0] * count
+    for index in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        lightest = min(
+            (p for p in range(count) if len(parts[p]) < max_files), key=lambda p: load[p]
+        )
+        parts[lightest].append(index)
+        load[lightest] += sizes[index]
+    return [sorted(part) for part in parts if part]
+
+
+class Batch:
+    """The ShellCheck runs over many scripts, started at once and read later, so they work while
+    the files are linted. Identical texts are written and checked once; the unique scripts are
+    shared by up to one process per CPU (ShellCheck checks files one after another, and most of
+    a run is its own analysis, not start-up). Output goes to files, not pipes: a full pipe
+    would stall a process until it is read. `close()` ends them and removes their files (also
+    when lint stops early)."""
+
+    def __init__(
+        self,
+        texts: Sequence[str],
+        binary: str,
+        timeout: float = TIMEOUT_SECONDS,
+        processes: int | None = None,
+    ):
         self.texts = list(texts)
         self.binary = binary
         self.timeout = timeout
@@ -362,22 +398,32 @@ class Batch:
         for text in self.texts:
             self.unique.setdefault(text, len(self.unique))
         self.names = [f"{index}.sh" for index in range(len(self.unique))]
+        size = sum(len(text) for text in self.unique)
+        wanted = processes or max(
+            1, min(_cpu_count(), MAX_PROCESSES, size // MIN_BYTES_PER_PROCESS)
+        )
+        sizes = [len(text) for text in self.unique]
+        self.parts = split_parts(sizes, wanted, MAX_FILES_PER_RUN)
         self._tmp = tempfile.TemporaryDirectory(prefix="trimdock-shellcheck-")
-        self._process: subprocess.Popen[bytes] | None = None
+        self._processes: dict[int, subprocess.Popen[bytes]] = {}
         self._error: ShellCheckUnavailable | None = None
         self._started = time.monotonic()
+        self.running = min(len(self.parts), max(wanted, 1))
         try:
             for text, index in self.unique.items():
                 Path(self._tmp.name, self.names[index]).write_text(text, encoding="utf-8")
-            self._process = self._start(self.names[:MAX_FILES_PER_RUN], 0)
+            for part in range(self.running):
+                self._processes[part] = self._start(part)
         except ShellCheckUnavailable as exc:
             self._error = exc
+            self.running = 0
         except BaseException:
             self.close()
             raise
 
-    def _start(self, names: list[str], part: int) -> subprocess.Popen[bytes]:
+    def _start(self, part: int) -> subprocess.Popen[bytes]:
         argv = [self.binary, "--format=json1", "--norc", f"--exclude={','.join(EXCLUDED)}"]
+        names = [self.names[i] for i in self.parts[part]]
         folder = Path(self._tmp.name)
         try:
             with (
@@ -397,16 +443,19 @@ class Batch:
         if self._error is not None:
             raise self._error
         by_unique: list[list[dict[str, Any]]] = [[] for _ in self.unique]
-        process = self._process
-        for part, first in enumerate(range(0, len(self.names), MAX_FILES_PER_RUN)):
-            if process is None:
-                process = self._start(self.names[first : first + MAX_FILES_PER_RUN], part)
-            for comment in self._wait(process, part):
+        for part in range(len(self.parts)):
+            if part not in self._processes:
+                self._processes[part] = self._start(part)
+            comments = self._wait(self._processes[part], part)
+            del self._processes[part]
+            following = part + self.running  # more parts than CPUs: one starts as one ends
+            if following < len(self.parts) and following not in self._processes:
+                self._processes[following] = self._start(following)
+            for comment in comments:
                 file = str(comment.get("file", "")).removesuffix(".sh")
                 index = int(file) if file.isdigit() else -1
                 if 0 <= index < len(by_unique):
                     by_unique[index].append(comment)
-            process = None
         return [by_unique[self.unique[text]] for text in self.texts]
 
     def _wait(self, process: subprocess.Popen[bytes], part: int) -> list[dict[str, Any]]:
@@ -432,9 +481,11 @@ class Batch:
         return [c for c in comments if isinstance(c, dict)]
 
     def close(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
+        for process in self._processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        self._processes.clear()
         self._tmp.cleanup()
 
 
@@ -462,6 +513,11 @@ class Pending:
     scripts: Sequence[ShellScript]
     batch: Batch | None
     note: str | None = None
+
+    @property
+    def processes(self) -> int:
+        """ShellCheck processes started (each keeps a CPU busy for a while)."""
+        return 0 if self.batch is None else self.batch.running
 
     def findings(self, settings: LintSettings) -> tuple[list[Finding], str | None]:
         """Findings for all scripts, and a one-line note when ShellCheck could not run."""

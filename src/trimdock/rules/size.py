@@ -101,7 +101,7 @@ def _created_by_run(script: Script, workdir: str, line: int) -> Iterator[_Create
             continue
         if name == "mkdir":
             for op in command.operands:
-                yield _Created(_resolve(cwd, op), line, "create", "RUN")
+                yield _Created(_resolve(cwd, op), line, "mkdir", "RUN")
         elif name == "tar" and _tar_extracts(command):
             target = _option_value(command, ("-C", "--directory")) or cwd
             yield _Created(_resolve(cwd, target), line, "extract", "RUN")
@@ -181,7 +181,10 @@ _SYSTEM_TOP = frozenset({
 })  # fmt: skip
 
 
-def _overlaps(removed: str, created: str) -> bool:
+def _overlaps(removed: str, created: str, how: str = "") -> bool:
+    if how == "mkdir":
+        # An empty directory: deleting what was later put inside it is not this layer's bytes.
+        return removed == created or created.startswith(removed + "/")
     if created == "/":
         top = removed.strip("/").split("/", 1)[0]
         return bool(top) and top not in _SYSTEM_TOP
@@ -199,7 +202,14 @@ def _removal_target(operand: str, cwd: str) -> str:
     return _resolve(cwd, cleaned)
 
 
-_PRIORITY = {"extract": 0, "download": 1, "package-cache": 2, "copy": 3, "create": 4}
+_PRIORITY = {
+    "extract": 0,
+    "download": 1,
+    "package-cache": 2,
+    "copy": 3,
+    "create": 4,
+    "mkdir": 5,
+}
 
 _ADVICE = {
     "copy": "keep it out of the COPY (explicit sources or .dockerignore)",
@@ -207,6 +217,7 @@ _ADVICE = {
     "download": "download, use and delete in one RUN (or use a builder stage)",
     "package-cache": "clean the cache in the same RUN that fills it",
     "create": "create and delete it in the same RUN, or in a builder stage",
+    "mkdir": "create and delete it in the same RUN, or in a builder stage",
 }
 
 
@@ -228,37 +239,56 @@ def delete_later(analysis: Analysis) -> Iterator[Hit]:
             if instruction.keyword in ("COPY", "ADD"):
                 sources, dest = _copy_sources(analysis, instruction)
                 if dest:
-                    target = _resolve(workdir, dest)
-                    if (
-                        len(sources) == 1
-                        and not dest.endswith("/")
-                        and sources[0] not in (".", "./")
-                    ) or target != "/":
-                        created.append(
-                            _Created(target, instruction.line, "copy", instruction.keyword)
-                        )
-                    else:
-                        if any(source in (".", "./") for source in sources):
-                            created.append(
-                                _Created("/", instruction.line, "copy", instruction.keyword)
-                            )
-                        for source in sources:
-                            if source not in (".", "./"):
-                                base = source.rstrip("/").rsplit("/", 1)[-1]
-                                created.append(
-                                    _Created(
-                                        _resolve(target, base),
-                                        instruction.line,
-                                        "copy",
-                                        instruction.keyword,
-                                    )
-                                )
+                    created.extend(
+                        _Created(path, instruction.line, "copy", instruction.keyword)
+                        for path in _copied_paths(sources, dest, workdir)
+                    )
                 continue
             if instruction.keyword != "RUN":
                 continue
             script = analysis.script(instruction, facts.shell[position])
             yield from _late_removals(script, instruction, workdir, created)
             created.extend(_created_by_run(script, workdir, instruction.line))
+
+
+def _file_like(source: str) -> bool:
+    """A source that names one file (`app.py`, `package.json`): copied under its own name.
+
+    A directory source copies its *contents* into the destination, so only names with an
+    extension are taken as files; anything else may fill the whole destination.
+    """
+    base = source.rstrip("/").rsplit("/", 1)[-1]
+    return not source.endswith("/") and "." in base[1:] and not any(ch in base for ch in "*?[$")
+
+
+def _copied_paths(sources: list[str], dest: str, workdir: str) -> list[str]:
+    """The paths a COPY/ADD may have filled ("/" for a whole-context copy into the root)."""
+    target = _resolve(workdir, dest)
+    whole = any(source in (".", "./") for source in sources)
+    into_directory = dest.endswith("/") or dest in (".", "..") or len(sources) > 1
+    if whole or not into_directory:
+        return [target]
+    paths: list[str] = []
+    for source in sources:
+        base = source.rstrip("/").rsplit("/", 1)[-1]
+        if _file_like(source) or target == "/":
+            paths.append(_resolve(target, base))
+        else:
+            paths.append(target)
+    return paths
+
+
+def _literal_directory(command: Command) -> str | None:
+    """Where a top-level `cd` goes when that is known from the text alone."""
+    if command.via or command.in_pipeline or command.background:
+        return None  # a subshell's or pipeline's cd does not move the commands after it
+    args = command.args
+    if not args:
+        return "/root"
+    target = args[0]
+    if len(args) > 1 or target.startswith(("-", "~")) or any(c in target for c in "$`*?["):
+        return None  # options, `cd -`, variables and globs: not known here
+    return target
 
 
 def _late_removals(
@@ -271,7 +301,11 @@ def _late_removals(
     consumed = {op for c in script.commands if c.name not in ("rm", "cd") for op in c.args}
     for command in script.commands:
         if command.name == "cd":
-            uncertain = True
+            directory = _literal_directory(command)
+            if directory is None:
+                uncertain = True
+            elif not uncertain:
+                cwd = _resolve(cwd, directory)
             continue
         if command.name != "rm":
             continue
@@ -279,7 +313,7 @@ def _late_removals(
             if uncertain and not operand.startswith("/"):
                 continue
             target = _removal_target(operand, cwd)
-            candidates = [c for c in created if _overlaps(target, c.path)]
+            candidates = [c for c in created if _overlaps(target, c.path, c.how)]
             if not candidates:
                 continue
             # The most telling creator: an extraction or download beats a bare mkdir.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 
 from trimdock.report.escaping import safe_terminal
 from trimdock.report.finding import FileLocation, Finding, ImageLocation, Severity
 from trimdock.report.formats.common import Context, image_target, source_line
+from trimdock.report.rules import RuleInfo
 
 _COLORS = {
     Severity.ERROR: "\x1b[1;31m",
@@ -33,8 +35,8 @@ def render(ctx: Context, *, color: bool) -> str:
         header = safe_terminal(key)
         noun = "finding" if len(items) == 1 else "findings"
         out.append(_paint(f"{header}: {len(items)} {noun}", _BOLD, color))
-        for finding in items:
-            out.extend(_finding_lines(ctx, finding, color))
+        for shown, related in same_fact_lines(items, ctx.rules):
+            out.extend(_finding_lines(ctx, shown, related, color))
         out.append("")
     out.append(_summary(ctx))
     return "\n".join(out) + "\n"
@@ -44,7 +46,50 @@ def _paint(value: str, code: str, color: bool) -> str:
     return f"{code}{value}{_RESET}" if color else value
 
 
-def _finding_lines(ctx: Context, finding: Finding, color: bool) -> list[str]:
+def same_fact_lines(
+    items: Sequence[Finding], rules: Mapping[str, RuleInfo]
+) -> list[tuple[Finding, tuple[Finding, ...]]]:
+    """Findings to print, each with the findings of the same fact merged into its line.
+
+    Two findings on the same line of the same file whose rules name each other in
+    `RuleInfo.same_fact` (TD211 and TD104 on `RUN apt-get update`) are one line: the most severe
+    one's message (at a tie, the rule that declares the relation), with every id.
+    """
+
+    def related(a: Finding, b: Finding) -> bool:
+        ra, rb = rules.get(a.rule_id), rules.get(b.rule_id)
+        return bool(
+            (ra is not None and b.rule_id in ra.same_fact)
+            or (rb is not None and a.rule_id in rb.same_fact)
+        )
+
+    def rank(f: Finding) -> tuple[int, int]:
+        info = rules.get(f.rule_id)
+        return (f.severity.rank, 1 if info is not None and info.same_fact else 0)
+
+    out: list[tuple[Finding, tuple[Finding, ...]]] = []
+    taken: set[int] = set()
+    for i, finding in enumerate(items):
+        if i in taken:
+            continue
+        loc = finding.location
+        cluster = [finding]
+        if isinstance(loc, FileLocation):
+            for j in range(i + 1, len(items)):
+                other = items[j].location
+                if not isinstance(other, FileLocation) or other.line != loc.line:
+                    continue
+                if j not in taken and any(related(items[j], c) for c in cluster):
+                    cluster.append(items[j])
+                    taken.add(j)
+        shown = max(cluster, key=rank)  # max keeps the first of equal ranks
+        out.append((shown, tuple(f for f in cluster if f is not shown)))
+    return out
+
+
+def _finding_lines(
+    ctx: Context, finding: Finding, related: tuple[Finding, ...], color: bool
+) -> list[str]:
     loc = finding.location
     if isinstance(loc, FileLocation):
         where = f"{safe_terminal(loc.path)}:{loc.line}:{loc.column}"
@@ -53,10 +98,11 @@ def _finding_lines(ctx: Context, finding: Finding, color: bool) -> list[str]:
     else:
         where = "-"
     severity = _paint(finding.severity.value.upper(), _COLORS[finding.severity], color)
-    line = f"  {where}  {severity}  {finding.rule_id}  {safe_terminal(finding.message)}"
-    peer = ctx.peer_id(finding)
-    if peer:
-        line += f"  [{safe_terminal(peer)}]"
+    ids = ", ".join([finding.rule_id, *(f.rule_id for f in related)])
+    line = f"  {where}  {severity}  {ids}  {safe_terminal(finding.message)}"
+    peers = [p for f in (finding, *related) if (p := ctx.peer_id(f))]
+    if peers:
+        line += f"  [{safe_terminal(', '.join(peers))}]"
     lines = [line]
     if isinstance(loc, FileLocation):
         lines.extend(_snippet(ctx, loc, color))
