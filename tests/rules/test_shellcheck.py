@@ -303,6 +303,10 @@ def test_missing_or_broken_binary_is_one_note(
 ) -> None:
     target = tmp_path / "absent" if binary is None else _fake_binary(tmp_path, binary)
     monkeypatch.setenv(shellcheck.ENV_BINARY, str(target))
+    # A temporary folder of its own: other lint runs on the machine use the shared one.
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(shellcheck.tempfile, "tempdir", str(scratch))
     path = tmp_path / "Dockerfile"
     path.write_text("FROM debian:12-slim\nRUN apt-get install -y curl\nRUN echo $x\nUSER 1\n")
     assert run(["lint", str(path), str(path)]) == 1  # the other rules still run and fail
@@ -313,7 +317,7 @@ def test_missing_or_broken_binary_is_one_note(
     assert "TD203" in captured.out or "DL3008" in captured.out
     assert run(["lint", "--no-shellcheck", str(path)]) == 1
     assert capsys.readouterr().err == ""
-    assert not list(Path(shellcheck.tempfile.gettempdir()).glob("trimdock-shellcheck-*"))
+    assert not list(scratch.glob("trimdock-shellcheck-*"))
 
 
 @needs_binary
