@@ -25,8 +25,10 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
-from trimdock.errors import EngineError, ImageSourceError
+from trimdock.engine.client import EngineClient
+from trimdock.errors import ImageSourceError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
+from trimdock.image.files import load_store
 from trimdock.image.imageconfig import parse_image_config, sha256_digest
 from trimdock.image.layer import TarLayer
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
@@ -58,25 +60,6 @@ class ChunkStream(io.RawIOBase):
         buffer[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]
         return size
-
-
-def _client(source: str) -> Any:
-    try:
-        import docker
-        import docker.errors
-
-        return docker.from_env()
-    except Exception as exc:  # docker.errors.DockerException and connection errors
-        raise EngineError(
-            f"cannot reach the Docker Engine ({_short(exc)}); is it running? "
-            "(DOCKER_HOST selects another one)",
-            source=source,
-        ) from exc
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
 
 
 class _CachedLayer:
@@ -174,48 +157,36 @@ def _nullcontext(value: IO[bytes]) -> Iterator[IO[bytes]]:
     yield value
 
 
-def _not_found(source: str) -> str:
-    """Say how to get the image, not only that it is missing."""
-    name = source.removeprefix("docker-daemon:")
-    return (
-        f"no such image on the local engine: pull it first (docker pull {name}) "
-        "or give a saved archive (docker-archive:FILE, oci:DIR)"
-    )
-
-
-def _engine_call(source: str, what: str, call: Callable[[], Any]) -> Any:
-    import docker.errors
-    import requests
-
-    try:
-        return call()
-    except docker.errors.NotFound as exc:  # ImageNotFound is a NotFound
-        raise ImageSourceError(_not_found(source), source=source) from exc
-    except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
-        raise EngineError(f"the engine failed to {what} ({_short(exc)})", source=source) from exc
+@contextmanager
+def open_daemon_image(ref: ImageReference, *, verify: bool = True) -> Iterator[Image]:
+    with ExitStack() as stack:
+        client = EngineClient.connect(image=ref.text)
+        stack.callback(client.close)
+        yield stack.enter_context(open_saved_image(client, ref, verify=verify))
 
 
 @contextmanager
-def open_daemon_image(ref: ImageReference, *, verify: bool = True) -> Iterator[Image]:
+def open_saved_image(
+    client: EngineClient, ref: ImageReference, *, verify: bool = True
+) -> Iterator[Image]:
+    """The image through one pass over the engine's `docker save` stream (module docstring)."""
     source = ref.text
-    client = _client(source)
     with ExitStack() as stack:
-        stack.callback(client.close)
-        engine_image = _engine_call(
-            source, "inspect the image", lambda: client.images.get(ref.target)
-        )
-        attrs = engine_image.attrs
+        with client.errors("inspect the image"):
+            attrs = client.api.inspect_image(ref.target)
         image_id = str(attrs.get("Id", ""))
         diff_ids = [str(d) for d in (attrs.get("RootFS") or {}).get("Layers") or []]
         scan = _Scan(source)
 
-        def scan_stream() -> None:
-            chunks = engine_image.save(chunk_size=SAVE_CHUNK, named=False)
-            _scan_save_stream(
-                cast(IO[bytes], io.BufferedReader(ChunkStream(chunks), SAVE_CHUNK)), scan
-            )
+        def save_stream() -> Iterator[bytes]:
+            # By id, not name: the stream then carries no tags (as the engine's `named=False`).
+            chunks: Iterator[bytes] = client.api.get_image(image_id, chunk_size=SAVE_CHUNK)
+            return chunks
 
-        _engine_call(source, "stream the image (save)", scan_stream)
+        with client.errors("stream the image (save)"):
+            _scan_save_stream(
+                cast(IO[bytes], io.BufferedReader(ChunkStream(save_stream()), SAVE_CHUNK)), scan
+            )
         config_bytes = scan.documents.get(image_id)
         if config_bytes is None:
             raise ImageSourceError(
@@ -227,7 +198,7 @@ def open_daemon_image(ref: ImageReference, *, verify: bool = True) -> Iterator[I
             raise ImageSourceError(
                 "the engine's inspect and the saved config disagree on the layers", source=source
             )
-        archive = _LazyArchive(source, engine_image, stack, verify)
+        archive = _LazyArchive(source, client, save_stream, stack, verify)
         contents: list[LayerContent] = []
         blobs: list[BlobRef] = []
         for index, diff_id in enumerate(parsed.diff_ids):
@@ -261,9 +232,17 @@ def open_daemon_image(ref: ImageReference, *, verify: bool = True) -> Iterator[I
 class _LazyArchive:
     """The image saved into a temporary archive on first need (for file bytes)."""
 
-    def __init__(self, source: str, engine_image: Any, stack: ExitStack, verify: bool) -> None:
+    def __init__(
+        self,
+        source: str,
+        client: EngineClient,
+        stream: Callable[[], Iterator[bytes]],
+        stack: ExitStack,
+        verify: bool,
+    ) -> None:
         self._source = source
-        self._engine_image = engine_image
+        self._client = client
+        self._stream = stream
         self._stack = stack
         self._verify = verify
         self._layers: dict[str, TarLayer] | None = None
@@ -279,8 +258,6 @@ class _LazyArchive:
         return self._layers[diff_id]
 
     def _save(self) -> dict[str, TarLayer]:
-        from trimdock.image.open import load_store
-
         # An anonymous temporary file (O_TMPFILE): no name to clean up, whatever interrupts
         # the save. It stays open for the `open_image` block; the store reads it by its
         # /proc path, which the hashing worker process can open too.
@@ -289,12 +266,10 @@ class _LazyArchive:
         )
         path = Path(f"/proc/{os.getpid()}/fd/{out.fileno()}")
 
-        def save() -> None:
-            for chunk in self._engine_image.save(chunk_size=SAVE_CHUNK, named=False):
+        with self._client.errors("save the image"):
+            for chunk in self._stream():
                 out.write(chunk)
             out.flush()
-
-        _engine_call(self._source, "save the image", save)
         store = TarStore(path, self._source)
         self._stack.callback(store.close)
         image = load_store(
