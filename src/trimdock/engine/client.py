@@ -13,7 +13,6 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -161,15 +160,6 @@ def engine_errors(
         ) from exc
 
 
-@dataclass(frozen=True)
-class EngineInfo:
-    """What `docker info` says about where and how the engine stores images."""
-
-    data_root: Path
-    driver: str
-    version: str
-
-
 class EngineClient:
     """One connection to the engine (a `docker.APIClient` with trimdock's timeouts).
 
@@ -205,6 +195,17 @@ class EngineClient:
     def local(self) -> bool:
         """Whether the engine is reached through a socket file, so runs on this machine."""
         return socket_path(self.host) is not None
+
+    def storage(self) -> tuple[Path, str]:
+        """The engine's data root and storage driver (`docker info`)."""
+        with self.errors("engine info"):
+            info = self.api.info()
+        if not isinstance(info, dict):
+            raise EngineError("unexpected answer from the engine to engine info", source=self.host)
+        root, driver = info.get("DockerRootDir"), info.get("Driver")
+        return Path(root if isinstance(root, str) and root else "/var/lib/docker"), (
+            driver if isinstance(driver, str) else ""
+        )
 
     def errors(self, what: str) -> AbstractContextManager[None]:
         return engine_errors(self.host, what, self.timeout, image=self.image)

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from trimdock.engine.client import EngineClient
-from trimdock.errors import ImageSourceError
+from trimdock.errors import ImageSourceError, UsageError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
 from trimdock.image.files import load_store
 from trimdock.image.imageconfig import parse_image_config, sha256_digest
 from trimdock.image.layer import TarLayer
+from trimdock.image.layerstore import StoreUnavailable, open_store_image, store_unavailable
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference, Transport
 from trimdock.image.store import MAX_DOCUMENT, TarStore
@@ -157,11 +158,47 @@ def _nullcontext(value: IO[bytes]) -> Iterator[IO[bytes]]:
     yield value
 
 
+READER_VARIABLE = "TRIMDOCK_ENGINE_READER"
+READERS = ("auto", "store", "save")
+
+
+def engine_reader() -> str:
+    """How to read engine images: `auto` (the layer store when possible, else the save
+    stream), or only `store` / only `save` (TRIMDOCK_ENGINE_READER; tests compare the two)."""
+    value = (os.environ.get(READER_VARIABLE) or "auto").strip().lower()
+    if value not in READERS:
+        raise UsageError(
+            f"expected one of {', '.join(READERS)}, got {value!r}", source=READER_VARIABLE
+        )
+    return value
+
+
 @contextmanager
-def open_daemon_image(ref: ImageReference, *, verify: bool = True) -> Iterator[Image]:
+def open_daemon_image(
+    ref: ImageReference, *, verify: bool = True, note: Callable[[str], None]
+) -> Iterator[Image]:
+    """An engine image: from the engine's layer store when this machine can read it
+    (`trimdock.image.layerstore`), else from its save stream, with a one-line `note` why."""
+    reader = engine_reader()
     with ExitStack() as stack:
         client = EngineClient.connect(image=ref.text)
         stack.callback(client.close)
+        if reader != "save":
+            with client.errors("inspect the image"):
+                attrs = client.api.inspect_image(ref.target)
+            data_root, driver = client.storage()
+            reason = store_unavailable(client, data_root, driver)
+            if reason is None:
+                try:
+                    yield open_store_image(client, ref, attrs, data_root)
+                    return
+                except StoreUnavailable as exc:
+                    reason = str(exc)
+            if reader == "store":
+                raise ImageSourceError(
+                    f"cannot read the engine's layer store: {reason}", source=ref.text
+                )
+            note(f"{ref.text}: reading the image through docker save: {reason}")
         yield stack.enter_context(open_saved_image(client, ref, verify=verify))
 
 

@@ -15,6 +15,8 @@ store (`trimdock.image.layerstore`, no copy at all) or its `docker save` stream
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from trimdock.image.files import open_file_image
@@ -22,18 +24,27 @@ from trimdock.image.model import Image
 from trimdock.image.reference import Transport, parse_reference
 
 
+def note_on_stderr(message: str) -> None:
+    sys.stderr.write(f"trimdock: note: {message}\n")
+
+
 def open_image(
-    reference: str, *, platform: str | None = None, verify: bool = True
+    reference: str,
+    *,
+    platform: str | None = None,
+    verify: bool = True,
+    note: Callable[[str], None] = note_on_stderr,
 ) -> AbstractContextManager[Image]:
     """Open an image by reference (see `trimdock.image.reference`).
 
     `platform` (`os/arch[/variant]`) picks a manifest from a multi-platform index (default: the
     host's platform, else linux/amd64). `verify=False` skips the layer digest checks, which lets
     header-only reads of uncompressed layers seek over file data from the first read.
+    `note` hears about a slower path taken than the usual one (one line, no prefix needed).
     """
     ref = parse_reference(reference)
     if ref.transport is Transport.DOCKER_DAEMON:
         from trimdock.image.daemon import open_daemon_image
 
-        return open_daemon_image(ref, verify=verify)
+        return open_daemon_image(ref, verify=verify, note=note)
     return open_file_image(ref, platform, verify)
