@@ -36,6 +36,7 @@ from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference, Transport
 from trimdock.image.store import MAX_DOCUMENT, TarStore
 from trimdock.image.tarparse import FileReader, TarFormatError, Window, parse
+from trimdock.report.progress import current
 
 SAVE_CHUNK = 1 << 20
 
@@ -47,6 +48,7 @@ class ChunkStream(io.RawIOBase):
         super().__init__()
         self._chunks = chunks
         self._buffer = memoryview(b"")
+        self._progress = current()
 
     def readable(self) -> bool:
         return True
@@ -57,6 +59,7 @@ class ChunkStream(io.RawIOBase):
             if chunk is None:
                 return 0
             self._buffer = memoryview(chunk)
+            self._progress.step(done=len(chunk))
         size = min(len(buffer), len(self._buffer))
         buffer[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]
@@ -140,6 +143,7 @@ class _Prefixed(io.RawIOBase):
 
 def _scan_layer(reader: IO[bytes], name: str, scan: _Scan) -> None:
     """Parse one layer tar from the stream, keep its headers under the DiffID it hashes to."""
+    current().step(f"layer {len(scan.entries)}")
     probe = TarLayer(
         source=scan.source,
         label=f"layer {name}",
@@ -220,6 +224,7 @@ def open_saved_image(
             chunks: Iterator[bytes] = client.api.get_image(image_id, chunk_size=SAVE_CHUNK)
             return chunks
 
+        current().phase("reading the engine's save stream", total=None)
         with client.errors("stream the image (save)"):
             _scan_save_stream(
                 cast(IO[bytes], io.BufferedReader(ChunkStream(save_stream()), SAVE_CHUNK)), scan

@@ -44,6 +44,7 @@ from trimdock.image.reference import ImageReference
 from trimdock.image.tarentry import is_unsafe_path
 from trimdock.image.tarparse import TarFormatError
 from trimdock.image.tarsplit import read_tar_split
+from trimdock.report.progress import current
 
 DRIVER = "overlay2"
 LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar"
@@ -181,6 +182,13 @@ def _read_file(path: Path, what: str) -> bytes:
         raise StoreUnavailable(f"cannot read {what} ({exc.strerror})") from exc
 
 
+def _record_size(folder: Path) -> int:
+    try:
+        return (folder / "tar-split.json.gz").stat().st_size
+    except OSError:
+        return 0  # reported when the layer is read
+
+
 def _layer_headers(folder: Path, what: str) -> tuple[tuple[LayerEntry, ...], int]:
     try:
         with (
@@ -223,10 +231,13 @@ def _assemble(
     layerdb = LayerDb(data_root, DRIVER)
     contents: list[LayerContent] = []
     blobs: list[BlobRef] = []
-    for index, (diff_id, chain_id) in enumerate(
-        zip(parsed.diff_ids, chain_ids(parsed.diff_ids), strict=True)
-    ):
+    chains = chain_ids(parsed.diff_ids)
+    records = [_record_size(layerdb.folder(chain_id)) for chain_id in chains]
+    progress = current()
+    progress.phase("reading layers", total=sum(records))
+    for index, (diff_id, chain_id) in enumerate(zip(parsed.diff_ids, chains, strict=True)):
         label = layer_label(index, diff_id)
+        progress.step(f"layer {index}")
         folder = layerdb.folder(chain_id)
         if layerdb.read(chain_id, "diff") != diff_id:
             raise StoreUnavailable(f"{label}: not in the layer store under its ChainID")
@@ -235,6 +246,7 @@ def _assemble(
         if not cache_id or "/" in cache_id or not diff.is_dir():
             raise StoreUnavailable(f"{label}: its overlay2 folder is missing")
         headers, tar_size = _layer_headers(folder, label)
+        progress.step(done=records[index])
         contents.append(_StoreLayer(source, label, diff, headers))
         blobs.append(
             BlobRef(opener=_no_blob, size=tar_size, media_type=LAYER_MEDIA_TYPE, uncompressed=True)
