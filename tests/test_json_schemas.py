@@ -45,6 +45,7 @@ DOCUMENTS: dict[str, str] = {
     "context DIR": "context.json",
     "df": "df.json",
     "prune": "prune.json",
+    "cache": "cache.json",
 }
 
 # The schema's own name inside each document: trimdock/<schema file stem>/<version>.
@@ -432,3 +433,21 @@ def test_prune_apply_document_with_a_removal(
         ]
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+
+
+# -- cache -----------------------------------------------------------------------------------------
+
+
+def test_cache_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRIMDOCK_CACHE_DIR", str(tmp_path))
+    from trimdock.cache.store import ResultCache
+
+    ResultCache.default().put("layer-entries", "sha256:" + "a" * 64, b"x")
+    info = json_of(capsys, "cache", "info")
+    validate(info, "cache.json")
+    assert (info["files"], info["removed_files"]) == (1, None)
+    cleared = json_of(capsys, "cache", "clear")
+    validate(cleared, "cache.json")
+    assert (cleared["files"], cleared["removed_files"]) == (0, 1)

@@ -2,8 +2,9 @@
 
 Every analysis of the command (the report, --deleted, --at N, --export, --extract) on every
 fixture image of tests/layers is run both ways (TRIMDOCK_ENGINE_READER=store / save) and the
-JSON outputs, exported trees and extracted bytes are compared. The save stream is the oracle:
-it is the engine's own serialisation of the image.
+JSON outputs, exported trees and extracted bytes are compared; the store way also with its
+headers from the per-layer cache. The save stream is the oracle: it is the engine's own
+serialisation of the image.
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ def layers_json(
     args: list[str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    cache: str = "0",
 ) -> object:
+    """`layers ARGS --format json` read one way; the per-layer cache is off unless `cache`."""
     monkeypatch.setenv("TRIMDOCK_ENGINE_READER", reader)
+    monkeypatch.setenv("TRIMDOCK_CACHE_MAX", cache)
     capsys.readouterr()
     code = run(["layers", *args, "--format", "json"])
     captured = capsys.readouterr()
@@ -71,9 +75,11 @@ def test_every_analysis_equals_the_save_path(
         if extra[:2] == ["--at", "1"] and name == "debian":
             continue  # a single layer
         args = [images[name], *extra]
-        assert layers_json("store", args, monkeypatch, capsys) == layers_json(
-            "save", args, monkeypatch, capsys
-        ), extra
+        saved = layers_json("save", args, monkeypatch, capsys)
+        assert layers_json("store", args, monkeypatch, capsys) == saved, extra
+        # Headers from the per-layer cache (filled by the first run) give the same again.
+        for _ in range(2):
+            assert layers_json("store", args, monkeypatch, capsys, cache="50MB") == saved, extra
 
 
 def tree(root: Path) -> dict[str, tuple[str, int, bytes | str]]:

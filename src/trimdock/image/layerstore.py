@@ -10,6 +10,9 @@ host), the image is taken where the engine keeps it:
   the layer (`trimdock.image.tarsplit`);
 * file bodies, only when an analysis opens them, from `overlay2/<cache-id>/diff/<path>`.
 
+Headers read once are kept by DiffID in the result cache (`trimdock.image.layercache`): a layer
+shared by many images (their base) is read once.
+
 The headers are the ones `docker save` would stream (it replays the same tar-split), so every
 analysis gives the save path's figures, byte for byte, including each layer's tar size; the
 unpacked folder alone could not say which name of a hard-linked file the tar stored, in what
@@ -39,6 +42,7 @@ from trimdock.engine.layerdb import LayerDb, chain_ids
 from trimdock.errors import EngineError, ImageSourceError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
 from trimdock.image.imageconfig import ParsedConfig, parse_image_config
+from trimdock.image.layercache import LayerCache
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference
 from trimdock.image.tarentry import is_unsafe_path
@@ -233,6 +237,7 @@ def _assemble(
     blobs: list[BlobRef] = []
     chains = chain_ids(parsed.diff_ids)
     records = [_record_size(layerdb.folder(chain_id)) for chain_id in chains]
+    cache = LayerCache()
     progress = current()
     progress.phase("reading layers", total=sum(records))
     for index, (diff_id, chain_id) in enumerate(zip(parsed.diff_ids, chains, strict=True)):
@@ -245,7 +250,12 @@ def _assemble(
         diff = data_root / DRIVER / cache_id / "diff"
         if not cache_id or "/" in cache_id or not diff.is_dir():
             raise StoreUnavailable(f"{label}: its overlay2 folder is missing")
-        headers, tar_size = _layer_headers(folder, label)
+        cached = cache.load(diff_id)
+        if cached is not None:
+            headers, tar_size = cached
+        else:
+            headers, tar_size = _layer_headers(folder, label)
+            cache.save(diff_id, headers, tar_size)
         progress.step(done=records[index])
         contents.append(_StoreLayer(source, label, diff, headers))
         blobs.append(
