@@ -6,6 +6,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 bash scripts/engine-up.sh
 bash scripts/base-images.sh
+bash scripts/registry-deps.sh
 bash scripts/python-env.sh test,fuzz
 export PATH="$repo/.venv/bin:$PATH"
 ruff check src tests bench examples fuzz

@@ -72,7 +72,8 @@ def layers(
         str,
         typer.Argument(
             help="NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, "
-            "oci:DIR[:TAG], oci-archive:FILE, or a path to an archive.",
+            "oci:DIR[:TAG], oci-archive:FILE, docker://REGISTRY/REPO:TAG, or a path to an "
+            "archive.",
             show_default=False,
             autocompletion=complete_images,
         ),
@@ -139,6 +140,12 @@ def layers(
         bool,
         typer.Option("--wide", help="Instructions and paths in full, however wide the terminal."),
     ] = False,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure", help="docker://: plain HTTP to a registry on loopback (127.0.0.1:5000)."
+        ),
+    ] = False,
     no_verify: Annotated[
         bool,
         typer.Option(
@@ -164,7 +171,7 @@ def layers(
     with (
         progress_for(enabled=show_progress, no_color=no_color),
         _responsive_threads(),
-        open_image(image, platform=platform, verify=not no_verify) as img,
+        open_image(image, platform=platform, verify=not no_verify, insecure=insecure) as img,
     ):
         if extract is not None:
             assert to is not None

@@ -10,7 +10,8 @@ engine's save stream or temporary files are released on exit).
 This is the one place that picks a source for a reference (like dive's image resolvers): the
 file sources (`trimdock.image.files`), and for an engine name either the engine's own layer
 store (`trimdock.image.layerstore`, no copy at all) or its `docker save` stream
-(`trimdock.image.daemon`). Source modules never import this one.
+(`trimdock.image.daemon`), and registries (`trimdock.image.registry`). Source modules never
+import this one.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def open_image(
     platform: str | None = None,
     verify: bool = True,
     note: Callable[[str], None] = note_on_stderr,
+    insecure: bool = False,
 ) -> AbstractContextManager[Image]:
     """Open an image by reference (see `trimdock.image.reference`).
 
@@ -41,10 +43,15 @@ def open_image(
     host's platform, else linux/amd64). `verify=False` skips the layer digest checks, which lets
     header-only reads of uncompressed layers seek over file data from the first read.
     `note` hears about a slower path taken than the usual one (one line, no prefix needed).
+    `insecure` allows plain HTTP to a registry on loopback (`docker://127.0.0.1:5000/...`).
     """
     ref = parse_reference(reference)
     if ref.transport is Transport.DOCKER_DAEMON:
         from trimdock.image.daemon import open_daemon_image
 
         return open_daemon_image(ref, verify=verify, note=note)
+    if ref.transport is Transport.DOCKER:
+        from trimdock.image.registry import open_registry_image
+
+        return open_registry_image(ref, platform=platform, verify=verify, insecure=insecure)
     return open_file_image(ref, platform, verify)
