@@ -256,8 +256,13 @@ def _entries(img: Image) -> Iterator[Iterator[LayerEntry]]:
         prefetch = getattr(layer.content, "prefetch_digest", None)
         if callable(prefetch):
             prefetch()
-    analysed = track(img.layers, "analysing", size=lambda layer: layer.size or 0, label=_layer_name)
+    analysed = track(img.layers, "analysing", size=_layer_bytes, label=_layer_name)
     return (layer.content.entries() for layer in analysed)
+
+
+def _layer_bytes(layer: Layer) -> int:
+    # The tar's size, else (a compressed blob, e.g. from a registry) the blob's.
+    return layer.size or layer.blob_size or 0
 
 
 def _layer_name(layer: Layer) -> str:

@@ -42,12 +42,12 @@ from trimdock.engine.layerdb import LayerDb, chain_ids
 from trimdock.errors import EngineError, ImageSourceError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
 from trimdock.image.imageconfig import ParsedConfig, parse_image_config
-from trimdock.image.layercache import LayerCache
+from trimdock.image.layercache import LayerCache, decode, encode, tar_size_of
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference
 from trimdock.image.tarentry import is_unsafe_path
 from trimdock.image.tarparse import TarFormatError
-from trimdock.image.tarsplit import read_tar_split
+from trimdock.image.tarsplit import TarSplitEntries
 from trimdock.report.progress import current
 
 DRIVER = "overlay2"
@@ -74,12 +74,20 @@ def store_unavailable(client: EngineClient, data_root: Path, driver: str) -> str
 
 @dataclass(frozen=True)
 class _StoreLayer:
-    """A layer's headers (from its tar-split) and its unpacked folder for file bodies."""
+    """A layer's headers (from its tar-split, kept encoded: a few bytes an entry, decoded when
+    an analysis reads them) and its unpacked folder for file bodies."""
 
     source: str
     label: str
     folder: Path
-    headers: tuple[LayerEntry, ...]
+    encoded: bytes
+
+    @property
+    def headers(self) -> tuple[LayerEntry, ...]:
+        decoded = decode(self.encoded)
+        if decoded is None:
+            raise self.error("its cached headers do not decode (trimdock cache clear)")
+        return decoded[0]
 
     def entries(self) -> Iterator[LayerEntry]:
         return iter(self.headers)
@@ -193,13 +201,16 @@ def _record_size(folder: Path) -> int:
         return 0  # reported when the layer is read
 
 
-def _layer_headers(folder: Path, what: str) -> tuple[tuple[LayerEntry, ...], int]:
+def _encoded_headers(folder: Path, what: str) -> bytes:
+    """The layer's headers from its tar-split, encoded (`trimdock.image.layercache`) as they
+    are parsed: the entries of a big layer never all exist as objects at once."""
     try:
         with (
             open(folder / "tar-split.json.gz", "rb") as raw,
             cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb")) as lines,  # type: ignore[no-untyped-call]
         ):
-            return read_tar_split(lines)
+            reader = TarSplitEntries(lines)
+            return encode(reader, lambda: reader.size)
     except OSError as exc:
         raise StoreUnavailable(f"cannot read the tar-split of {what} ({exc})") from exc
     except (TarFormatError, EOFError, ValueError) as exc:
@@ -250,14 +261,13 @@ def _assemble(
         diff = data_root / DRIVER / cache_id / "diff"
         if not cache_id or "/" in cache_id or not diff.is_dir():
             raise StoreUnavailable(f"{label}: its overlay2 folder is missing")
-        cached = cache.load(diff_id)
-        if cached is not None:
-            headers, tar_size = cached
-        else:
-            headers, tar_size = _layer_headers(folder, label)
-            cache.save(diff_id, headers, tar_size)
+        encoded = cache.load_encoded(diff_id)
+        if encoded is None:
+            encoded = _encoded_headers(folder, label)
+            cache.save_encoded(diff_id, encoded)
+        tar_size = tar_size_of(encoded) or 0
         progress.step(done=records[index])
-        contents.append(_StoreLayer(source, label, diff, headers))
+        contents.append(_StoreLayer(source, label, diff, encoded))
         blobs.append(
             BlobRef(opener=_no_blob, size=tar_size, media_type=LAYER_MEDIA_TYPE, uncompressed=True)
         )

@@ -87,11 +87,22 @@ class _VirtualTar(Window):
         return self.size
 
 
-def read_tar_split(lines: Iterable[bytes]) -> tuple[tuple[LayerEntry, ...], int]:
-    """Every entry of the layer's tar, in tar order, and the tar's byte size.
+class TarSplitEntries:
+    """Iterating gives every entry of the layer's tar in tar order; then `size` is the tar's
+    byte size. Raises `TarFormatError` for data that is not a well-formed tar-split of a tar."""
 
-    Raises `TarFormatError` for data that is not a well-formed tar-split of a tar.
-    """
-    tar = _VirtualTar(lines)
-    entries = tuple(entry for entry, _offset in parse(tar))
-    return entries, tar.finish()
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self._tar = _VirtualTar(lines)
+        self.size = 0
+
+    def __iter__(self) -> Iterator[LayerEntry]:
+        for entry, _offset in parse(self._tar):
+            yield entry
+        self.size = self._tar.finish()
+
+
+def read_tar_split(lines: Iterable[bytes]) -> tuple[tuple[LayerEntry, ...], int]:
+    """Every entry of the layer's tar, in tar order, and the tar's byte size."""
+    reader = TarSplitEntries(lines)
+    entries = tuple(reader)
+    return entries, reader.size
