@@ -281,20 +281,31 @@ def series(runs: int) -> None:
         build_text(tag, text)
     trimdock = [str(BIN / "trimdock"), "layers"]
     load = os.getloadavg()[0]
-    firsts, laters = [], []
+    firsts: list[Sample] = []
+    laters: list[list[Sample]] = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as cache:
             env = {"TRIMDOCK_CACHE_DIR": cache}
-            times = [measure([*trimdock, tag], env).seconds for tag in tags]
-        firsts.append(times[0])
-        laters.append(statistics.median(times[1:]))
-    cold = [measure([*trimdock, tags[0]], {"TRIMDOCK_CACHE_MAX": "0"}).seconds for _ in range(runs)]
+            samples = [measure([*trimdock, tag], env) for tag in tags]
+        firsts.append(samples[0])
+        laters.append(samples[1:])
+    cold = [measure([*trimdock, tags[0]], {"TRIMDOCK_CACHE_MAX": "0"}) for _ in range(runs)]
+    later = [s for round_ in laters for s in round_]
     print(f"\nwarm-cache series: ten images on a ~100 MB base of 50,000 files ({runs} rounds)")
     print(f"  load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}")
-    first, later, nocache = (statistics.median(v) for v in (firsts, laters, cold))
-    print(f"  first image (empty cache)        {first:6.2f} s")
-    print(f"  images 2-10 (base in the cache)  {later:6.2f} s   {first / later:.1f}x faster")
-    print(f"  any image with the cache off     {nocache:6.2f} s")
+    rows = (
+        ("first image (empty cache)", firsts),
+        ("images 2-10 (base in the cache)", later),
+        ("one image, cache off", cold),
+    )
+    first_cpu = statistics.median(s.cpu_seconds for s in firsts)
+    for label, got in rows:
+        wall = statistics.median(s.seconds for s in got)
+        cpu = statistics.median(s.cpu_seconds for s in got)
+        print(
+            f"  {label:<32} {wall:6.2f} s wall {cpu:6.2f} s cpu   "
+            f"first/this (cpu) {first_cpu / cpu:.1f}x"
+        )
 
 
 def main() -> None:

@@ -237,3 +237,19 @@ def test_bad_reader_setting_is_a_usage_error(
     assert capsys.readouterr().err == (
         "trimdock: TRIMDOCK_ENGINE_READER: expected one of auto, store, save, got 'fast'\n"
     )
+
+
+def test_why_the_store_cannot_be_read(engine: None, tmp_path: Path) -> None:
+    from trimdock.engine.client import EngineClient
+    from trimdock.image.layerstore import store_unavailable
+
+    client = EngineClient.connect()
+    try:
+        data_root, driver = client.storage()
+        assert store_unavailable(client, data_root, driver) is None  # this machine: readable
+        assert store_unavailable(client, data_root, "btrfs") == (
+            "the engine's storage driver is btrfs, not overlay2"
+        )
+        assert "is not readable here" in (store_unavailable(client, tmp_path, driver) or "")
+    finally:
+        client.close()
