@@ -4,6 +4,7 @@ with skopeo): the same figures as the engine's own archive, auth, platforms, fai
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -292,3 +293,29 @@ def test_registry_names(text: str, registry: str, repository: str, reference: st
 def test_bad_registry_names(text: str) -> None:
     with pytest.raises(UsageError):
         parse_registry_name(text)
+
+
+def test_credentials_from_a_credential_helper(
+    locked: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `credHelpers` names docker-credential-<name>, asked with the registry on stdin.
+    tag = build_image("layers-opaque", LAYERS / "opaque")
+    reference = locked.push(f"docker-daemon:{tag}", "td/helped:1", creds="alice:s3cret")
+    helper = tmp_path / "bin" / "docker-credential-trimdocktest"
+    helper.parent.mkdir()
+    helper.write_text(
+        "#!/bin/sh\n"
+        'read host; echo "$host" > "$(dirname "$0")/asked"\n'
+        'echo \'{"ServerURL": "\'$host\'", "Username": "alice", "Secret": "s3cret"}\'\n'
+    )
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{helper.parent}:{os.environ['PATH']}")
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps({"credHelpers": {locked.host: "trimdocktest"}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    assert layers_json(capsys, reference, "--insecure")["totals"]["wasted_bytes"] == 100_000
+    assert (helper.parent / "asked").read_text().strip() == locked.host
