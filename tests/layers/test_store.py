@@ -187,13 +187,13 @@ def test_a_remote_engine_is_read_through_save_with_a_note(
     assert json.loads(captured.out) == local
     assert captured.err == (
         f"trimdock: note: {tag}: reading the image through docker save: "
-        f"the engine at {tcp_engine} is not on this machine\n"
+        f"the engine is reached over the network ({tcp_engine}), not a local socket\n"
     )
     monkeypatch.setenv("TRIMDOCK_ENGINE_READER", "store")
     assert run(["layers", tag]) == 2
     assert capsys.readouterr().err == (
         f"trimdock: {tag}: cannot read the engine's layer store: "
-        f"the engine at {tcp_engine} is not on this machine\n"
+        f"the engine is reached over the network ({tcp_engine}), not a local socket\n"
     )
 
 

@@ -61,7 +61,7 @@ class StoreUnavailable(Exception):
 def store_unavailable(client: EngineClient, data_root: Path, driver: str) -> str | None:
     """Why the layer store cannot be read for this engine, or None when it can."""
     if not client.local:
-        return f"the engine at {client.host} is not on this machine"
+        return f"the engine is reached over the network ({client.host}), not a local socket"
     if driver != DRIVER:
         return f"the engine's storage driver is {driver or 'unknown'}, not {DRIVER}"
     layerdb = LayerDb(data_root, driver).root
