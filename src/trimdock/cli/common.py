@@ -14,6 +14,7 @@ from rich.console import Console
 
 from trimdock.config import RawConfig, load_config
 from trimdock.report.output import REPORT_WIDTH, OutputFormat, emit, make_console, to_json_text
+from trimdock.report.progress import finish as finish_progress
 
 FormatOption = Annotated[
     OutputFormat,
@@ -56,6 +57,7 @@ def deliver(
     `--quiet` silences stdout only; a report asked for with `--output` is still written.
     HTML is `render_html`'s page, or else the JSON report laid out as tables.
     """
+    finish_progress()  # the report never shares the terminal with a progress bar
     if options.quiet and options.output is None:
         return
     if options.format is OutputFormat.HTML:

@@ -23,6 +23,7 @@ from trimdock.rules.registry import RULE_INFOS, lookup
 from trimdock.rules.shellcheck import shellcheck_id
 from trimdock.runtime.check_rules import CHECK_RULES
 from trimdock.runtime.compose.rules import COMPOSE_RULES
+from trimdock.security.findings import RULES as SCAN_RULES
 
 # The `schema` member of each JSON document (docs/schemas/): bump on an incompatible change.
 RULE_SCHEMA = "trimdock/explain/1"
@@ -41,6 +42,7 @@ def catalogue() -> list[RuleInfo]:
         *CONTEXT_RULES.values(),
         *COMPOSE_RULES.values(),
         *CHECK_RULES.values(),
+        *SCAN_RULES.values(),
     ]
     return sorted(infos, key=lambda i: i.rule_id)
 

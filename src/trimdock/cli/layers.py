@@ -23,7 +23,7 @@ from trimdock.cli.common import (
 from trimdock.cli.completion import complete_images
 from trimdock.config import RawConfig
 from trimdock.errors import UsageError
-from trimdock.image.model import Image, LayerEntry
+from trimdock.image.model import Image, Layer, LayerEntry
 from trimdock.image.open import open_image
 from trimdock.layers.analysis import WasteAnalysis, analyze_layers
 from trimdock.layers.gate import (
@@ -54,6 +54,7 @@ from trimdock.layers.timetravel import (
     overlay_at,
 )
 from trimdock.report.output import OutputFormat
+from trimdock.report.progress import progress_for, terminal_progress, track
 
 CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "max-waste": (int, str),
@@ -71,7 +72,8 @@ def layers(
         str,
         typer.Argument(
             help="NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, "
-            "oci:DIR[:TAG], oci-archive:FILE, or a path to an archive.",
+            "oci:DIR[:TAG], oci-archive:FILE, docker://REGISTRY/REPO:TAG, or a path to an "
+            "archive.",
             show_default=False,
             autocompletion=complete_images,
         ),
@@ -138,6 +140,12 @@ def layers(
         bool,
         typer.Option("--wide", help="Instructions and paths in full, however wide the terminal."),
     ] = False,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure", help="docker://: plain HTTP to a registry on loopback (127.0.0.1:5000)."
+        ),
+    ] = False,
     no_verify: Annotated[
         bool,
         typer.Option(
@@ -159,7 +167,12 @@ def layers(
     limit = top if top is not None else int(section.get("top", 10))
     if limit < 0:
         raise UsageError(f"must not be negative, got {limit}", source=raw.source("layers", "top"))
-    with _responsive_threads(), open_image(image, platform=platform, verify=not no_verify) as img:
+    show_progress = terminal_progress(quiet=quiet, json_report=format is OutputFormat.JSON)
+    with (
+        progress_for(enabled=show_progress, no_color=no_color),
+        _responsive_threads(),
+        open_image(image, platform=platform, verify=not no_verify, insecure=insecure) as img,
+    ):
         if extract is not None:
             assert to is not None
             _extract(img, extract, to, at, options)
@@ -245,7 +258,17 @@ def _entries(img: Image) -> Iterator[Iterator[LayerEntry]]:
         prefetch = getattr(layer.content, "prefetch_digest", None)
         if callable(prefetch):
             prefetch()
-    return (layer.content.entries() for layer in img.layers)
+    analysed = track(img.layers, "analysing", size=_layer_bytes, label=_layer_name)
+    return (layer.content.entries() for layer in analysed)
+
+
+def _layer_bytes(layer: Layer) -> int:
+    # The tar's size, else (a compressed blob, e.g. from a registry) the blob's.
+    return layer.size or layer.blob_size or 0
+
+
+def _layer_name(layer: Layer) -> str:
+    return f"layer {layer.index}"
 
 
 @contextmanager

@@ -138,6 +138,7 @@ COMMAND_MODULES = (
     "trimdock.cli.explore",
     "trimdock.cli.scan",
     "trimdock.cli.db",
+    "trimdock.cli.cache",
 )
 
 

@@ -14,7 +14,7 @@ import docker.errors
 
 from trimdock.errors import EngineError
 from trimdock.host.accounting import bytes_of, freed_layers, removal_closure
-from trimdock.host.engine import Engine, engine_errors
+from trimdock.host.engine import Engine
 from trimdock.host.model import HostState, Image, chain_ids
 from trimdock.host.planner import Plan
 from trimdock.host.storage import StorageSnapshot, Usage, readable, snapshot
@@ -87,7 +87,7 @@ def _remove_image(engine: Engine, image: Image, state: HostState) -> Outcome:
     if reason:
         return Outcome("image", image.id, image.display, False, reason)
     try:
-        with engine_errors(engine.host, f"remove image {image.display}"):
+        with engine.errors(f"remove image {image.display}"):
             # Only the tags still on this image: a tag moved to a newer image since the plan
             # must not be taken from it.
             for ref in tags_now or (image.id,):
@@ -117,7 +117,7 @@ def apply_plan(engine: Engine, plan: Plan) -> ApplyResult:
             outcomes.append(Outcome("container", c.id, c.name, False, f"{status} since the plan"))
             continue
         try:
-            with engine_errors(engine.host, f"remove container {c.name}"):
+            with engine.errors(f"remove container {c.name}"):
                 engine.api.remove_container(c.id, v=False, force=False)
             outcomes.append(Outcome("container", c.id, c.name, True, "removed"))
         except EngineError as exc:
@@ -135,7 +135,7 @@ def apply_plan(engine: Engine, plan: Plan) -> ApplyResult:
             )
             continue
         try:
-            with engine_errors(engine.host, f"remove volume {v.name}"):
+            with engine.errors(f"remove volume {v.name}"):
                 engine.api.remove_volume(v.name, force=False)
             outcomes.append(Outcome("volume", v.name, v.name, True, "removed"))
         except EngineError as exc:
@@ -143,7 +143,7 @@ def apply_plan(engine: Engine, plan: Plan) -> ApplyResult:
 
     if plan.build_cache:
         try:
-            with engine_errors(engine.host, "prune build cache"):
+            with engine.errors("prune build cache"):
                 engine.api.prune_builds(all=True)
             outcomes.append(Outcome("build-cache", "", "build cache", True, "pruned"))
         except EngineError as exc:

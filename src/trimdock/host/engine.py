@@ -11,21 +11,16 @@ engine's host); without it trimdock stops with one clear line instead of guessin
 from __future__ import annotations
 
 import contextlib
-import math
 import os
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import docker
 import docker.errors
-import requests
-import urllib3.exceptions
 
-from trimdock.errors import EngineError, UsageError
+from trimdock.engine.client import EngineClient
+from trimdock.engine.layerdb import LayerDb
+from trimdock.errors import EngineError
 from trimdock.host.answers import Answer, AnswerReader
 from trimdock.host.model import (
     BuildCacheRecord,
@@ -39,107 +34,6 @@ from trimdock.host.model import (
 from trimdock.host.storage import directory_usage
 
 _ZERO_TIME = "0001-01-01T00:00:00Z"
-
-# Connecting: `/version` and `/_ping` are answered by dockerd from memory (no storage walk), in
-# milliseconds on a healthy engine. 10 s leaves room for a loaded CI machine and still reports a
-# socket that accepts and never answers (a hung dockerd, the wrong socket) quickly instead of
-# after minutes.
-CONNECT_TIMEOUT_SECONDS = 10.0
-# Every later request: listing and inspecting images, `system df` (which sizes every volume)
-# and removals can take minutes on a big host. A bound still, so a hung engine ends the run;
-# TRIMDOCK_ENGINE_TIMEOUT (seconds) raises or lowers it.
-REQUEST_TIMEOUT_SECONDS = 300.0
-TIMEOUT_VARIABLE = "TRIMDOCK_ENGINE_TIMEOUT"
-DEFAULT_HOST = "unix:///var/run/docker.sock"
-
-
-def _host_label() -> str:
-    return os.environ.get("DOCKER_HOST") or DEFAULT_HOST
-
-
-def _socket_path(host: str) -> str | None:
-    if host.startswith("unix://"):
-        return host.removeprefix("unix://")
-    return None
-
-
-def request_timeout() -> float:
-    """REQUEST_TIMEOUT_SECONDS, or the positive number of seconds in TRIMDOCK_ENGINE_TIMEOUT."""
-    text = os.environ.get(TIMEOUT_VARIABLE)
-    if text is None or not text.strip():
-        return REQUEST_TIMEOUT_SECONDS
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise UsageError(
-            f"expected a positive number of seconds, got {text!r}", source=TIMEOUT_VARIABLE
-        )
-    return value
-
-
-def _timed_out(exc: BaseException) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(
-            cause,
-            (
-                requests.exceptions.Timeout,
-                urllib3.exceptions.TimeoutError,
-                socket.timeout,
-            ),
-        ):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-def describe_connection_error(exc: BaseException, host: str, timeout: float) -> str:
-    """Turn the SDK's nested connection errors into one sentence a user can act on."""
-    text = str(exc)
-    if _timed_out(exc):
-        hint = "" if timeout == CONNECT_TIMEOUT_SECONDS else f"; {TIMEOUT_VARIABLE} sets the limit"
-        return (
-            f"the engine did not answer within {timeout:g} s "
-            f"(a hung dockerd, or not an engine socket?{hint})"
-        )
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, PermissionError) or "Permission denied" in str(cause):
-            return (
-                "permission denied on the engine socket "
-                "(run as root or as a member of the socket's group, e.g. docker)"
-            )
-        if isinstance(cause, FileNotFoundError) or "No such file or directory" in str(cause):
-            return "no engine socket there: is dockerd running? (bash scripts/engine-up.sh)"
-        if isinstance(cause, ConnectionRefusedError) or "Connection refused" in str(cause):
-            return "connection refused: is dockerd running? (bash scripts/engine-up.sh)"
-        cause = cause.__cause__ or cause.__context__
-    socket_path = _socket_path(host)
-    if socket_path and not os.path.exists(socket_path):
-        return "no engine socket there: is dockerd running? (bash scripts/engine-up.sh)"
-    if socket_path and not os.access(socket_path, os.R_OK | os.W_OK):
-        return "permission denied on the engine socket (run as root or join its group)"
-    return f"cannot reach the Docker Engine: {text.splitlines()[0] if text else type(exc).__name__}"
-
-
-@contextmanager
-def engine_errors(host: str, what: str, timeout: float = REQUEST_TIMEOUT_SECONDS) -> Iterator[None]:
-    try:
-        yield
-    except docker.errors.APIError as exc:
-        raise EngineError(f"{what}: {exc.explanation or exc}", source=host) from exc
-    except requests.exceptions.JSONDecodeError as exc:
-        raise EngineError(
-            f"unexpected answer from the engine to {what}: not JSON ({exc})", source=host
-        ) from exc
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        raise EngineError(describe_connection_error(exc, host, timeout), source=host) from exc
-    except ValueError as exc:  # e.g. the SDK parsing an API version that is not "1.41"
-        raise EngineError(
-            f"unexpected answer from the engine to {what}: {exc}", source=host
-        ) from exc
 
 
 def parse_time(value: object) -> datetime | None:
@@ -190,39 +84,28 @@ class Engine:
     """One connection to the engine; every call maps failures to `EngineError`, and every
     answer is type-checked (`AnswerReader`) before the snapshot uses it."""
 
-    def __init__(self, api: docker.APIClient, host: str) -> None:
-        self.api = api
-        self.host = host
-        self.answers = AnswerReader(host)
-        self.timeout = float(api.timeout)
+    def __init__(self, client: EngineClient) -> None:
+        self.client = client
+        self.api = client.api
+        self.host = client.host
+        self.answers = AnswerReader(client.host)
+        self.timeout = client.timeout
         with self.errors("engine info"):
-            info = self.answers.obj(api.info(), "engine info")
+            info = self.answers.obj(self.api.info(), "engine info")
         self.data_root = Path(
             self.answers.text(info, "DockerRootDir", "engine info") or "/var/lib/docker"
         )
         self.driver = self.answers.text(info, "Driver", "engine info") or "overlay2"
         self.version = self.answers.text(info, "ServerVersion", "engine info")
+        self.layer_store = LayerDb(self.data_root, self.driver)
 
     @classmethod
     def connect(cls, budget: float | None = None) -> Engine:
-        """Connect and ping with the short connect timeout, then allow each request the long
-        one (`request_timeout()`); `budget` caps both (shell completion answers in a second)."""
-        host = _host_label()
-        timeout = request_timeout() if budget is None else budget
-        connect_timeout = CONNECT_TIMEOUT_SECONDS if budget is None else budget
-        try:
-            docker.utils.parse_host(host)
-        except (docker.errors.DockerException, ValueError) as exc:
-            raise EngineError(f"invalid DOCKER_HOST: {exc}", source=host) from exc
-        with engine_errors(host, "connect", connect_timeout):
-            client = docker.from_env(timeout=connect_timeout)  # asks /version
-            api: docker.APIClient = client.api
-            api.ping()
-        api.timeout = timeout
-        return cls(api, host)
+        """The shared engine client (`EngineClient.connect`), plus the engine's info."""
+        return cls(EngineClient.connect(budget))
 
     def errors(self, what: str) -> contextlib.AbstractContextManager[None]:
-        return engine_errors(self.host, what, self.timeout)
+        return self.client.errors(what)
 
     def _time(self, answer: Answer, key: str, what: str) -> datetime | None:
         try:
@@ -234,33 +117,18 @@ class Engine:
 
     @property
     def layerdb(self) -> Path:
-        return self.data_root / "image" / self.driver / "layerdb"
-
-    def _read(self, path: Path) -> str:
-        try:
-            return path.read_text().strip()
-        except PermissionError as exc:
-            raise EngineError(
-                "permission denied reading the engine's layer store; per-layer sizes need "
-                "read access to the data root (run trimdock as root on the engine's host)",
-                source=str(path),
-            ) from exc
-        except FileNotFoundError:
-            return ""
+        return self.layer_store.root
 
     def layer(self, chain_id: str, diff_id: str) -> Layer:
-        directory = self.layerdb / "sha256" / chain_id.removeprefix("sha256:")
         if not self.layerdb.exists():
             raise EngineError(
                 "engine layer store not found: per-layer sizes need trimdock to run on the "
                 "engine's host with access to its data root",
                 source=str(self.layerdb),
             )
-        size = self._read(directory / "size")
-        cache_id = self._read(directory / "cache-id")
-        if size and not size.isdigit():
-            raise EngineError("the layer size is not a number", source=str(directory / "size"))
-        return Layer(chain_id, diff_id, int(size or 0), cache_id or None)
+        size = self.layer_store.size(chain_id)
+        cache_id = self.layer_store.read(chain_id, "cache-id")
+        return Layer(chain_id, diff_id, size, cache_id or None)
 
     def tags(self) -> list[str]:
         """Every `repository:tag` of the local images (no inspection: for shell completion)."""
@@ -315,16 +183,7 @@ class Engine:
         return images, layers
 
     def _mount_dirs(self, container_id: str) -> tuple[str, ...]:
-        mounts = self.layerdb / "mounts" / container_id
-        result = []
-        for name in ("mount-id", "init-id"):
-            try:
-                value = (mounts / name).read_text().strip()
-            except OSError:
-                continue
-            if value:
-                result.append(value)
-        return tuple(result)
+        return self.layer_store.mount_ids(container_id)
 
     def container(self, summary: Answer) -> Container | None:
         read = self.answers

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from trimdock.engine.layerdb import chain_ids as chain_ids  # re-exported: the host model's key
+
 NONE_REPOSITORY = "<none>"
-
-
-def chain_ids(diff_ids: Iterable[str]) -> tuple[str, ...]:
-    """ChainID(L0) = DiffID(L0); ChainID(L0..n) = sha256(ChainID(L0..n-1) + " " + DiffID(Ln))."""
-    chain: list[str] = []
-    for diff_id in diff_ids:
-        if not chain:
-            chain.append(diff_id)
-        else:
-            digest = hashlib.sha256(f"{chain[-1]} {diff_id}".encode()).hexdigest()
-            chain.append(f"sha256:{digest}")
-    return tuple(chain)
 
 
 def split_reference(ref: str) -> tuple[str, str]:

@@ -25,14 +25,18 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
-from trimdock.errors import EngineError, ImageSourceError
+from trimdock.engine.client import EngineClient
+from trimdock.errors import ImageSourceError, UsageError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
+from trimdock.image.files import load_store
 from trimdock.image.imageconfig import parse_image_config, sha256_digest
 from trimdock.image.layer import TarLayer
+from trimdock.image.layerstore import StoreUnavailable, open_store_image, store_unavailable
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference, Transport
 from trimdock.image.store import MAX_DOCUMENT, TarStore
 from trimdock.image.tarparse import FileReader, TarFormatError, Window, parse
+from trimdock.report.progress import current
 
 SAVE_CHUNK = 1 << 20
 
@@ -44,6 +48,7 @@ class ChunkStream(io.RawIOBase):
         super().__init__()
         self._chunks = chunks
         self._buffer = memoryview(b"")
+        self._progress = current()
 
     def readable(self) -> bool:
         return True
@@ -54,29 +59,11 @@ class ChunkStream(io.RawIOBase):
             if chunk is None:
                 return 0
             self._buffer = memoryview(chunk)
+            self._progress.step(done=len(chunk))
         size = min(len(buffer), len(self._buffer))
         buffer[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]
         return size
-
-
-def _client(source: str) -> Any:
-    try:
-        import docker
-        import docker.errors
-
-        return docker.from_env()
-    except Exception as exc:  # docker.errors.DockerException and connection errors
-        raise EngineError(
-            f"cannot reach the Docker Engine ({_short(exc)}); is it running? "
-            "(DOCKER_HOST selects another one)",
-            source=source,
-        ) from exc
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
 
 
 class _CachedLayer:
@@ -156,6 +143,7 @@ class _Prefixed(io.RawIOBase):
 
 def _scan_layer(reader: IO[bytes], name: str, scan: _Scan) -> None:
     """Parse one layer tar from the stream, keep its headers under the DiffID it hashes to."""
+    current().step(f"layer {len(scan.entries)}")
     probe = TarLayer(
         source=scan.source,
         label=f"layer {name}",
@@ -174,48 +162,73 @@ def _nullcontext(value: IO[bytes]) -> Iterator[IO[bytes]]:
     yield value
 
 
-def _not_found(source: str) -> str:
-    """Say how to get the image, not only that it is missing."""
-    name = source.removeprefix("docker-daemon:")
-    return (
-        f"no such image on the local engine: pull it first (docker pull {name}) "
-        "or give a saved archive (docker-archive:FILE, oci:DIR)"
-    )
+READER_VARIABLE = "TRIMDOCK_ENGINE_READER"
+READERS = ("auto", "store", "save")
 
 
-def _engine_call(source: str, what: str, call: Callable[[], Any]) -> Any:
-    import docker.errors
-    import requests
-
-    try:
-        return call()
-    except docker.errors.NotFound as exc:  # ImageNotFound is a NotFound
-        raise ImageSourceError(_not_found(source), source=source) from exc
-    except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
-        raise EngineError(f"the engine failed to {what} ({_short(exc)})", source=source) from exc
+def engine_reader() -> str:
+    """How to read engine images: `auto` (the layer store when possible, else the save
+    stream), or only `store` / only `save` (TRIMDOCK_ENGINE_READER; tests compare the two)."""
+    value = (os.environ.get(READER_VARIABLE) or "auto").strip().lower()
+    if value not in READERS:
+        raise UsageError(
+            f"expected one of {', '.join(READERS)}, got {value!r}", source=READER_VARIABLE
+        )
+    return value
 
 
 @contextmanager
-def open_daemon_image(ref: ImageReference, *, verify: bool = True) -> Iterator[Image]:
-    source = ref.text
-    client = _client(source)
+def open_daemon_image(
+    ref: ImageReference, *, verify: bool = True, note: Callable[[str], None]
+) -> Iterator[Image]:
+    """An engine image: from the engine's layer store when this machine can read it
+    (`trimdock.image.layerstore`), else from its save stream, with a one-line `note` why."""
+    reader = engine_reader()
     with ExitStack() as stack:
+        client = EngineClient.connect(image=ref.text)
         stack.callback(client.close)
-        engine_image = _engine_call(
-            source, "inspect the image", lambda: client.images.get(ref.target)
-        )
-        attrs = engine_image.attrs
+        if reader != "save":
+            with client.errors("inspect the image"):
+                attrs = client.api.inspect_image(ref.target)
+            data_root, driver = client.storage()
+            reason = store_unavailable(client, data_root, driver)
+            if reason is None:
+                try:
+                    yield open_store_image(client, ref, attrs, data_root)
+                    return
+                except StoreUnavailable as exc:
+                    reason = str(exc)
+            if reader == "store":
+                raise ImageSourceError(
+                    f"cannot read the engine's layer store: {reason}", source=ref.text
+                )
+            note(f"{ref.text}: reading the image through docker save: {reason}")
+        yield stack.enter_context(open_saved_image(client, ref, verify=verify))
+
+
+@contextmanager
+def open_saved_image(
+    client: EngineClient, ref: ImageReference, *, verify: bool = True
+) -> Iterator[Image]:
+    """The image through one pass over the engine's `docker save` stream (module docstring)."""
+    source = ref.text
+    with ExitStack() as stack:
+        with client.errors("inspect the image"):
+            attrs = client.api.inspect_image(ref.target)
         image_id = str(attrs.get("Id", ""))
         diff_ids = [str(d) for d in (attrs.get("RootFS") or {}).get("Layers") or []]
         scan = _Scan(source)
 
-        def scan_stream() -> None:
-            chunks = engine_image.save(chunk_size=SAVE_CHUNK, named=False)
-            _scan_save_stream(
-                cast(IO[bytes], io.BufferedReader(ChunkStream(chunks), SAVE_CHUNK)), scan
-            )
+        def save_stream() -> Iterator[bytes]:
+            # By id, not name: the stream then carries no tags (as the engine's `named=False`).
+            chunks: Iterator[bytes] = client.api.get_image(image_id, chunk_size=SAVE_CHUNK)
+            return chunks
 
-        _engine_call(source, "stream the image (save)", scan_stream)
+        current().phase("reading the engine's save stream", total=None)
+        with client.errors("stream the image (save)"):
+            _scan_save_stream(
+                cast(IO[bytes], io.BufferedReader(ChunkStream(save_stream()), SAVE_CHUNK)), scan
+            )
         config_bytes = scan.documents.get(image_id)
         if config_bytes is None:
             raise ImageSourceError(
@@ -227,7 +240,7 @@ def open_daemon_image(ref: ImageReference, *, verify: bool = True) -> Iterator[I
             raise ImageSourceError(
                 "the engine's inspect and the saved config disagree on the layers", source=source
             )
-        archive = _LazyArchive(source, engine_image, stack, verify)
+        archive = _LazyArchive(source, client, save_stream, stack, verify)
         contents: list[LayerContent] = []
         blobs: list[BlobRef] = []
         for index, diff_id in enumerate(parsed.diff_ids):
@@ -261,9 +274,17 @@ def open_daemon_image(ref: ImageReference, *, verify: bool = True) -> Iterator[I
 class _LazyArchive:
     """The image saved into a temporary archive on first need (for file bytes)."""
 
-    def __init__(self, source: str, engine_image: Any, stack: ExitStack, verify: bool) -> None:
+    def __init__(
+        self,
+        source: str,
+        client: EngineClient,
+        stream: Callable[[], Iterator[bytes]],
+        stack: ExitStack,
+        verify: bool,
+    ) -> None:
         self._source = source
-        self._engine_image = engine_image
+        self._client = client
+        self._stream = stream
         self._stack = stack
         self._verify = verify
         self._layers: dict[str, TarLayer] | None = None
@@ -279,8 +300,6 @@ class _LazyArchive:
         return self._layers[diff_id]
 
     def _save(self) -> dict[str, TarLayer]:
-        from trimdock.image.open import load_store
-
         # An anonymous temporary file (O_TMPFILE): no name to clean up, whatever interrupts
         # the save. It stays open for the `open_image` block; the store reads it by its
         # /proc path, which the hashing worker process can open too.
@@ -289,12 +308,10 @@ class _LazyArchive:
         )
         path = Path(f"/proc/{os.getpid()}/fd/{out.fileno()}")
 
-        def save() -> None:
-            for chunk in self._engine_image.save(chunk_size=SAVE_CHUNK, named=False):
+        with self._client.errors("save the image"):
+            for chunk in self._stream():
                 out.write(chunk)
             out.flush()
-
-        _engine_call(self._source, "save the image", save)
         store = TarStore(path, self._source)
         self._stack.callback(store.close)
         image = load_store(

@@ -5,6 +5,7 @@ oci:DIR[:TAG]                    an OCI image layout directory
 oci-archive:FILE[:TAG]           an OCI image layout in a tar
 docker-daemon:NAME[:TAG]         the local engine
 NAME[:TAG]                       the local engine
+docker://[REGISTRY/]REPO[:TAG|@sha256:...]   a registry (Registry HTTP API v2)
 PATH                             an existing file (archive, sniffed) or OCI layout directory
 """
 
@@ -22,6 +23,7 @@ class Transport(StrEnum):
     OCI = "oci"
     OCI_ARCHIVE = "oci-archive"
     DOCKER_DAEMON = "docker-daemon"
+    DOCKER = "docker"  # a registry: docker://REGISTRY/REPO:TAG
     ARCHIVE = "archive"  # a bare path: docker-archive or oci-archive, decided by its contents
 
 
@@ -52,7 +54,9 @@ def parse_reference(text: str) -> ImageReference:
     if not text.strip():
         raise UsageError("empty image reference")
     transport_name, sep, rest = text.partition(":")
-    if sep and transport_name in {t.value for t in Transport if t is not Transport.ARCHIVE}:
+    if sep and transport_name in {
+        t.value for t in Transport if t not in (Transport.ARCHIVE, Transport.DOCKER)
+    }:
         transport = Transport(transport_name)
         if not rest:
             raise UsageError(
@@ -63,7 +67,7 @@ def parse_reference(text: str) -> ImageReference:
         path, selector = _split_path(rest)
         return ImageReference(text, transport, path, selector)
     if transport_name == "docker" and rest.startswith("//"):
-        raise UsageError(f"{text}: registry references (docker://) are not supported yet")
+        return ImageReference(text, Transport.DOCKER, rest.removeprefix("//"))
     if os.path.isdir(text):
         return ImageReference(text, Transport.OCI, text)
     if os.path.exists(text):

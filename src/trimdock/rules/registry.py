@@ -34,6 +34,10 @@ def lookup(rule_id: str) -> RuleInfo | None:
     check = check_rule_id(rule_id)  # TD8xx: `trimdock check IMAGE`, also by name (stop-signal)
     if check is not None:
         return CHECK_RULES[check]
+    if key.startswith("TD9"):  # `trimdock scan IMAGE`; imported only when asked for
+        from trimdock.security.findings import RULES as SCAN_RULES
+
+        return SCAN_RULES.get(key)
     td = BY_PEER.get(key)
     return RULE_INFOS[td] if td else None
 

@@ -1,0 +1,1 @@
+"""Images in registries (`docker://`): the Registry HTTP API v2, without pulling into an engine."""
