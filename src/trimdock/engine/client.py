@@ -112,7 +112,8 @@ def not_found(image: str) -> str:
     """Say how to get a missing image, not only that it is missing."""
     name = image.removeprefix("docker-daemon:")
     return (
-        f"no such image on the local engine: pull it first (docker pull {name}) "
+        f"no such image on the local engine: pull it first (docker pull {name}), "
+        f"read it from its registry (docker://{name}) "
         "or give a saved archive (docker-archive:FILE, oci:DIR)"
     )
 
