@@ -47,6 +47,7 @@ DOCUMENTS: dict[str, str] = {
     "df": "df.json",
     "prune": "prune.json",
     "check IMAGE": "check.json",
+    "fix FILE": "fix.json",
 }
 
 # The schema's own name inside each document: trimdock/<schema file stem>/<version>.
@@ -466,3 +467,36 @@ def test_check_document(capsys: pytest.CaptureFixture[str]) -> None:
     tag = build_image("runtime-logfile", REPO / "tests" / "runtime" / "images" / "logfile")
     args = ("check", tag, "--window", "2s", "--grace", "1s")
     validate(json_of(capsys, *args, codes=(1,)), "check.json")
+
+
+# -- fix -------------------------------------------------------------------------------------------
+
+FIX_DIRTY = (
+    "FROM busybox:latest\nRUN mkdir -p /srv/app\n# the marker\nRUN touch /srv/app/ok\nCMD ls /srv\n"
+)
+
+
+@pytest.mark.parametrize("args", [["--no-verify"], ["--diff"], ["--diff", "--unsafe-fixes"]])
+def test_fix_document_without_building(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(FIX_DIRTY)
+    document = json_of(capsys, "fix", "--format", "json", *args, str(dockerfile))
+    validate(document, "fix.json")
+    assert document["fixes"] and all(f["status"] == "applied" for f in document["fixes"])
+    assert document["written"] == ("--no-verify" in args)
+    assert ("diff" in document) == ("--diff" in args)
+
+
+def test_fix_document_of_a_verified_rewrite(
+    engine: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(FIX_DIRTY)
+    document = json_of(capsys, "fix", "--format", "json", "--unsafe-fixes", str(dockerfile))
+    validate(document, "fix.json")
+    verification = document["verification"]
+    assert verification["accepted"] and document["written"]
+    assert verification["after"]["layers"] == verification["before"]["layers"] - 1
+    assert document["first_verification"] is None

@@ -49,6 +49,8 @@ class Filesystem:
     wasted: int
     dpkg_lists: dict[str, tuple[str, ...]]
     layer_of: dict[str, int]  # the (0-based) layer each visible path comes from
+    # The instruction that made each layer, from the image's history ("" when unknown).
+    steps: tuple[str, ...] = ()
 
 
 class Builder:
@@ -104,6 +106,7 @@ class Builder:
                 with layer.content.open() as entries:
                     overlay.apply(_collect(entries, index, lists, dpkg))
             count = len(image.layers)
+            steps = tuple(layer.instruction if layer.history else "" for layer in image.layers)
         analysis = summarize(overlay, top=0)
         paths: dict[str, int] = {}
         dpkg_lists: dict[str, tuple[str, ...]] = {}
@@ -116,7 +119,7 @@ class Builder:
                 package = path[len(DPKG_INFO) : -len(".list")]
                 names = content.decode("utf-8", "replace").splitlines()
                 dpkg_lists[package] = tuple(n for n in names if n and n != "/.")
-        return Filesystem(paths, analysis.size, count, analysis.wasted, dpkg_lists, layer_of)
+        return Filesystem(paths, analysis.size, count, analysis.wasted, dpkg_lists, layer_of, steps)
 
     def layer_count(self, reference: str) -> int:
         """Layers of a local image (0 when the engine does not have it)."""
