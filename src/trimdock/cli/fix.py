@@ -7,6 +7,7 @@ import hashlib
 import re
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,7 @@ from trimdock.dockerfile import parse
 from trimdock.dockerfile.source import read_dockerfile
 from trimdock.errors import UsageError
 from trimdock.fix.apply import FixOutcome, attach_fixes, fix_text
+from trimdock.fix.dockerignore import as_fix, propose, whole_context_copy
 from trimdock.fix.render import document, retry_note, summary, table, unified_diff, verdict
 from trimdock.fix.verdict import Verdict
 from trimdock.report.finding import FileLocation, Finding
@@ -53,6 +55,28 @@ def fix_for_lint(
         if outcome.applied or outcome.unsafe_available:
             sys.stderr.write(summary(outcome, written=not diff))
     return changed
+
+
+def with_ignore(
+    outcome: FixOutcome,
+    context: Path,
+    dockerfile: Path,
+    lint_settings: LintSettings,
+    *,
+    unsafe: bool,
+) -> FixOutcome:
+    """TD101's fix (`.dockerignore` additions, unsafe) joined to the Dockerfile's fixes: it
+    needs the build context, which only `trimdock fix` has."""
+    lines = whole_context_copy(outcome.text, outcome.path, lint_settings)
+    if lines is None:
+        return outcome
+    proposal = propose(context, dockerfile)
+    if proposal is None:
+        return outcome
+    if not unsafe:
+        return replace(outcome, unsafe_available=outcome.unsafe_available + 1)
+    applied = as_fix(proposal, lines, max(outcome.rounds, 1))
+    return replace(outcome, applied=(*outcome.applied, applied), ignore=proposal)
 
 
 def with_fixes(
@@ -129,6 +153,7 @@ def register(app: typer.Typer) -> None:
         directory = context if context is not None else Path(file).parent
         if not directory.is_dir():
             raise UsageError("build context is not a directory", source=str(directory))
+        outcome = with_ignore(outcome, directory, Path(file), lint_settings, unsafe=unsafe_fixes)
         as_json = output_format is FixFormat.JSON
         if diff and not as_json:
             sys.stdout.write(unified_diff(outcome))
@@ -155,7 +180,10 @@ def register(app: typer.Typer) -> None:
         accepted = verdict_ is None or verdict_.accepted
         written = accepted and outcome.changed and not diff
         if written:
-            write_atomically(Path(file), outcome.text)
+            if outcome.text != outcome.original:
+                write_atomically(Path(file), outcome.text)
+            if outcome.ignore is not None:
+                write_atomically(outcome.ignore.path, outcome.ignore.text)
         if as_json:
             sys.stdout.write(
                 to_json_text(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from trimdock.dockerfile import parse
 from trimdock.dockerfile.model import Dockerfile
@@ -19,6 +20,9 @@ from trimdock.fix.text import LineIndex, apply_edits, overlaps
 from trimdock.report.finding import Applicability, FileLocation, Finding, Fix
 from trimdock.rules.analysis import Analysis
 from trimdock.rules.engine import LintSettings, lint
+
+if TYPE_CHECKING:
+    from trimdock.fix.dockerignore import IgnoreProposal
 
 MAX_ROUNDS = 12
 _LINE_NUMBERS = re.compile(r"\blines? \d+")
@@ -48,10 +52,12 @@ class FixOutcome:
     applied: tuple[AppliedFix, ...]
     unsafe_available: int  # fixes left out because they are unsafe (see --unsafe-fixes)
     rounds: int
+    # `.dockerignore` additions for a whole-context COPY (TD101's fix), when proposed.
+    ignore: IgnoreProposal | None = None
 
     @property
     def changed(self) -> bool:
-        return self.text != self.original
+        return self.text != self.original or self.ignore is not None
 
     @property
     def removes(self) -> tuple[str, ...]:

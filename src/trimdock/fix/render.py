@@ -16,16 +16,24 @@ from trimdock.report.units import human_bytes
 _SHOWN_PATHS = 10
 
 
-def unified_diff(outcome: FixOutcome) -> str:
-    absolute = outcome.path.startswith("/")
+def _diff(path: str, old: str | None, new: str) -> str:
+    absolute = path.startswith("/")
     lines = difflib.unified_diff(
-        outcome.original.splitlines(keepends=True),
-        outcome.text.splitlines(keepends=True),
+        (old or "").splitlines(keepends=True),
+        new.splitlines(keepends=True),
         # a/ and b/ as git writes them (`patch -p1` applies it); an absolute path as written
-        fromfile=outcome.path if absolute else f"a/{outcome.path}",
-        tofile=outcome.path if absolute else f"b/{outcome.path}",
+        fromfile=("/dev/null" if old is None else path if absolute else f"a/{path}"),
+        tofile=path if absolute else f"b/{path}",
     )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def unified_diff(outcome: FixOutcome) -> str:
+    """The Dockerfile's diff, then the ignore file's when additions are proposed."""
+    text = _diff(outcome.path, outcome.original, outcome.text)
+    if outcome.ignore is not None:
+        text += _diff(str(outcome.ignore.path), outcome.ignore.original, outcome.ignore.text)
+    return text
 
 
 def summary(outcome: FixOutcome, *, written: bool) -> str:

@@ -115,10 +115,16 @@ def without(outcome: FixOutcome, dropped: Collection[AppliedFix], refix: Refix) 
     """The rewrite without `dropped`: the kept edits replayed on the original when every fix
     came in the first round (their offsets are the original's), otherwise fixed afresh."""
     kept = tuple(a for a in outcome.applied if a not in dropped)
-    if all(a.round == 1 for a in outcome.applied):
+    ignore_fix = next((a for a in kept if a.rule_id == "TD101" and not a.fix.edits), None)
+    ignore = outcome.ignore if ignore_fix is not None else None
+    if all(a.round == 1 or not a.fix.edits for a in outcome.applied):
         text = apply_edits(outcome.original, [e for a in kept for e in a.fix.edits])
-        return replace(outcome, text=text, applied=kept, rounds=1 if kept else 0)
-    return refix(frozenset(a.key for a in dropped))
+        rounds = 1 if any(a.fix.edits for a in kept) else 0
+        return replace(outcome, text=text, applied=kept, rounds=rounds, ignore=ignore)
+    again = refix(frozenset(a.key for a in dropped))
+    if ignore_fix is None:
+        return again
+    return replace(again, applied=(*again.applied, ignore_fix), ignore=ignore)
 
 
 def decide(
