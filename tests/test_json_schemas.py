@@ -49,6 +49,7 @@ DOCUMENTS: dict[str, str] = {
     "check IMAGE": "check.json",
     "scan IMAGE": "scan.json",
     "cache": "cache.json",
+    "fix FILE": "fix.json",
 }
 
 # The schema's own name inside each document: trimdock/<schema file stem>/<version>.
@@ -511,3 +512,36 @@ def test_cache_documents(
     cleared = json_of(capsys, "cache", "clear")
     validate(cleared, "cache.json")
     assert (cleared["files"], cleared["removed_files"]) == (0, 1)
+
+
+# -- fix -------------------------------------------------------------------------------------------
+
+FIX_DIRTY = (
+    "FROM busybox:latest\nRUN mkdir -p /srv/app\n# the marker\nRUN touch /srv/app/ok\nCMD ls /srv\n"
+)
+
+
+@pytest.mark.parametrize("args", [["--no-verify"], ["--diff"], ["--diff", "--unsafe-fixes"]])
+def test_fix_document_without_building(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(FIX_DIRTY)
+    document = json_of(capsys, "fix", "--format", "json", *args, str(dockerfile))
+    validate(document, "fix.json")
+    assert document["fixes"] and all(f["status"] == "applied" for f in document["fixes"])
+    assert document["written"] == ("--no-verify" in args)
+    assert ("diff" in document) == ("--diff" in args)
+
+
+def test_fix_document_of_a_verified_rewrite(
+    engine: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(FIX_DIRTY)
+    document = json_of(capsys, "fix", "--format", "json", "--unsafe-fixes", str(dockerfile))
+    validate(document, "fix.json")
+    verification = document["verification"]
+    assert verification["accepted"] and document["written"]
+    assert verification["after"]["layers"] == verification["before"]["layers"] - 1
+    assert document["first_verification"] is None

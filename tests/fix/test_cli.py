@@ -116,3 +116,26 @@ def test_context_must_be_a_directory(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert run(["fix", "--context", str(path), str(path)]) == 2
     assert capsys.readouterr().err == f"trimdock: {path}: build context is not a directory\n"
     assert path.read_text() == DIRTY
+
+
+def test_fix_json_names_each_fix_and_the_lines_its_edits_replace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path)
+    assert run(["fix", "--diff", str(path)]) == 0  # text stays the default
+    assert capsys.readouterr().out.startswith("---")
+    assert run(["fix", "--format", "json", "--no-verify", str(path)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["schema"] == "trimdock/fix/1" and document["written"]
+    by_rule = {f["rule"]: f for f in document["fixes"]}
+    assert set(by_rule) == {"TD211", "TD104", "TD605"}
+    merge = by_rule["TD211"]
+    assert merge["status"] == "applied" and merge["applicability"] == "safe"
+    # the lone update (line 3) deleted, its text inserted at the install (line 4)
+    assert merge["edits"] == [
+        {"first_line": 3, "last_line": 3},
+        {"first_line": 4, "last_line": 4},
+    ]
+    assert by_rule["TD104"]["removes"] == ["/var/lib/apt/lists/*"]
+    assert document["verification"] is None
+    assert path.read_text() == FIXED

@@ -11,8 +11,10 @@ import pytest
 from tests.support.engine import docker, image_exists
 from trimdock.cli.main import run
 from trimdock.fix.apply import AppliedFix, FixOutcome, fix_text
+from trimdock.fix.text import apply_edits
+from trimdock.fix.verdict import decide
 from trimdock.fix.verify import verify
-from trimdock.report.finding import Applicability, Fix
+from trimdock.report.finding import Applicability, Fix, FixEdit
 
 pytestmark = pytest.mark.usefixtures("engine")
 
@@ -155,3 +157,52 @@ def test_a_builder_stage_keeps_the_artifact_and_drops_the_compiler(tmp_path: Pat
         for name in ("after", "before"):
             if image_exists(f"{tag}-{name}"):
                 docker("rmi", f"{tag}-{name}")
+
+
+def test_one_bad_fix_is_dropped_and_the_good_one_kept(tmp_path: Path) -> None:
+    original = (
+        "FROM busybox:latest\n"
+        "RUN mkdir -p /opt/app && echo keep > /opt/app/config\n"
+        "RUN mkdir /data\n"
+        "# the payload\n"
+        "RUN echo x > /data/x\n"
+    )
+    # Good: the two last RUNs merged (the real TD116 text). Bad: it "cleans" line 2 and so
+    # loses the app's config, which no fix meant to remove.
+    merge_at = original.index("\n# the payload")
+    merge_end = original.index("echo x")
+    good = Fix(
+        (FixEdit(merge_at, merge_end, " \\\n# the payload\n    && "),),
+        Applicability.SAFE,
+        "merge the RUN on line 5 into the RUN on line 3",
+    )
+    cut = original.index(" && echo keep")
+    bad = Fix(
+        (FixEdit(cut, original.index("\nRUN mkdir /data"), ""),),
+        Applicability.SAFE,
+        "drop the pip cache",
+        ("*/.cache/pip",),
+    )
+    applied = (
+        AppliedFix("TD107", 1, 2, bad, ((2, 2),)),
+        AppliedFix("TD116", 1, 5, good, ((3, 5),)),
+    )
+    text = apply_edits(original, [*bad.edits, *good.edits])
+    outcome = FixOutcome("Dockerfile", original, text, applied, 0, 1)
+
+    def refix(exclude: frozenset[str]) -> FixOutcome:
+        raise AssertionError("first-round fixes are replayed, not fixed afresh")
+
+    tag = _tag("retry", original, text)
+    result = decide(tmp_path, outcome, refix, tag=tag)
+    assert result.first is not None and not result.first.accepted
+    assert result.first.comparison is not None
+    assert result.first.comparison.unexpected == ("/opt/app/config",)
+    assert result.accepted, result.verification.comparison
+    assert [a.rule_id for a in result.rejected] == ["TD107"]
+    assert [a.rule_id for a in result.outcome.applied] == ["TD116"]
+    assert result.outcome.text == apply_edits(original, good.edits)
+    after = result.verification.after
+    assert after is not None
+    assert after.filesystem.layers == result.verification.before.filesystem.layers - 1
+    assert not image_exists(f"{tag}-retry-after")

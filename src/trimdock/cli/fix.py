@@ -7,6 +7,8 @@ import hashlib
 import re
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,10 +19,17 @@ from trimdock.dockerfile import parse
 from trimdock.dockerfile.source import read_dockerfile
 from trimdock.errors import UsageError
 from trimdock.fix.apply import FixOutcome, attach_fixes, fix_text
-from trimdock.fix.render import summary, table, unified_diff, verdict
+from trimdock.fix.dockerignore import as_fix, propose, whole_context_copy
+from trimdock.fix.render import document, retry_note, summary, table, unified_diff, verdict
+from trimdock.fix.verdict import Verdict
 from trimdock.report.finding import FileLocation, Finding
-from trimdock.report.output import write_atomically
+from trimdock.report.output import to_json_text, write_atomically
 from trimdock.rules.engine import CONFIG_KEYS, LintSettings, settings_from_config
+
+
+class FixFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 def fix_file(name: str, lint_settings: LintSettings, *, unsafe: bool) -> FixOutcome:
@@ -46,6 +55,28 @@ def fix_for_lint(
         if outcome.applied or outcome.unsafe_available:
             sys.stderr.write(summary(outcome, written=not diff))
     return changed
+
+
+def with_ignore(
+    outcome: FixOutcome,
+    context: Path,
+    dockerfile: Path,
+    lint_settings: LintSettings,
+    *,
+    unsafe: bool,
+) -> FixOutcome:
+    """TD101's fix (`.dockerignore` additions, unsafe) joined to the Dockerfile's fixes: it
+    needs the build context, which only `trimdock fix` has."""
+    lines = whole_context_copy(outcome.text, outcome.path, lint_settings)
+    if lines is None:
+        return outcome
+    proposal = propose(context, dockerfile)
+    if proposal is None:
+        return outcome
+    if not unsafe:
+        return replace(outcome, unsafe_available=outcome.unsafe_available + 1)
+    applied = as_fix(proposal, lines, max(outcome.rounds, 1))
+    return replace(outcome, applied=(*outcome.applied, applied), ignore=proposal)
 
 
 def with_fixes(
@@ -108,6 +139,10 @@ def register(app: typer.Typer) -> None:
                 "--keep-images", help="Keep the images --verify built (default: removed)."
             ),
         ] = False,
+        output_format: Annotated[
+            FixFormat,
+            typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
+        ] = FixFormat.TEXT,
         config: ConfigOption = None,
     ) -> None:
         """Rewrite a Dockerfile to remove its findings, and prove the gain by building both."""
@@ -118,21 +153,53 @@ def register(app: typer.Typer) -> None:
         directory = context if context is not None else Path(file).parent
         if not directory.is_dir():
             raise UsageError("build context is not a directory", source=str(directory))
-        if diff:
+        outcome = with_ignore(outcome, directory, Path(file), lint_settings, unsafe=unsafe_fixes)
+        as_json = output_format is FixFormat.JSON
+        if diff and not as_json:
             sys.stdout.write(unified_diff(outcome))
         report = sys.stderr if diff else sys.stdout
         building = verify if verify is not None else not diff
+        verdict_: Verdict | None = None
         if building and outcome.changed:
-            from trimdock.fix.verify import verify as run_verification
+            from trimdock.fix.verdict import decide
 
-            verification = run_verification(
-                directory, outcome, tag=_tag(outcome), keep_images=keep_images
+            label, text = read_dockerfile(file)
+
+            def refix(exclude: frozenset[str]) -> FixOutcome:
+                return fix_text(text, label, lint_settings, unsafe=unsafe_fixes, exclude=exclude)
+
+            verdict_ = decide(directory, outcome, refix, tag=_tag(outcome), keep_images=keep_images)
+            outcome = verdict_.outcome
+            if not as_json:
+                if verdict_.first is not None:
+                    report.write(table(verdict_.first))
+                    report.write(verdict(verdict_.first))
+                    report.write(retry_note(verdict_))
+                report.write(table(verdict_.verification))
+                report.write(verdict(verdict_.verification))
+        accepted = verdict_ is None or verdict_.accepted
+        written = accepted and outcome.changed and not diff
+        if written:
+            if outcome.text != outcome.original:
+                write_atomically(Path(file), outcome.text)
+            if outcome.ignore is not None:
+                write_atomically(outcome.ignore.path, outcome.ignore.text)
+        if as_json:
+            sys.stdout.write(
+                to_json_text(
+                    document(
+                        outcome,
+                        written=written,
+                        rejected=verdict_.rejected if verdict_ else (),
+                        verification=verdict_.verification if verdict_ else None,
+                        first=verdict_.first if verdict_ else None,
+                        diff=unified_diff(outcome) if diff else None,
+                    )
+                )
             )
-            report.write(table(verification))
-            report.write(verdict(verification))
-            if not verification.accepted:
+        if not accepted:
+            if not as_json:
                 report.write(f"{outcome.path} left as it was.\n")
-                raise typer.Exit(1)
-        if outcome.changed and not diff:
-            write_atomically(Path(file), outcome.text)
-        report.write(summary(outcome, written=not diff))
+            raise typer.Exit(1)
+        if not as_json:
+            report.write(summary(outcome, written=not diff))

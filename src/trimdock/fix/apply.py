@@ -8,18 +8,24 @@ offsets are fresh. Rounds are bounded, so a fix that keeps producing work cannot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from trimdock.dockerfile import parse
 from trimdock.dockerfile.model import Dockerfile
 from trimdock.fix.providers import PROVIDERS, Target
-from trimdock.fix.text import apply_edits, overlaps
+from trimdock.fix.text import LineIndex, apply_edits, overlaps
 from trimdock.report.finding import Applicability, FileLocation, Finding, Fix
 from trimdock.rules.analysis import Analysis
 from trimdock.rules.engine import LintSettings, lint
 
+if TYPE_CHECKING:
+    from trimdock.fix.dockerignore import IgnoreProposal
+
 MAX_ROUNDS = 12
+_LINE_NUMBERS = re.compile(r"\blines? \d+")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,14 @@ class AppliedFix:
     round: int
     line: int  # the finding's line in the text of that round
     fix: Fix
+    # The (first, last) line each edit replaces, in the text of that round (an insertion
+    # covers the line it is inserted on).
+    lines: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The fix, named without its line numbers (they move when another fix is dropped)."""
+        return f"{self.rule_id}:{_LINE_NUMBERS.sub('line N', self.fix.description)}"
 
 
 @dataclass(frozen=True)
@@ -38,10 +52,12 @@ class FixOutcome:
     applied: tuple[AppliedFix, ...]
     unsafe_available: int  # fixes left out because they are unsafe (see --unsafe-fixes)
     rounds: int
+    # `.dockerignore` additions for a whole-context COPY (TD101's fix), when proposed.
+    ignore: IgnoreProposal | None = None
 
     @property
     def changed(self) -> bool:
-        return self.text != self.original
+        return self.text != self.original or self.ignore is not None
 
     @property
     def removes(self) -> tuple[str, ...]:
@@ -84,10 +100,25 @@ def _holds(
     return after < before
 
 
+def _edit_lines(index: LineIndex, fix: Fix) -> tuple[tuple[int, int], ...]:
+    ranges: list[tuple[int, int]] = []
+    for edit in fix.edits:
+        first = index.line_at(edit.start)
+        last = index.line_at(max(edit.start, edit.end - 1)) if edit.end > edit.start else first
+        ranges.append((first, last))
+    return tuple(ranges)
+
+
 def fix_text(
-    text: str, path: str = "Dockerfile", settings: LintSettings | None = None, *, unsafe: bool
+    text: str,
+    path: str = "Dockerfile",
+    settings: LintSettings | None = None,
+    *,
+    unsafe: bool,
+    exclude: Collection[str] = (),
 ) -> FixOutcome:
-    """Apply every safe fix (and the unsafe ones with `unsafe`) in rounds until stable."""
+    """Apply every safe fix (and the unsafe ones with `unsafe`) in rounds until stable;
+    fixes whose `AppliedFix.key` is in `exclude` are left out (a retry after a rejection)."""
     settings = settings or LintSettings()
     current = text
     applied: list[AppliedFix] = []
@@ -109,6 +140,8 @@ def fix_text(
             if fix.applicability is Applicability.UNSAFE and not unsafe:
                 unsafe_left += 1
                 continue
+            if AppliedFix(finding.rule_id, number, 0, fix).key in exclude:
+                continue
             if any(overlaps(fix.edits, c.autofix.edits) for c in chosen if c.autofix):
                 continue  # the next round, on the text this round leaves
             if _holds(current, path, finding, settings, errors, counts[finding.rule_id]):
@@ -116,9 +149,12 @@ def fix_text(
         if not chosen:
             break
         rounds = number
+        index = LineIndex(current)
+        applied.extend(
+            AppliedFix(c.rule_id, number, _line(c), c.autofix, _edit_lines(index, c.autofix))
+            for c in chosen
+            if c.autofix
+        )
         edits = [edit for c in chosen if c.autofix for edit in c.autofix.edits]
         current = apply_edits(current, edits)
-        applied.extend(
-            AppliedFix(c.rule_id, number, _line(c), c.autofix) for c in chosen if c.autofix
-        )
     return FixOutcome(path, text, current, tuple(applied), unsafe_left, rounds)

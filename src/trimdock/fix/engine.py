@@ -49,6 +49,8 @@ class Filesystem:
     wasted: int
     dpkg_lists: dict[str, tuple[str, ...]]
     layer_of: dict[str, int]  # the (0-based) layer each visible path comes from
+    # The instruction that made each layer, from the image's history ("" when unknown).
+    steps: tuple[str, ...] = ()
 
 
 class Builder:
@@ -104,6 +106,7 @@ class Builder:
                 with layer.content.open() as entries:
                     overlay.apply(_collect(entries, index, lists, dpkg))
             count = len(image.layers)
+            steps = tuple(layer.instruction if layer.history else "" for layer in image.layers)
         analysis = summarize(overlay, top=0)
         paths: dict[str, int] = {}
         dpkg_lists: dict[str, tuple[str, ...]] = {}
@@ -116,7 +119,7 @@ class Builder:
                 package = path[len(DPKG_INFO) : -len(".list")]
                 names = content.decode("utf-8", "replace").splitlines()
                 dpkg_lists[package] = tuple(n for n in names if n and n != "/.")
-        return Filesystem(paths, analysis.size, count, analysis.wasted, dpkg_lists, layer_of)
+        return Filesystem(paths, analysis.size, count, analysis.wasted, dpkg_lists, layer_of, steps)
 
     def layer_count(self, reference: str) -> int:
         """Layers of a local image (0 when the engine does not have it)."""
@@ -170,17 +173,38 @@ def _link_or_copy(source: str, destination: str) -> None:
         shutil.copy2(source, destination)
 
 
-def touched_copy(context: Path, relative: str, scratch: Path) -> Touched:
-    """A copy of the context (hard links where possible) in which `relative` has one more
-    line: the edit a developer makes. The edited file is a fresh copy, never a link, so the
-    user's file is not touched."""
-    target = scratch / "context"
+def _replace(path: Path, data: bytes) -> None:
+    """A fresh file at `path` (a hard link is unlinked first: the user's file stays)."""
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    path.write_bytes(data)
+
+
+def context_copy(
+    context: Path, scratch: Path, ignore: tuple[str, str] | None = None, name: str = "context"
+) -> Path:
+    """A copy of the context (hard links where possible), with `ignore` = (path relative to the
+    context, text) written as its ignore file."""
+    target = scratch / name
     try:
         shutil.copytree(context, target, symlinks=True, copy_function=_link_or_copy)
+        if ignore is not None:
+            _replace(target / ignore[0], ignore[1].encode("utf-8"))
+    except OSError as exc:
+        raise EngineError(f"cannot copy the build context: {exc}", source=str(context)) from exc
+    return target
+
+
+def touched_copy(
+    context: Path, relative: str, scratch: Path, ignore: tuple[str, str] | None = None
+) -> Touched:
+    """A copy of the context in which `relative` has one more line: the edit a developer
+    makes. The edited file is a fresh copy, never a link, so the user's file is not touched."""
+    target = context_copy(context, scratch, ignore, name=f"touched-{bool(ignore)}")
+    try:
         edited = target / relative
         original = edited.read_bytes()
-        edited.unlink()
-        edited.write_bytes(original + b"\n# edited by trimdock fix --verify\n")
+        _replace(edited, original + b"\n# edited by trimdock fix --verify\n")
     except OSError as exc:
         raise EngineError(f"cannot copy the build context: {exc}", source=str(context)) from exc
     return Touched(target, relative)

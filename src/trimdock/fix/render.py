@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from trimdock.fix.apply import FixOutcome
+from trimdock.fix.apply import AppliedFix, FixOutcome
 from trimdock.fix.verify import Side, Verification
+
+if TYPE_CHECKING:
+    from trimdock.fix.verdict import Verdict
 from trimdock.report.units import human_bytes
 
 _SHOWN_PATHS = 10
 
 
-def unified_diff(outcome: FixOutcome) -> str:
-    absolute = outcome.path.startswith("/")
+def _diff(path: str, old: str | None, new: str) -> str:
+    absolute = path.startswith("/")
     lines = difflib.unified_diff(
-        outcome.original.splitlines(keepends=True),
-        outcome.text.splitlines(keepends=True),
+        (old or "").splitlines(keepends=True),
+        new.splitlines(keepends=True),
         # a/ and b/ as git writes them (`patch -p1` applies it); an absolute path as written
-        fromfile=outcome.path if absolute else f"a/{outcome.path}",
-        tofile=outcome.path if absolute else f"b/{outcome.path}",
+        fromfile=("/dev/null" if old is None else path if absolute else f"a/{path}"),
+        tofile=path if absolute else f"b/{path}",
     )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def unified_diff(outcome: FixOutcome) -> str:
+    """The Dockerfile's diff, then the ignore file's when additions are proposed."""
+    text = _diff(outcome.path, outcome.original, outcome.text)
+    if outcome.ignore is not None:
+        text += _diff(str(outcome.ignore.path), outcome.ignore.original, outcome.ignore.text)
+    return text
 
 
 def summary(outcome: FixOutcome, *, written: bool) -> str:
@@ -135,4 +148,96 @@ def verdict(verification: Verification) -> str:
             out.append(f"  ... and {count - _SHOWN_PATHS} more")
     else:
         out.append("Verified: every removed path is one the fixes meant to remove.")
+    return "\n".join(out) + "\n"
+
+
+# -- --format json ---------------------------------------------------------------------------------
+
+SCHEMA = "trimdock/fix/1"
+
+
+def _fix_json(item: AppliedFix, status: str) -> dict[str, Any]:
+    return {
+        "rule": item.rule_id,
+        "status": status,
+        "applicability": item.fix.applicability.value,
+        "description": item.fix.description,
+        "round": item.round,
+        "line": item.line,
+        "edits": [{"first_line": a, "last_line": b} for a, b in item.lines],
+        "removes": list(item.fix.removes),
+    }
+
+
+def _side_json(side: Side | None) -> dict[str, Any] | None:
+    if side is None:
+        return None
+    rebuild = side.rebuild
+    return {
+        "size": side.filesystem.size,
+        "layers": side.filesystem.layers,
+        "wasted": side.filesystem.wasted,
+        "build_seconds": round(side.build.seconds, 3),
+        "rebuild": None
+        if rebuild is None
+        else {
+            "seconds": round(rebuild.seconds, 3),
+            "steps": rebuild.steps,
+            "rerun": rebuild.steps - rebuild.cached,
+        },
+    }
+
+
+def verification_json(verification: Verification) -> dict[str, Any]:
+    comparison = verification.comparison
+    return {
+        "accepted": verification.accepted,
+        "failure": verification.failure,
+        "touched": verification.touched,
+        "before": _side_json(verification.before),
+        "after": _side_json(verification.after),
+        "removed": list(comparison.lost) if comparison else [],
+        "added": list(comparison.added) if comparison else [],
+        "changed": list(comparison.changed) if comparison else [],
+        "lost": list(comparison.unexpected) if comparison else [],
+    }
+
+
+def document(
+    outcome: FixOutcome,
+    *,
+    written: bool,
+    rejected: Sequence[AppliedFix] = (),
+    verification: Verification | None = None,
+    first: Verification | None = None,
+    diff: str | None = None,
+) -> dict[str, Any]:
+    """The `--format json` report: every fix with its verdict, and the verification."""
+    fixes = [_fix_json(a, "applied") for a in outcome.applied if a not in rejected]
+    fixes += [_fix_json(a, "rejected") for a in rejected]
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "file": outcome.path,
+        "changed": outcome.changed,
+        "written": written,
+        "rounds": outcome.rounds,
+        "unsafe_available": outcome.unsafe_available,
+        "fixes": fixes,
+        "verification": verification_json(verification) if verification else None,
+        "first_verification": verification_json(first) if first else None,
+    }
+    if diff is not None:
+        data["diff"] = diff
+    return data
+
+
+def retry_note(verdict_: Verdict) -> str:
+    """What the retry dropped (the fixes that explain the loss) before the second table."""
+    kept = {a.key for a in verdict_.outcome.applied}
+    dropped = [a for a in verdict_.rejected if a.key not in kept] or list(verdict_.rejected)
+    out = [
+        f"Retrying without {len(dropped)} {'fix' if len(dropped) == 1 else 'fixes'}"
+        " that explain the loss:"
+    ]
+    out.extend(f"  {a.rule_id}: {a.fix.description}" for a in dropped)
     return "\n".join(out) + "\n"

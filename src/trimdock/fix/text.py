@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 
 from trimdock.dockerfile.model import Span
@@ -25,6 +26,10 @@ class LineIndex:
     @property
     def line_count(self) -> int:
         return len(self._starts)
+
+    def line_at(self, offset: int) -> int:
+        """The 1-based line holding `offset`."""
+        return bisect.bisect_right(self._starts, offset)
 
     def line_start(self, line: int) -> int:
         return self._starts[line - 1] + (self._bom if line == 1 else 0)

@@ -17,7 +17,14 @@ from trimdock.dockerfile.model import Dockerfile
 from trimdock.errors import DockerfileError
 from trimdock.fix.apply import FixOutcome
 from trimdock.fix.compare import DPKG_RECOMMENDS, STAGE_BUILD, Comparison, compare
-from trimdock.fix.engine import Build, Builder, BuildFailed, Filesystem, touched_copy
+from trimdock.fix.engine import (
+    Build,
+    Builder,
+    BuildFailed,
+    Filesystem,
+    context_copy,
+    touched_copy,
+)
 from trimdock.rules.analysis import Analysis
 
 # Files people edit between builds (the same families the cache rule TD202 calls volatile).
@@ -88,44 +95,69 @@ def verify(
     """Build both files on the engine and compare them (images removed unless kept)."""
     builder = Builder()
     removes = outcome.removes
+    ignore = _ignore(context, outcome)
+    with tempfile.TemporaryDirectory(prefix="trimdock-fix-ignore-") as scratch:
+        fixed_context = context_copy(context, Path(scratch), ignore) if ignore else context
+        try:
+            return _verify(builder, context, fixed_context, ignore, outcome, removes, tag)
+        finally:
+            if not keep_images:
+                builder.remove()
+
+
+def _ignore(context: Path, outcome: FixOutcome) -> tuple[str, str] | None:
+    """The proposed ignore file as (path relative to the context, text)."""
+    if outcome.ignore is None:
+        return None
+    relative = outcome.ignore.path.resolve().relative_to(context.resolve()).as_posix()
+    return relative, outcome.ignore.text
+
+
+def _verify(
+    builder: Builder,
+    context: Path,
+    fixed_context: Path,
+    ignore: tuple[str, str] | None,
+    outcome: FixOutcome,
+    removes: tuple[str, ...],
+    tag: str,
+) -> Verification:
     try:
-        try:
-            before = builder.build(context, outcome.original, f"{tag}-before", nocache=True)
-        except BuildFailed as exc:
-            raise DockerfileError(
-                f"the original does not build (legacy builder): {exc}", source=outcome.path
-            ) from None
-        old = builder.filesystem(before.tag, dpkg=DPKG_RECOMMENDS in removes)
-        try:
-            after = builder.build(context, outcome.text, f"{tag}-after", nocache=True)
-        except BuildFailed as exc:
-            return Verification(Side(before, old), None, None, None, str(exc))
-        new = builder.filesystem(after.tag, dpkg=False)
-        original = parse(outcome.original, outcome.path)
-        build_added: frozenset[str] = frozenset()
-        if STAGE_BUILD in removes and original.final_stage is not None:
-            base = builder.layer_count(original.final_stage.resolved_base)
-            build_added = frozenset(
-                p for p, layer in old.layer_of.items() if base and layer >= base
+        before = builder.build(context, outcome.original, f"{tag}-before", nocache=True)
+    except BuildFailed as exc:
+        raise DockerfileError(
+            f"the original does not build (legacy builder): {exc}", source=outcome.path
+        ) from None
+    old = builder.filesystem(before.tag, dpkg=DPKG_RECOMMENDS in removes)
+    try:
+        after = builder.build(fixed_context, outcome.text, f"{tag}-after", nocache=True)
+    except BuildFailed as exc:
+        return Verification(Side(before, old), None, None, None, str(exc))
+    new = builder.filesystem(after.tag, dpkg=False)
+    original = parse(outcome.original, outcome.path)
+    build_added: frozenset[str] = frozenset()
+    if STAGE_BUILD in removes and original.final_stage is not None:
+        base = builder.layer_count(original.final_stage.resolved_base)
+        build_added = frozenset(p for p, layer in old.layer_of.items() if base and layer >= base)
+    comparison = compare(old.paths, new.paths, removes, old.dpkg_lists, build_added)
+    touched = volatile_file(original, context)
+    rebuilt: list[Build | None] = [None, None]
+    if touched is not None:
+        with tempfile.TemporaryDirectory(prefix="trimdock-fix-context-") as scratch:
+            copies = (
+                touched_copy(context, touched, Path(scratch)),
+                touched_copy(context, touched, Path(scratch), ignore) if ignore else None,
             )
-        comparison = compare(old.paths, new.paths, removes, old.dpkg_lists, build_added)
-        touched = volatile_file(original, context)
-        rebuilt: list[Build | None] = [None, None]
-        if touched is not None:
-            with tempfile.TemporaryDirectory(prefix="trimdock-fix-context-") as scratch:
-                copy = touched_copy(context, touched, Path(scratch))
-                for index, (text, name) in enumerate(
-                    ((outcome.original, "before"), (outcome.text, "after"))
-                ):
-                    try:
-                        rebuilt[index] = builder.build(
-                            copy.directory, text, f"{tag}-{name}-rebuild", nocache=False
-                        )
-                    except BuildFailed:
-                        rebuilt[index] = None
-        return Verification(
-            Side(before, old, rebuilt[0]), Side(after, new, rebuilt[1]), comparison, touched
-        )
-    finally:
-        if not keep_images:
-            builder.remove()
+            for index, (text, name) in enumerate(
+                ((outcome.original, "before"), (outcome.text, "after"))
+            ):
+                copy = copies[index] or copies[0]
+                try:
+                    rebuilt[index] = builder.build(
+                        copy.directory, text, f"{tag}-{name}-rebuild", nocache=False
+                    )
+                except BuildFailed:
+                    rebuilt[index] = None
+    return Verification(
+        Side(before, old, rebuilt[0]), Side(after, new, rebuilt[1]), comparison, touched
+    )
