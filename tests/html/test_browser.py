@@ -132,6 +132,7 @@ def test_lint_and_context_pages_render(
     args = ["lint", "--failure-threshold", "none", *dockerfiles]
     assert run([*args, "--format", "json"]) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)  # a fresh clone has no tmp/artefacts yet
     page = ARTEFACTS / "lint-examples.html"
     assert run([*args, "--format", "html", "--output", str(page)]) == 0
     dom = check_clean(render(page, "lint-examples"))
