@@ -9,6 +9,8 @@ bash scripts/base-images.sh
 # Headless chromium for the HTML report tests (tests/html).
 bash scripts/browser.sh
 bash scripts/registry-deps.sh
+# Installed above: the browser tests must run, never skip (tests/html/browser.py).
+export TRIMDOCK_REQUIRE_BROWSER=1
 bash scripts/python-env.sh test,fuzz
 export PATH="$repo/.venv/bin:$PATH"
 ruff check src tests bench examples fuzz

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 ARTEFACTS = Path(os.environ.get("TRIMDOCK_ARTEFACTS", REPO / "tmp" / "artefacts"))
 WIDTH = 1280
@@ -34,12 +36,26 @@ FLAGS = (
 
 
 def chromium() -> str:
-    """The browser, installed by scripts/browser.sh when missing."""
+    """The browser, installed by scripts/browser.sh when missing.
+
+    When the script cannot install it (no root, no package registry), the browser tests are
+    skipped with its reason, except where the browser is required (scripts/test.sh, hence CI,
+    sets TRIMDOCK_REQUIRE_BROWSER after installing it): there they fail.
+    """
     found = shutil.which("chromium")
     if found is None:
-        subprocess.run(["bash", str(REPO / "scripts" / "browser.sh")], check=True)
+        script = REPO / "scripts" / "browser.sh"
+        result = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=False)
         found = shutil.which("chromium")
-    assert found is not None, "scripts/browser.sh did not install chromium"
+        if found is None:
+            tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            reason = (
+                f"chromium is not installed and scripts/browser.sh could not install it "
+                f"(exit {result.returncode}: {tail})"
+            )
+            if os.environ.get("TRIMDOCK_REQUIRE_BROWSER") or os.environ.get("CI"):
+                pytest.fail(reason)
+            pytest.skip(reason)
     return found
 
 

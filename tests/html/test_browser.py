@@ -132,6 +132,7 @@ def test_lint_and_context_pages_render(
     args = ["lint", "--failure-threshold", "none", *dockerfiles]
     assert run([*args, "--format", "json"]) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)  # a fresh clone has no tmp/artefacts yet
     page = ARTEFACTS / "lint-examples.html"
     assert run([*args, "--format", "html", "--output", str(page)]) == 0
     dom = check_clean(render(page, "lint-examples"))
@@ -158,3 +159,65 @@ def test_df_page_renders(engine: None, capsys: pytest.CaptureFixture[str]) -> No
     dom = check_clean(render(page, "df-host"))
     assert dom.by_id("field-totals").text().count("total_bytes: ") == 1
     assert dom.find_all("table")
+
+
+def test_lint_index_and_a_10k_character_run_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Several files get an index; a RUN line of 10,000 characters is shown elided around its
+    finding, whole behind a click, and the page stays as wide as the window."""
+    packages = " ".join(f"package-number-{i:05d}" for i in range(480))
+    long_run = f"RUN apt-get install -y {packages}"
+    assert len(long_run) > 10_000
+    (tmp_path / "long").mkdir()
+    (tmp_path / "long" / "Dockerfile").write_text(f"FROM debian:bookworm-slim\n{long_run}\n")
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "clean" / "Dockerfile").write_text("FROM debian:bookworm-slim\nUSER nobody\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "Dockerfile").write_text("FROM debian\nRUN cd /tmp\n")
+    files = sorted(str(p) for p in tmp_path.glob("*/Dockerfile"))
+    args = ["lint", "--failure-threshold", "none", *files]
+    assert run([*args, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    page = ARTEFACTS / "lint-long-line.html"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    assert run([*args, "--format", "html", "--output", str(page)]) == 0
+    shown = render(page, "lint-long-line")
+    dom = check_clean(shown)
+    html = dom.find_all("html")[0]
+    assert int(html.attrs["data-scroll-width"]) <= WIDTH
+    per_file: dict[str, int] = dict.fromkeys(files, 0)
+    for finding in data["findings"]:
+        per_file[finding["location"]["file"]] += 1
+    assert per_file[str(tmp_path / "long" / "Dockerfile")] > 0
+    rows = dom.by_id("files-table").find_all("tbody")[0].find_all("tr")
+    assert {r.find_all("td")[0].text(): int(r.find_all("td")[1].text()) for r in rows} == per_file
+    fulls = [d.find_all("pre")[0].text() for d in dom.find_all("details")]
+    assert fulls and set(fulls) == {long_run}
+    elided = [p.text() for p in dom.find_all("pre") if "…" in p.text()]
+    assert elided and all(len(text) < 1000 for text in elided)
+    assert all(len(line) < 1000 for p in dom.find_all("pre") for line in p.text().splitlines()
+               if p not in [d.find_all("pre")[0] for d in dom.find_all("details")])  # fmt: skip
+
+
+def test_context_page_with_long_names_keeps_its_width(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    packages = " ".join(f"package-number-{i:05d}" for i in range(480))
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM debian:bookworm-slim\nCOPY . /app\nRUN apt-get install -y {packages}\n"
+    )
+    long_name = "n" * 240 + ".txt"
+    (tmp_path / long_name).write_text("x" * 100)
+    (tmp_path / ("d" * 200)).mkdir()
+    (tmp_path / ("d" * 200) / long_name).write_text("y")
+    args = ["context", str(tmp_path), "--failure-threshold", "none"]
+    assert run([*args, "--format", "json"]) == 0
+    sent = json.loads(capsys.readouterr().out)["sent"]
+    page = ARTEFACTS / "context-long-names.html"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    assert run([*args, "--format", "html", "-o", str(page)]) == 0
+    dom = check_clean(render(page, "context-long-names"))
+    assert f"files: {sent['files']}" in dom.by_id("field-sent").text()
+    assert int(dom.find_all("html")[0].attrs["data-scroll-width"]) <= WIDTH
+    assert long_name in dom.text()

@@ -97,6 +97,10 @@ def test_explore_the_archive_example(
         assert human_bytes(report["totals"]["visible_bytes"]) in summary(app)
         assert labels(app)[0].split()[0:2] == human_bytes(visible_at(last)).split()
         assert any("+  sdk-tool" in label for label in labels(app))  # added by the last layer
+        # An empty directory of the image is shown, as empty.
+        root = app.query_one("#files", Tree).root
+        empty = {str(n.label).split()[-2] for n in root.children if "(empty)" in str(n.label)}
+        assert "root/" in empty, [str(n.label) for n in root.children]
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         app.save_screenshot("explore-archive-v1.svg", path=str(ARTEFACTS))
         # The layer before: the SDK is there, and marked as wasted.

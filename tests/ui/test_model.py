@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.layers.builders import d, f, wh
+from tests.layers.builders import d, f, ln, wh
 from trimdock.image.model import LayerEntry
 from trimdock.layers.analysis import WasteAnalysis, analyze_layers
 from trimdock.layers.overlay import Overlay
-from trimdock.ui.model import ExploreModel, Mark, View
+from trimdock.ui.model import Directory, ExploreModel, Mark, View
 
 
 def model_of(*layers: list[LayerEntry]) -> tuple[ExploreModel, WasteAnalysis]:
@@ -34,6 +34,21 @@ def marks(model: ExploreModel, layer: int, view: View = View.ALL) -> dict[str, t
         for state in model.files(directory, layer, view):
             found[state.path] = (state.mark, state.wasted)
         stack.extend(child for child, _ in model.subdirectories(directory, layer, view))
+    return found
+
+
+def empty_directories(model: ExploreModel, layer: int, view: View) -> list[Directory]:
+    """The directories shown as empty: nothing below them to show, yet in the final image
+    from the layer of their entry on."""
+    found = []
+    stack = [model.root]
+    while stack:
+        directory = stack.pop()
+        for child, figures in model.subdirectories(directory, layer, view):
+            stack.append(child)
+            if figures.bare:
+                assert not child.files or not list(model.files(child, layer, view))
+                found.append(child)
     return found
 
 
@@ -109,15 +124,56 @@ def test_directory_figures_agree_with_the_files_shown(
                 stack.extend(directory.dirs.values())
             figures = model.figures(model.root, layer, view)
             removed = [s for s in states if s.mark is Mark.REMOVED]
-            assert figures.shown == len(states)
+            empty = empty_directories(model, layer, view)
+            assert figures.shown == len(states) + len(empty) == len(states) + figures.empty
             assert figures.files == len(states) - (len(removed) if view is View.ALL else 0)
             counted = [s for s in states if view is not View.ALL or s.mark is not Mark.REMOVED]
             assert figures.bytes == sum(s.bytes for s in counted)
             if view is not View.WASTE:
-                assert figures.changed == sum(s.mark is not Mark.NONE for s in states)
+                new_empty = sum(model.figures(e, layer, view).changed for e in empty)
+                assert figures.changed == sum(s.mark is not Mark.NONE for s in states) + new_empty
                 assert figures.wasted == sum(
                     s.bytes for s in states if s.wasted and s not in removed
                 )
     last = len(layers) - 1
     assert model.figures(model.root, last, View.ALL).bytes == analysis.visible_size
     assert model.figures(model.root, last, View.WASTE).bytes == analysis.wasted
+
+
+def test_empty_directories_are_shown_from_the_layer_of_their_entry() -> None:
+    model, _ = model_of(
+        [d("var"), d("var/empty"), f("var/log/a", 5)],
+        [d("srv"), wh("var/log/a")],
+        [f("srv/x", 1)],
+    )
+
+    def bare(layer: int, view: View = View.ALL) -> set[str]:
+        return {e.path for e in empty_directories(model, layer, view)}
+
+    assert bare(0) == {"var/empty"}
+    # var/log: its file removed here (shown as removed), empty after; srv is new and empty.
+    assert bare(1) == {"var/empty", "srv"}
+    assert bare(1, View.CHANGES) == {"srv"}
+    assert model.figures(model.root, 1, View.CHANGES).changed == 2
+    assert bare(2) == {"var/empty", "var/log"}
+    assert bare(2, View.CHANGES) == set()
+    assert bare(2, View.WASTE) == set()
+    root = model.figures(model.root, 2, View.ALL)
+    assert (root.files, root.empty, root.shown) == (1, 2, 3)
+
+
+def test_hard_links_count_their_bytes_once_at_every_layer() -> None:
+    """Names of one inode: the bytes stay with the name visible longest, whatever order the
+    later layers remove or replace them in."""
+    for first, second in (("a", "b"), ("b", "a")):
+        model, analysis = model_of(
+            [f("d/a", 1000), ln("d/b", "d/a")],
+            [wh(f"d/{first}")],
+            [f(f"d/{second}", 7)],
+        )
+        assert [model.figures(model.root, layer, View.ALL).bytes for layer in range(3)] == [
+            1000,
+            1000,
+            7,
+        ]
+        assert model.figures(model.root, 2, View.WASTE).bytes == analysis.wasted == 1000

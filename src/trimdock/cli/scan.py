@@ -124,7 +124,17 @@ def scan(
     findings.extend(_policy_findings(result, violations or ()))
     if not (quiet and output is None):
         emit(
-            _report(result, findings, violations, format, db_names, show_secrets, no_color, output),
+            _report(
+                result,
+                findings,
+                violations,
+                format,
+                db_names,
+                show_secrets,
+                no_color,
+                output,
+                today,
+            ),
             output,
         )
     if violations:
@@ -140,11 +150,18 @@ def _report(
     reveal: bool,
     no_color: bool,
     output: Path | None,
+    today: dt.date,
 ) -> str:
     if fmt is FindingFormat.JSON:
         return to_json_text(
             scan_json(result, findings, violations, database=db_names, reveal=reveal)
         )
+    if fmt is FindingFormat.HTML:
+        # The page is laid out from the JSON document: the same figures, the same redaction.
+        from trimdock.security.html import render_scan_html
+
+        document = scan_json(result, findings, violations, database=db_names, reveal=reveal)
+        return render_scan_html(document, today)
     rendered = render_findings(
         findings,
         fmt,

@@ -224,17 +224,14 @@ class ExploreApp(App[None]):
             View.WASTE: "waste shipped so far",
         }[view]
         found = f" matching {self.search!r}" if self.search else ""
+        removed = root_figures.shown - root_figures.files - root_figures.empty
         self.query_one("#summary", Static).update(
             Text.assemble(
                 (safe_terminal(model.reference), "bold"),
                 f"  layer {layer} of {len(model.layers) - 1} · {what}{found}: ",
                 (human_bytes(root_figures.bytes), "bold"),
                 f" in {root_figures.files} files",
-                (
-                    f", {root_figures.shown - root_figures.files} removed here"
-                    if view is View.ALL and root_figures.shown > root_figures.files
-                    else ""
-                ),
+                (f", {removed} removed here" if view is View.ALL and removed > 0 else ""),
                 ("" if view is View.WASTE else f", {human_bytes(root_figures.wasted)} wasted"),
                 f" · sorted by {'size' if self.by_size else 'name'}",
             )
@@ -272,6 +269,9 @@ class ExploreApp(App[None]):
         for _, _, item in entries[:MAX_CHILDREN]:
             if isinstance(item, Directory):
                 figures = model.figures(item, layer, view, search)
+                if figures.bare:
+                    node.add_leaf(self._empty_label(item.name, figures.changed), data=item)
+                    continue
                 child = node.add(
                     self._dir_label(item.name, figures.bytes, figures.wasted, figures.changed),
                     data=item,
@@ -296,6 +296,15 @@ class ExploreApp(App[None]):
             label.append(f"  {changed} changed", style="dim")
         if wasted and self.view is View.ALL:
             label.append(f"  {WASTE_SYMBOL}{human_bytes(wasted)} wasted", style="red")
+        return label
+
+    def _empty_label(self, name: str, changed: int) -> Text:
+        label = Text()
+        label.append(f"{human_bytes(0):>9} ")
+        label.append(SYMBOLS[Mark.ADDED] if changed else " ", style=STYLES[Mark.ADDED])
+        label.append("  ")
+        label.append(safe_terminal(name) + "/", style="bold blue")
+        label.append("  (empty)", style="dim")
         return label
 
     def _file_label(self, state: FileState) -> Text:

@@ -8,15 +8,22 @@ it shipped at or before L and was not hidden by L.
 
 Marks at layer L: *added* (visible, shipped by L, nothing at the path before), *modified*
 (shipped by L over an earlier version), *removed* (visible before L, hidden by L, nothing after),
-and *wasted* (its bytes ship but a later layer hides them). Directories exist here only through
-the files below them: empty directories are not shown.
+and *wasted* (its bytes ship but a later layer hides them). A directory of the final filesystem
+with nothing to show at a layer is shown as empty from the layer of its entry on (the last layer
+that shipped it: an earlier one may have made it too); directories a layer removed are known only
+through the files they held.
+
+Hard links: the bytes of an inode are carried by exactly one of its names, the one that stays
+visible longest (the overlay charges them to the last name hidden, else to the first final
+name), and every name of an inode ships in the same layer; so at every layer where any name
+is visible the carrier is too, and the figures count the bytes exactly once.
 
 Everything is pure and lazy: a directory's figures at a layer are computed once, on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -70,6 +77,12 @@ class Directory:
     path: str  # "" for the root, else "a/b"
     dirs: dict[str, Directory] = field(default_factory=dict)
     files: dict[str, list[Version]] = field(default_factory=dict)
+    since: int = -1  # layer of its own entry in the final filesystem (-1: none)
+    # Set by `ExploreModel.from_overlay` for the figures' hot loop: the files that have one
+    # version, visible in the final image (most of them), summed by the layer that shipped
+    # them as (layer, bytes, files); and the other files, which need the full rules.
+    plain: tuple[tuple[int, int, int], ...] = ()
+    mixed: tuple[tuple[str, list[Version]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +91,9 @@ class DirFigures:
     files: int  # files those bytes are in (ALL: visible ones, without those the layer removed)
     changed: int  # paths this layer added, modified or removed below it
     wasted: int  # bytes below it visible at this layer that a later layer hides
-    shown: int  # lines the view shows below it (ALL: removed paths included)
+    shown: int  # lines the view shows below it (ALL: removed paths included; empty directories)
+    empty: int = 0  # empty directories among those lines
+    bare: bool = False  # the directory itself is empty at this layer (its one line is itself)
 
 
 class View(StrEnum):
@@ -130,6 +145,7 @@ class ExploreModel:
                     if sub is None:
                         path = f"{directory.path}/{name}" if directory.path else name
                         sub = directory.dirs[name] = index[path] = Directory(name, path)
+                    sub.since = kid.e_layer
                     stack.append((kid, sub))
                     continue
                 nbytes = kid.e_nbytes
@@ -143,9 +159,20 @@ class ExploreModel:
         for hidden in overlay.hidden_files:
             _add(index, hidden.path, _hidden_version(hidden))
         for directory in index.values():
-            for versions in directory.files.values():
+            plain: dict[int, list[int]] = {}
+            mixed = []
+            for name, versions in directory.files.items():
                 if len(versions) > 1:
                     versions.sort(key=lambda v: (v.shipped_in, v.hidden_by == VISIBLE, v.hidden_by))
+                    mixed.append((name, versions))
+                elif versions[0].hidden_by != VISIBLE:
+                    mixed.append((name, versions))
+                else:
+                    sums = plain.setdefault(versions[0].shipped_in, [0, 0])
+                    sums[0] += versions[0].bytes
+                    sums[1] += 1
+            directory.plain = tuple((layer, b, n) for layer, (b, n) in sorted(plain.items()))
+            directory.mixed = tuple(mixed)
         layers = tuple(
             Layer(figures.index, instructions[figures.index], figures)
             for figures in analysis.layers
@@ -198,7 +225,7 @@ class ExploreModel:
         table = self._figures.get(key)
         if table is None:
             table = self._figures[key] = self._compute(layer, view, search)
-        return table.get(id(directory), DirFigures(0, 0, 0, 0, 0))
+        return table.get(id(directory), _NOTHING)
 
     def _compute(self, layer: int, view: View, search: str) -> dict[int, DirFigures]:
         """Every directory's figures in one pass, children before parents.
@@ -212,9 +239,23 @@ class ExploreModel:
         if self._order is None:
             self._order = list(_directories(self.root))[::-1]
         for directory in self._order:
-            size = files = changed = wasted = shown = 0
+            size = files = changed = wasted = shown = empty = 0
             base = directory.path
-            for name, versions in directory.files.items():
+            if needle:
+                items: Iterable[tuple[str, list[Version]]] = directory.files.items()
+            else:
+                # Files with one visible version, summed by layer: what `state` decides for
+                # them is only whether they are there yet and whether this layer added them.
+                items = directory.mixed
+                if not waste:
+                    for shipped, nbytes, count in directory.plain:
+                        if shipped > layer or (changes and shipped < layer):
+                            continue
+                        size += nbytes
+                        files += count
+                        shown += count
+                        changed += count if shipped == layer else 0
+            for name, versions in items:
                 if needle and needle not in (f"{base}/{name}" if base else name).lower():
                     continue
                 if waste:
@@ -257,8 +298,18 @@ class ExploreModel:
                 changed += sub.changed
                 wasted += sub.wasted
                 shown += sub.shown
+                empty += sub.empty
             if shown:
-                table[id(directory)] = DirFigures(size, files, changed, wasted, shown)
+                table[id(directory)] = DirFigures(size, files, changed, wasted, shown, empty)
+            elif (
+                not waste
+                and base
+                and 0 <= directory.since <= layer
+                and not (changes and directory.since < layer)
+                and not (needle and needle not in base.lower())
+            ):
+                made_here = 1 if directory.since == layer else 0
+                table[id(directory)] = DirFigures(0, 0, made_here, 0, 1, 1, bare=True)
         return table
 
     def subdirectories(
@@ -269,6 +320,9 @@ class ExploreModel:
             figures = self.figures(child, layer, view, search)
             if figures.shown:
                 yield child, figures
+
+
+_NOTHING = DirFigures(0, 0, 0, 0, 0)
 
 
 def _hidden_version(hidden: HiddenFile) -> Version:

@@ -12,6 +12,10 @@ from trimdock.report.formats.common import Context, image_target, source_line
 
 # Source lines shown for a finding that spans many (a long RUN): the first ones say enough.
 _MAX_LINES = 12
+# A source line longer than this (a 10,000-character RUN) is shown elided around the span it
+# points at, so it cannot stretch the page; the whole line stays one click away.
+LONG_LINE = 400
+_KEEP = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +26,21 @@ class SourceLine:
     before: str
     marked: str
     after: str
+    full: str = ""  # the whole line, when the three parts above are elided
+
+
+def split_line(number: int, text: str, start: int, end: int) -> SourceLine:
+    """`text` split around [start, end), elided (with the whole kept) when it is long."""
+    before, marked, after = text[:start], text[start:end], text[end:]
+    if len(text) <= LONG_LINE:
+        return SourceLine(number, before, marked, after)
+    if len(before) > _KEEP:
+        before = "…" + before[-_KEEP:]
+    if len(marked) > 2 * _KEEP:
+        marked = marked[:_KEEP] + "…" + marked[-_KEEP:]
+    if len(after) > _KEEP:
+        after = after[:_KEEP] + "…"
+    return SourceLine(number, before, marked, after, text)
 
 
 def render(ctx: Context) -> str:
@@ -90,7 +109,7 @@ def _lines_of(sources: Mapping[str, str], loc: FileLocation) -> list[SourceLine]
             end = min(max(loc.end_column - 1, start), len(text))
         else:
             end = min(start + 1, len(text)) if number == loc.line else len(text)
-        out.append(SourceLine(number, text[:start], text[start:end], text[end:]))
+        out.append(split_line(number, text, start, end))
     return out
 
 

@@ -38,4 +38,8 @@
     });
   });
   document.documentElement.setAttribute("data-tables", "ready");
+  // The laid-out width, for the tests that check no long line stretches the page.
+  window.addEventListener("load", function () {
+    document.documentElement.setAttribute("data-scroll-width", String(document.documentElement.scrollWidth));
+  });
 })();
