@@ -385,9 +385,11 @@ def test_context_document(
 def test_context_verify_document(
     engine: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--verify on the engine: one difference (COPY . copies the new ignore file itself)."""
+    """--verify on the engine: differences (the suggested file leaves out a log that COPY . took,
+    and COPY . copies the new ignore file itself)."""
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.py").write_text("print(1)\n")
+    (tmp_path / "build.log").write_text("junk by name: the deny-list of a whole-context COPY\n")
     (tmp_path / ".dockerignore").write_text("docs\n")
     (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nCOPY . /app/\n")
     document = json_of(capsys, "context", str(tmp_path), "--suggest", "--verify", codes=(1,))
