@@ -26,6 +26,8 @@ METAVARS: Mapping[str, str] = {
     "max_waste": "SIZE",
     "large_context": "SIZE",
     "min_efficiency": "RATIO",
+    "max_reclaimable": "SIZE",
+    "max_achievable_ratio": "RATIO",
     "top": "N",
     "at": "N",
     "jobs": "N",

@@ -313,11 +313,13 @@ def render_gate(console: Console, gate: GateResult | None) -> None:
             actual, threshold = f"{check.actual:.0f} bytes", f"{check.threshold:.0f} bytes"
         elif check.unit == "percent":
             actual, threshold = f"{check.actual:.2f}%", f"{check.threshold:g}%"
+        elif check.unit == "times":
+            actual, threshold = f"{check.actual:.2f}x", f"{check.threshold:g}x"
         else:
             # Efficiency is a ratio in JSON and config; text shows it as the report does (a %).
             actual = f"{check.actual * 100:.4f} %"
             threshold = f"{check.threshold * 100:g} %"
-        relation = "<=" if check.name == "max-waste" else ">="
+        relation = "<=" if check.name.startswith("max-") else ">="
         verdict = Text("PASS", style="green") if check.passed else Text("FAIL", style="bold red")
         console.print(verdict, f"{check.name}: {actual} (must be {relation} {threshold})")
 
