@@ -133,6 +133,7 @@ COMMAND_MODULES = (
     "trimdock.cli.explain",
     "trimdock.cli.context",
     "trimdock.cli.host",
+    "trimdock.cli.diff",
 )
 
 

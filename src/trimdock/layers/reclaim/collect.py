@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO
 
 import xxhash
@@ -122,9 +123,18 @@ def runtime_of(img: Image) -> tuple[str, ...]:
     return (*(config.entrypoint or ()), *(config.cmd or ()))
 
 
-def reclaim_image(
+@dataclass(frozen=True)
+class ReclaimDetails:
+    """The report and what it was computed from (the diff compares these)."""
+
+    report: ReclaimReport
+    files: list[FinalFile]
+    db: DpkgDb | None
+
+
+def reclaim_details(
     img: Image, overlay: Overlay, options: ReclaimOptions | None = None
-) -> ReclaimReport:
+) -> ReclaimDetails:
     """Classify the final filesystem of `img` (already applied to `overlay`)."""
     files, visible = final_files(overlay)
     db = package_db(img, visible)
@@ -135,4 +145,12 @@ def reclaim_image(
         duplicate_min=base.duplicate_min,
     )
     plan = plan_reclaim(files, [layer.instruction for layer in img.layers], db, options)
-    return finish(plan, candidate_digests(img, plan, visible))
+    report = finish(plan, candidate_digests(img, plan, visible))
+    return ReclaimDetails(report, files, db)
+
+
+def reclaim_image(
+    img: Image, overlay: Overlay, options: ReclaimOptions | None = None
+) -> ReclaimReport:
+    """Classify the final filesystem of `img` (already applied to `overlay`)."""
+    return reclaim_details(img, overlay, options).report
