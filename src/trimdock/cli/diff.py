@@ -36,15 +36,11 @@ def register(app: typer.Typer) -> None:
 def diff(
     image_a: Annotated[
         str,
-        typer.Argument(
-            metavar="A", help="The image before. " + _IMAGE_HELP, autocompletion=complete_images
-        ),
+        typer.Argument(help="The image before. " + _IMAGE_HELP, autocompletion=complete_images),
     ],
     image_b: Annotated[
         str,
-        typer.Argument(
-            metavar="B", help="The image after (same forms).", autocompletion=complete_images
-        ),
+        typer.Argument(help="The image after (same forms).", autocompletion=complete_images),
     ],
     platform: Annotated[
         str | None,
