@@ -45,6 +45,7 @@ from trimdock.layers.reclaim.classify import (
     achievable,
 )
 from trimdock.layers.reclaim.collect import reclaim_image
+from trimdock.layers.reclaim.render import headline as reclaim_headline
 from trimdock.layers.reclaim.render import reclaim_json, render_reclaim
 from trimdock.layers.render import (
     analysis_json,
@@ -433,7 +434,14 @@ def _report_reclaim(
         return data
 
     def render_text(console: Any) -> None:
-        render_analysis(console, img, analysis, None, wide=wide)
+        render_analysis(
+            console,
+            img,
+            analysis,
+            None,
+            wide=wide,
+            headline=lambda out: reclaim_headline(out, report, figures),
+        )
         render_reclaim(console, report, figures, wide=wide)
         render_gate(console, gate)
 

@@ -278,10 +278,16 @@ def diff_images(a: DiffSide, b: DiffSide, *, depth: int = DEFAULT_DEPTH) -> Imag
 
 
 def summary_parts(diff: ImageDiff, limit: int = 3) -> list[tuple[str, int]]:
-    """The biggest explained changes, for the headline: category changes (recommends named by
-    package), then "other" for the rest of the size change."""
+    """The biggest explained changes, for the headline: the change of hidden (wasted) bytes,
+    category changes (recommends named by package), then "other" for the rest of the size
+    change."""
     parts: list[tuple[str, int]] = []
     explained = 0
+    wasted = diff.b.wasted - diff.a.wasted
+    if wasted:
+        parts.append(("wasted (hidden) bytes", wasted))
+        explained += wasted
+        limit += 1
     for change in diff.categories:
         if len(parts) >= limit or change.delta == 0:
             break

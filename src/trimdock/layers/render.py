@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,9 +214,11 @@ def render_analysis(
     gate: GateResult | None,
     *,
     wide: bool = False,
+    headline: Callable[[Console], None] | None = None,
 ) -> None:
     """The layer table for the console's width: figures always whole, the instruction and paths
-    elided to fit (`wide`: in full, however long)."""
+    elided to fit (`wide`: in full, however long). `headline` prints more figures under the
+    size and waste lines (the reclaim analysis)."""
     labels = layer_labels(image)
     console.print(Text(f"Image {safe_terminal(image.reference)}", style="bold"), soft_wrap=True)
     if not image.history_matches_layers:
@@ -263,6 +265,8 @@ def render_analysis(
             style="bold red" if analysis.wasted else "bold",
         )
     )
+    if headline is not None:
+        headline(console)
     dive = analysis.dive
     user = "n/a" if dive.user_wasted_percent is None else f"{dive.user_wasted_percent:.4f} %"
     figures_line = f"dive-compatible: efficiency {100 * dive.efficiency:.4f} %, "

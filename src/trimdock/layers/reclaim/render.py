@@ -105,8 +105,8 @@ def headline(console: Console, report: ReclaimReport, figures: Achievable) -> No
 def render_reclaim(
     console: Console, report: ReclaimReport, figures: Achievable, *, wide: bool = False
 ) -> None:
-    """Headline, then "What you could save": one row per category, biggest first, its fix."""
-    headline(console, report, figures)
+    """ "What you could save": one row per category, biggest first, with its fix (the
+    headline lines are printed by `headline`, under the layer report's size and waste)."""
     totals = report.categories()
     if not totals:
         return
