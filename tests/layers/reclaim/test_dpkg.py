@@ -88,7 +88,8 @@ def test_recommends_only_closure() -> None:
         + _para("libssl3", Provides="virtual-ssl")
         + _para("ca-certificates", depends="openssl")
         + _para("openssl")
-        + _para("orphan-required", Priority="required")
+        + _para("orphan-required", Priority="required")  # the archive's priority: no root
+        + _para("kept", Protected="yes")
     )
     auto = "".join(
         f"Package: {n}\nAuto-Installed: 1\n\n"
@@ -100,10 +101,11 @@ def test_recommends_only_closure() -> None:
             "ca-certificates",
             "openssl",
             "orphan-required",
+            "kept",
         )
     )
     db = build_db(status, auto, {})
-    assert recommends_only(db) == frozenset({"ca-certificates", "openssl"})
+    assert recommends_only(db) == frozenset({"ca-certificates", "openssl", "orphan-required"})
 
 
 def test_no_extended_states_means_everything_is_manual() -> None:

@@ -117,7 +117,7 @@ CATEGORIES: dict[str, Category] = {
         ),
         _c(
             "recommends",
-            "packages installed only as recommendations",
+            "recommends-only packages",
             LIKELY,
             "install with `--no-install-recommends`",
             ("TD103",),

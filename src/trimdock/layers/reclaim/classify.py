@@ -370,7 +370,7 @@ def _build_only(db: DpkgDb, recommends: frozenset[str]) -> frozenset[str]:
     runtime_roots = {
         name: pkg
         for name, pkg in db.packages.items()
-        if not _BUILD_PACKAGE.search(name) or pkg.essential or pkg.priority == "required"
+        if not _BUILD_PACKAGE.search(name) or pkg.essential
     }
     # Build-named packages become "auto" so they are not roots; anything a runtime package
     # depends on is still reached through the closure.

@@ -105,7 +105,11 @@ def parse_status(text: str) -> dict[str, DpkgPackage]:
             depends=depends,
             recommends=parse_relations(fields.get("recommends", "")),
             provides=tuple(g[0] for g in parse_relations(fields.get("provides", ""))),
-            essential=fields.get("essential", "").lower() == "yes",
+            essential="yes"
+            in (
+                fields.get("essential", "").lower(),
+                fields.get("protected", "").lower(),
+            ),
             priority=fields.get("priority", "").lower(),
         )
     return packages
@@ -139,8 +143,9 @@ def parse_list(text: str) -> Iterable[str]:
 
 
 def needed_packages(packages: Mapping[str, DpkgPackage], auto: frozenset[str]) -> frozenset[str]:
-    """Everything a manually installed (or essential/required) package needs through
-    Depends/Pre-Depends, transitively.
+    """Everything a manually installed (or essential/protected) package needs through
+    Depends/Pre-Depends, transitively. (Priority is a property of the archive, not of this
+    system: apt itself protects only essential and protected packages from removal.)
 
     Every installed alternative of a group counts as needed (apt may have picked any of them):
     this errs towards keeping packages, never towards calling a needed one removable.
@@ -149,11 +154,7 @@ def needed_packages(packages: Mapping[str, DpkgPackage], auto: frozenset[str]) -
     for package in packages.values():
         for virtual in package.provides:
             providers.setdefault(virtual, []).append(package.name)
-    roots = [
-        name
-        for name, package in packages.items()
-        if name not in auto or package.essential or package.priority == "required"
-    ]
+    roots = [name for name, package in packages.items() if name not in auto or package.essential]
     needed: set[str] = set()
     stack = list(roots)
     while stack:

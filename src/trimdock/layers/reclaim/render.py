@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from rich.console import Console
@@ -19,6 +20,7 @@ from trimdock.report.units import human_bytes
 
 _PACKAGE_CATEGORIES = frozenset({"recommends", "build-tools", "jdk"})
 _SHOWN_PACKAGES = 4
+_FIX_INDENT = " " * 10
 
 
 def _rooted(value: str, category: str) -> str:
@@ -126,7 +128,12 @@ def render_reclaim(
             text = text[: max(room - 1, 8)] + "…"
         console.print(prefix + text, markup=False, highlight=False, no_wrap=not wide)
         rules = f" ({', '.join(total.rules)})" if total.rules else ""
-        console.print(Text(f"{'':>9} fix: {total.practice}{rules}", style="dim"), soft_wrap=wide)
+        fix = f"fix: {total.practice}{rules}"
+        lines = [fix] if wide else textwrap.wrap(fix, max(width - 10, 30)) or [fix]
+        for number, line in enumerate(lines):
+            # Continuation lines hang under the text after "fix: ".
+            indent = _FIX_INDENT if number == 0 else _FIX_INDENT + "     "
+            console.print(Text(indent + line, style="dim"), soft_wrap=True)
     if report.secrets:
         console.print(
             Text(
