@@ -40,7 +40,7 @@ def test_readme_config_example_is_valid_for_every_command(tmp_path: Path) -> Non
     assert nightly.keep_newest == 3
 
 
-@pytest.mark.parametrize("command", ["layers", "lint", "explain", "context", "df", "prune"])
+@pytest.mark.parametrize("command", ["layers", "lint", "explain", "context", "df", "prune", "diff"])
 def test_documented_commands_have_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run([command, "--help"]) == 0
     assert "Usage" in capsys.readouterr().out

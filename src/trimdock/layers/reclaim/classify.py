@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -266,7 +266,7 @@ def secret_name(path: str) -> bool:
 
 def path_category(
     path: str,
-    dirs: frozenset[str] = frozenset(),
+    dirs: Container[str] = frozenset(),
     cache: dict[str, DirVerdict] | None = None,
 ) -> tuple[str, str] | None:
     """(category, root) from a path's name and place alone; None when nothing applies.
@@ -341,7 +341,7 @@ def directory_verdict(parent: str) -> DirVerdict:
     return None, tests
 
 
-def _name_category(path: str, name: str, dirs: frozenset[str]) -> tuple[str, str] | None:
+def _name_category(path: str, name: str, dirs: Container[str]) -> tuple[str, str] | None:
     if name.endswith(".log"):
         return "logs", path
     if _CORE.match(name):
@@ -406,7 +406,7 @@ def plan_reclaim(
         build_only = _build_only(db, recommends)
         owners = db.owners
         packages = db.packages
-    dirs = _directory_names(files)
+    dirs = _LazyDirs(files)
     cache: dict[str, DirVerdict] = {}
     assigned: list[str | None] = []
     roots: list[str] = []
@@ -448,6 +448,20 @@ def plan_reclaim(
         build_only=build_only,
         owners=owners,
     )
+
+
+class _LazyDirs:
+    """Every directory name of the image, computed on the first question (only an archive's
+    name asks: most images have none)."""
+
+    def __init__(self, files: Sequence[FinalFile]) -> None:
+        self._files = files
+        self._names: frozenset[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if self._names is None:
+            self._names = _directory_names(self._files)
+        return name in self._names
 
 
 def _directory_names(files: Sequence[FinalFile]) -> frozenset[str]:

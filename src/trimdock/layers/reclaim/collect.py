@@ -26,15 +26,16 @@ from trimdock.layers.reclaim.classify import (
     finish,
     plan_reclaim,
 )
-from trimdock.layers.reclaim.dpkg import EXTENDED_STATES, INFO_DIR, STATUS, DpkgDb, build_db
+from trimdock.layers.reclaim.dpkg import EXTENDED_STATES, STATUS, DpkgDb, build_db
 
 _CHUNK = 1 << 20
 
 
 def final_files(overlay: Overlay) -> tuple[list[FinalFile], dict[str, int]]:
     """Visible regular files and symlinks (hard links carry no bytes of their own), and the
-    layer whose entry is visible at each path."""
+    package database's files among them, with the layer each comes from."""
     files: list[FinalFile] = []
+    database: dict[str, int] = {}
     stack: list[tuple[str, Node]] = [("", overlay.root)]
     while stack:
         path, node = stack.pop()
@@ -50,8 +51,15 @@ def final_files(overlay: Overlay) -> tuple[list[FinalFile], dict[str, int]]:
                 stack.append((child_path, child))
             elif kind in (K_FILE, K_SYMLINK):
                 files.append(FinalFile(child_path, child.e_nbytes, child.e_layer))
-    layers = {file.path: file.layer for file in files}
-    return files, layers
+                if kind == K_FILE and _database_file(path, child_path):
+                    database[child_path] = child.e_layer
+    return files, database
+
+
+def _database_file(parent: str, path: str) -> bool:
+    if parent == "var/lib/dpkg/info":
+        return path.endswith(".list")
+    return path in (STATUS, EXTENDED_STATES)
 
 
 def read_bodies(
@@ -60,33 +68,31 @@ def read_bodies(
     consume: Callable[[str, IO[bytes]], None],
 ) -> None:
     """Stream each layer that holds a wanted path's visible entry and hand `consume` the body
-    of that path (several entries at one path in a layer: the last one wins, as in the
-    overlay, because each is consumed in order)."""
+    of that path.
+
+    A layer is read only up to its last wanted entry: the engine writes each path once per
+    layer, so once every wanted path has been seen the rest of the layer (often most of it)
+    is skipped. A crafted layer naming a path twice gets its first copy read here (the
+    overlay keeps the last): that can only change advice, never the exact figures."""
     by_layer: dict[int, set[str]] = defaultdict(set)
     for path, layer in wanted.items():
         by_layer[layer].add(path)
     for index in sorted(by_layer):
-        paths = by_layer[index]
+        paths = set(by_layer[index])
         with layers[index].content.open() as entries:
             for entry, reader in entries:
                 if reader is not None and entry.type is EntryType.FILE and entry.path in paths:
                     consume(entry.path, reader)
+                    paths.discard(entry.path)
+                    if not paths:
+                        break
 
 
-def package_db(img: Image, visible: Mapping[str, int]) -> DpkgDb | None:
-    """dpkg's database as the final filesystem holds it; None without a status file."""
-    if STATUS not in visible:
+def package_db(img: Image, wanted: Mapping[str, int]) -> DpkgDb | None:
+    """dpkg's database as the final filesystem holds it (`wanted`: its files and the layers
+    they come from); None without a status file."""
+    if STATUS not in wanted:
         return None
-    wanted = {
-        path: layer
-        for path, layer in visible.items()
-        if path in (STATUS, EXTENDED_STATES)
-        or (
-            path.startswith(INFO_DIR)
-            and path.endswith(".list")
-            and "/" not in path[len(INFO_DIR) :]
-        )
-    }
     texts: dict[str, str] = {}
 
     def keep(path: str, reader: IO[bytes]) -> None:
@@ -98,13 +104,14 @@ def package_db(img: Image, visible: Mapping[str, int]) -> DpkgDb | None:
     return build_db(status, extended, texts)
 
 
-def candidate_digests(img: Image, plan: Plan, visible: Mapping[str, int]) -> dict[str, str]:
+def candidate_digests(img: Image, plan: Plan) -> dict[str, str]:
     """A content digest of every duplicate candidate (files sharing their size with another).
 
     XXH3-128, not a cryptographic hash: duplicates are advice ("likely"), nothing trusts the
     digest, and it runs at memory speed where sha256 would double the report's time on an
     image with a few large identical files."""
-    wanted = {path: visible[path] for path in plan.candidate_paths}
+    candidates = plan.candidate_paths
+    wanted = {file.path: file.layer for file in plan.files if file.path in candidates}
     digests: dict[str, str] = {}
 
     def digest(path: str, reader: IO[bytes]) -> None:
@@ -136,8 +143,8 @@ def reclaim_details(
     img: Image, overlay: Overlay, options: ReclaimOptions | None = None
 ) -> ReclaimDetails:
     """Classify the final filesystem of `img` (already applied to `overlay`)."""
-    files, visible = final_files(overlay)
-    db = package_db(img, visible)
+    files, database = final_files(overlay)
+    db = package_db(img, database)
     base = options or ReclaimOptions()
     options = ReclaimOptions(
         purpose=base.purpose,
@@ -145,7 +152,7 @@ def reclaim_details(
         duplicate_min=base.duplicate_min,
     )
     plan = plan_reclaim(files, [layer.instruction for layer in img.layers], db, options)
-    report = finish(plan, candidate_digests(img, plan, visible))
+    report = finish(plan, candidate_digests(img, plan))
     return ReclaimDetails(report, files, db)
 
 
