@@ -90,6 +90,8 @@ _BUILD_PACKAGE = re.compile(
     r"|golang-src|rustc|cargo)$"
     r"|^golang-\d+(?:\.\d+)?-go$"
     r"|-dev$"
+    # apk: the build meta-package and the usual `apk add --virtual .build-deps` group.
+    r"|^(?:build-base|\.build-deps.*)$"
 )
 _JDK_PACKAGE = re.compile(r"^(?:openjdk-\d+-jdk(?:-headless)?|default-jdk(?:-headless)?)$")
 # Commands that need a JDK (not a JRE) at run time: an image running them keeps its JDK.
@@ -443,7 +445,7 @@ def plan_reclaim(
         roots=tuple(roots),
         candidates=candidates,
         instructions=tuple(instructions),
-        package_db="dpkg" if db is not None and packages else "none",
+        package_db=db.kind if db is not None and packages else "none",
         recommends=recommends,
         build_only=build_only,
         owners=owners,

@@ -18,6 +18,7 @@ import xxhash
 
 from trimdock.image.model import EntryType, Image, Layer
 from trimdock.layers.overlay import K_DIR, K_FILE, K_SYMLINK, Node, Overlay
+from trimdock.layers.reclaim.apk import INSTALLED, WORLD, build_apk_db
 from trimdock.layers.reclaim.classify import (
     FinalFile,
     Plan,
@@ -59,7 +60,7 @@ def final_files(overlay: Overlay) -> tuple[list[FinalFile], dict[str, int]]:
 def _database_file(parent: str, path: str) -> bool:
     if parent == "var/lib/dpkg/info":
         return path.endswith(".list")
-    return path in (STATUS, EXTENDED_STATES)
+    return path in (STATUS, EXTENDED_STATES, INSTALLED, WORLD)
 
 
 def read_bodies(
@@ -89,10 +90,10 @@ def read_bodies(
 
 
 def package_db(img: Image, wanted: Mapping[str, int]) -> DpkgDb | None:
-    """dpkg's database as the final filesystem holds it (`wanted`: its files and the layers
-    they come from); None without a status file."""
+    """dpkg's (or apk's) database as the final filesystem holds it (`wanted`: its files and
+    the layers they come from); None without one."""
     if STATUS not in wanted:
-        return None
+        return apk_db(img, wanted)
     texts: dict[str, str] = {}
 
     def keep(path: str, reader: IO[bytes]) -> None:
@@ -102,6 +103,21 @@ def package_db(img: Image, wanted: Mapping[str, int]) -> DpkgDb | None:
     status = texts.pop(STATUS, "")
     extended = texts.pop(EXTENDED_STATES, None)
     return build_db(status, extended, texts)
+
+
+def apk_db(img: Image, wanted: Mapping[str, int]) -> DpkgDb | None:
+    """apk's installed database and world file; None without an installed database."""
+    if INSTALLED not in wanted:
+        return None
+    texts: dict[str, str] = {}
+
+    def keep(path: str, reader: IO[bytes]) -> None:
+        texts[path] = reader.read().decode("utf-8", "replace")
+
+    read_bodies(
+        img.layers, {p: layer for p, layer in wanted.items() if p in (INSTALLED, WORLD)}, keep
+    )
+    return build_apk_db(texts.get(INSTALLED, ""), texts.get(WORLD))
 
 
 def candidate_digests(img: Image, plan: Plan) -> dict[str, str]:

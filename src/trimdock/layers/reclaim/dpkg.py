@@ -43,6 +43,7 @@ class DpkgDb:
     packages: Mapping[str, DpkgPackage]
     auto: frozenset[str]
     owners: Mapping[str, str]  # path (no leading "/") -> package name (first owner)
+    kind: str = "dpkg"  # or "apk": the same model from Alpine's database
 
 
 def paragraphs(text: str) -> Iterable[dict[str, str]]:
