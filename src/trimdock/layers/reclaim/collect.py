@@ -30,6 +30,16 @@ from trimdock.layers.reclaim.classify import (
 from trimdock.layers.reclaim.dpkg import EXTENDED_STATES, STATUS, DpkgDb, build_db
 
 _CHUNK = 1 << 20
+# A package database file bigger than this is not a real one (Debian's status is a few MB):
+# it is ignored rather than read into memory.
+MAX_DATABASE_FILE = 64 << 20
+
+
+def read_text(reader: IO[bytes]) -> str | None:
+    data = reader.read(MAX_DATABASE_FILE + 1)
+    if len(data) > MAX_DATABASE_FILE:
+        return None
+    return data.decode("utf-8", "replace")
 
 
 def final_files(overlay: Overlay) -> tuple[list[FinalFile], dict[str, int]]:
@@ -97,7 +107,9 @@ def package_db(img: Image, wanted: Mapping[str, int]) -> DpkgDb | None:
     texts: dict[str, str] = {}
 
     def keep(path: str, reader: IO[bytes]) -> None:
-        texts[path] = reader.read().decode("utf-8", "replace")
+        text = read_text(reader)
+        if text is not None:
+            texts[path] = text
 
     read_bodies(img.layers, wanted, keep)
     status = texts.pop(STATUS, "")
@@ -112,7 +124,9 @@ def apk_db(img: Image, wanted: Mapping[str, int]) -> DpkgDb | None:
     texts: dict[str, str] = {}
 
     def keep(path: str, reader: IO[bytes]) -> None:
-        texts[path] = reader.read().decode("utf-8", "replace")
+        text = read_text(reader)
+        if text is not None:
+            texts[path] = text
 
     read_bodies(
         img.layers, {p: layer for p, layer in wanted.items() if p in (INSTALLED, WORLD)}, keep
