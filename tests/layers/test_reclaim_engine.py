@@ -277,3 +277,22 @@ def test_pip_naive_recommends_compilers_and_cache(
     real = inspect_size(fixed)
     low = doc["reclaim"]["achievable"]["achievable_low_bytes"]
     assert abs(low - real) <= 0.10 * real
+
+
+@pytest.mark.skipif(not HOST_CA.exists(), reason="npm in the image needs the host's CA bundle")
+def test_npm_from_debian_leaves_its_cache(
+    engine: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    naive = _build("npm_naive", tmp_path)
+    doc = report(capsys, "layers", naive)
+    found = categories(doc)
+    assert found["npm-cache"] == sizes_under(naive, "/root/.npm")
+    assert found["npm-cache"] > 0
+    row = next(c for c in doc["reclaim"]["categories"] if c["category"] == "npm-cache")
+    assert row["rules"] == ["TD112"] and row["confidence"] == "certain"
+    # The installed package itself is the app's: never reclaimable.
+    assert all(
+        not example.startswith("/app/node_modules")
+        for item in doc["reclaim"]["items"]
+        for example in item["examples"]
+    )
