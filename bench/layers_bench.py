@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/layers_bench.py [--runs 3] [--skip-small] [--skip-daemon]
                                            [--skip-archive] [--skip-series]
+        [--reclaim-only]
 
 Builds (once; cached by tag) an image of about 1.3 GB and 110,000+ tar entries on
 debian:bookworm-slim: 100,000 small files and ten 80 MB files, then later layers that delete a
@@ -19,7 +20,9 @@ small files and a big file. It saves it with `docker save` and runs, alternately
   analysed once by name with an empty per-layer cache at the start: the first image reads the
   base, the nine others find it in the cache;
 * trimdock on a twin image with the same files but 8 MB big files, to show that peak memory
-  does not grow with layer bytes.
+  does not grow with layer bytes;
+* first, `trimdock layers` with its reclaim analysis (the default) vs `--no-reclaim` (the
+  report without it): the analysis must stay within 1.2x (`--reclaim-only` stops there).
 
 Not a test: nothing here asserts a time.
 """
@@ -218,6 +221,37 @@ def compare(
         print(f"  {name:<22} {seconds:6.2f} s wall {cpu:6.2f} s cpu {rss:7.1f} MB{ratio}")
 
 
+def compare_reclaim(archive: Path, runs: int) -> None:
+    """`layers` with the reclaim analysis (the default) against `--no-reclaim` (the report as it
+    was before it), alternately on the same archive; the target is a ratio within 1.2x."""
+    base = [str(BIN / "trimdock"), "layers", f"docker-archive:{archive}"]
+    variants = {"layers": base, "layers --no-reclaim": [*base, "--no-reclaim"]}
+    samples: dict[str, list[Sample]] = {name: [] for name in variants}
+    load = os.getloadavg()[0]
+    for _ in range(runs):
+        for name, argv in variants.items():
+            sample = measure(argv)
+            if sample.code not in (0, 1):
+                raise SystemExit(f"{name} failed ({sample.code})")
+            samples[name].append(sample)
+    print(f"\nreclaim analysis cost (median of {runs} alternate runs; load before {load:.2f})")
+    medians = {
+        name: (
+            statistics.median(s.seconds for s in got),
+            statistics.median(s.cpu_seconds for s in got),
+            max(s.peak_rss_mb for s in got),
+        )
+        for name, got in samples.items()
+    }
+    peer = medians["layers --no-reclaim"]
+    for name, (seconds, cpu, rss) in medians.items():
+        print(
+            f"  {name:<22} {seconds:6.2f} s wall {cpu:6.2f} s cpu {rss:7.1f} MB   "
+            f"vs --no-reclaim: time {seconds / peer[0]:.2f}x, cpu {cpu / peer[1]:.2f}x, "
+            f"memory {rss / peer[2]:.2f}x"
+        )
+
+
 def peak_rss(argv: list[str]) -> float:
     return measure(argv).peak_rss_mb
 
@@ -315,11 +349,19 @@ def main() -> None:
     parser.add_argument("--skip-daemon", action="store_true")
     parser.add_argument("--skip-archive", action="store_true")
     parser.add_argument("--skip-series", action="store_true")
+    parser.add_argument(
+        "--reclaim-only",
+        action="store_true",
+        help="only the cost of the reclaim analysis (layers vs layers --no-reclaim)",
+    )
     args = parser.parse_args()
     big_tag, small_tag = "trimdock-bench/layers:80mb", "trimdock-bench/layers:8mb"
     build(big_tag, 80)
     archive = save(big_tag)
     print(describe(archive))
+    compare_reclaim(archive, args.runs)
+    if args.reclaim_only:
+        return
     # The report goes to stdout, which `measure` discards.
     trimdock = [str(BIN / "trimdock"), "layers"]
     dive_binary = peer_binary("dive")

@@ -38,6 +38,17 @@ for example in build-context archive; do
     show layers "trimdock-example/$example:$variant" --top 3
   done
 done
+if trimdock diff --help >/dev/null 2>&1; then
+  # A naive and a fixed apt install (needs Debian's package registry): what a fix wins.
+  for variant in v1 v2; do
+    if ! log=$(DOCKER_BUILDKIT=0 docker build -q -t "trimdock-example/apt:$variant" "examples/apt/$variant" 2>&1); then
+      echo "$log" >&2
+      exit 1
+    fi
+  done
+  show layers trimdock-example/apt:v1 --top 3
+  show diff trimdock-example/apt:v1 trimdock-example/apt:v2 --top 5
+fi
 if trimdock lint --help >/dev/null 2>&1; then
   show lint examples/build-context/v1/Dockerfile examples/archive/v1/Dockerfile
   show lint examples/build-context/v3/Dockerfile examples/archive/v3/Dockerfile

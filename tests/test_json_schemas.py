@@ -50,6 +50,7 @@ DOCUMENTS: dict[str, str] = {
     "scan IMAGE": "scan.json",
     "cache": "cache.json",
     "fix FILE": "fix.json",
+    "diff A B": "diff.json",
 }
 
 # The schema's own name inside each document: trimdock/<schema file stem>/<version>.
@@ -292,6 +293,17 @@ def test_layers_documents_of_an_engine_image(
     else:
         image = f"docker-daemon:{engine_image}"
     layers_documents(image, tmp_path, capsys)
+
+
+def test_diff_document_of_two_crafted_archives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = crafted_image(tmp_path / "a")
+    b = crafted_image(tmp_path / "b")
+    same = json_of(capsys, "diff", a, b, "--max-growth", "0")
+    validate(same, "diff.json")
+    assert same["delta_bytes"] == 0 and same["gate"]["passed"]
+    assert {layer["status"] for layer in same["layers"]} == {"shared"}
 
 
 # -- lint and explain ------------------------------------------------------------------------------

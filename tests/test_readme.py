@@ -54,6 +54,7 @@ def test_readme_config_example_is_valid_for_every_command(tmp_path: Path) -> Non
         "check",
         "scan",
         "db",
+        "diff",
     ],
 )
 def test_documented_commands_have_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:

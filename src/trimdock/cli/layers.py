@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,15 +27,26 @@ from trimdock.config import RawConfig
 from trimdock.errors import UsageError
 from trimdock.image.model import Image, Layer, LayerEntry
 from trimdock.image.open import open_image
-from trimdock.layers.analysis import WasteAnalysis, analyze_layers
+from trimdock.layers.analysis import WasteAnalysis, analyze_layers, summarize
 from trimdock.layers.gate import (
     GateResult,
     Thresholds,
     evaluate,
+    parse_max_achievable_ratio,
     parse_max_waste,
     parse_min_efficiency,
 )
 from trimdock.layers.overlay import REMOVALS, Overlay
+from trimdock.layers.reclaim.classify import (
+    PURPOSES,
+    Achievable,
+    ReclaimOptions,
+    ReclaimReport,
+    achievable,
+)
+from trimdock.layers.reclaim.collect import reclaim_image
+from trimdock.layers.reclaim.render import headline as reclaim_headline
+from trimdock.layers.reclaim.render import reclaim_json, render_reclaim
 from trimdock.layers.render import (
     analysis_json,
     export_json,
@@ -42,6 +55,7 @@ from trimdock.layers.render import (
     render_analysis,
     render_export,
     render_filesystem,
+    render_gate,
     render_hidden,
 )
 from trimdock.layers.timetravel import (
@@ -60,7 +74,15 @@ CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "max-waste": (int, str),
     "min-efficiency": (int, float, str),
     "top": int,
+    "max-reclaimable": (int, str),
+    "max-achievable-ratio": (int, float, str),
+    "purpose": str,
 }
+
+
+class Purpose(StrEnum):
+    APP = "app"
+    TOOLCHAIN = "toolchain"
 
 
 def register(app: typer.Typer) -> None:
@@ -140,6 +162,39 @@ def layers(
         bool,
         typer.Option("--wide", help="Instructions and paths in full, however wide the terminal."),
     ] = False,
+    max_reclaimable: Annotated[
+        str | None,
+        typer.Option(
+            "--max-reclaimable",
+            help="Fail (exit 1) when certain reclaimable bytes exceed BYTES (50MB) or PCT of "
+            "the image size (10%).",
+        ),
+    ] = None,
+    max_achievable_ratio: Annotated[
+        str | None,
+        typer.Option(
+            "--max-achievable-ratio",
+            help="Fail (exit 1) when the image weighs more than RATIO times its achievable "
+            "size (1.5).",
+        ),
+    ] = None,
+    purpose: Annotated[
+        Purpose | None,
+        typer.Option(
+            "--purpose",
+            help="toolchain: the image is meant to build things, so compilers, SDKs and "
+            "-dev packages are not reclaimable (default: app).",
+            case_sensitive=False,
+        ),
+    ] = None,
+    no_reclaim: Annotated[
+        bool,
+        typer.Option(
+            "--no-reclaim",
+            help="Skip the reclaimable-content analysis (it reads the package database and "
+            "hashes same-size files).",
+        ),
+    ] = False,
     insecure: Annotated[
         bool,
         typer.Option(
@@ -157,13 +212,25 @@ def layers(
 ) -> None:
     """Per-layer size and exact, blamed waste; dive-compatible figures; CI gate; time travel.
 
-    Exit codes: 0 pass, 1 a --max-waste/--min-efficiency threshold failed, 2 bad input.
+    Reclaimable content: visible files a better build would not ship (package caches, VCS
+    data, build tools, recommends...), and the achievable size without them.
+
+    Exit codes: 0 pass, 1 a threshold failed, 2 bad input.
     """
     options = OutputOptions(format, output, no_color, quiet)
     _check_combination(at, export, deleted, extract, to, max_waste, min_efficiency)
+    _check_reclaim_combination(
+        at, deleted, extract, max_reclaimable, max_achievable_ratio, no_reclaim
+    )
     raw = settings(config)
     section = raw.section("layers", CONFIG_KEYS)
     thresholds = _thresholds(raw, section, max_waste, min_efficiency)
+    thresholds = _reclaim_thresholds(
+        raw, section, thresholds, max_reclaimable, max_achievable_ratio
+    )
+    if no_reclaim and thresholds.needs_reclaim:
+        raise UsageError("--max-reclaimable/--max-achievable-ratio need the reclaim analysis")
+    chosen_purpose = _purpose(raw, section, purpose)
     limit = top if top is not None else int(section.get("top", 10))
     if limit < 0:
         raise UsageError(f"must not be negative, got {limit}", source=raw.source("layers", "top"))
@@ -197,11 +264,30 @@ def layers(
                 render_text=lambda console: render_hidden(console, hidden),
             )
             return
-        # The HTML page pictures the final filesystem: keep the analysis' overlay for it.
-        overlay = Overlay(source=img.reference) if format is OutputFormat.HTML else None
-        analysis = analyze_layers(_entries(img), top=limit, source=img.reference, overlay=overlay)
-        gate = evaluate(analysis, thresholds) if not thresholds.empty else None
-        _report(img, analysis, gate, options, wide=wide, overlay=overlay)
+        overlay = Overlay(source=img.reference)
+        for entries in _entries(img):
+            overlay.apply(entries)
+        analysis = summarize(overlay, top=limit)
+        reclaim: tuple[ReclaimReport, Achievable] | None = None
+        if not no_reclaim:
+            report = reclaim_image(img, overlay, ReclaimOptions(purpose=chosen_purpose))
+            reclaim = (report, achievable(analysis.size, analysis.wasted, report))
+        # The HTML page pictures the final filesystem: only it keeps the overlay, the run's
+        # biggest object, past this point.
+        kept = overlay if format is OutputFormat.HTML else None
+        del overlay
+        figures = reclaim[1] if reclaim else None
+        gate = evaluate(analysis, thresholds, figures) if not thresholds.empty else None
+        _report(
+            img,
+            analysis,
+            gate,
+            options,
+            wide=wide,
+            overlay=kept,
+            reclaim=reclaim,
+            purpose=chosen_purpose,
+        )
     if gate is not None and not gate.passed:
         raise typer.Exit(1)
 
@@ -228,6 +314,69 @@ def _check_combination(
         raise UsageError(f"{' and '.join(modes)} cannot be combined")
     if modes and (max_waste is not None or min_efficiency is not None):
         raise UsageError("--max-waste/--min-efficiency apply to the layer report only")
+
+
+def _check_reclaim_combination(
+    at: int | None,
+    deleted: bool,
+    extract: str | None,
+    max_reclaimable: str | None,
+    max_achievable_ratio: str | None,
+    no_reclaim: bool,
+) -> None:
+    gated = max_reclaimable is not None or max_achievable_ratio is not None
+    if gated and (at is not None or deleted or extract is not None):
+        raise UsageError("--max-reclaimable/--max-achievable-ratio apply to the layer report only")
+    if gated and no_reclaim:
+        raise UsageError(
+            "--max-reclaimable/--max-achievable-ratio cannot be combined with --no-reclaim"
+        )
+
+
+def _reclaim_thresholds(
+    raw: RawConfig,
+    section: dict[str, Any],
+    thresholds: Thresholds,
+    max_reclaimable: str | None,
+    max_achievable_ratio: str | None,
+) -> Thresholds:
+    reclaimable = max_reclaimable if max_reclaimable is not None else section.get("max-reclaimable")
+    reclaimable_source = (
+        "--max-reclaimable"
+        if max_reclaimable is not None
+        else raw.source("layers", "max-reclaimable")
+    )
+    ratio = (
+        max_achievable_ratio
+        if max_achievable_ratio is not None
+        else section.get("max-achievable-ratio")
+    )
+    ratio_source = (
+        "--max-achievable-ratio"
+        if max_achievable_ratio is not None
+        else raw.source("layers", "max-achievable-ratio")
+    )
+    return dataclasses.replace(
+        thresholds,
+        max_reclaimable=None
+        if reclaimable is None
+        else parse_max_waste(reclaimable, source=reclaimable_source),
+        max_achievable_ratio=None
+        if ratio is None
+        else parse_max_achievable_ratio(ratio, source=ratio_source),
+    )
+
+
+def _purpose(raw: RawConfig, section: dict[str, Any], purpose: Purpose | None) -> str:
+    if purpose is not None:
+        return purpose.value
+    value = section.get("purpose", "app")
+    if value not in PURPOSES:
+        raise UsageError(
+            f"expected one of {', '.join(PURPOSES)}, got {value!r}",
+            source=raw.source("layers", "purpose"),
+        )
+    return str(value)
 
 
 def _thresholds(
@@ -292,7 +441,31 @@ def _report(
     *,
     wide: bool = False,
     overlay: Overlay | None = None,
+    reclaim: tuple[ReclaimReport, Achievable] | None = None,
+    purpose: str = "app",
 ) -> None:
+    def json_data() -> dict[str, Any]:
+        data = analysis_json(img, analysis, gate)
+        if reclaim is not None:
+            data["reclaim"] = reclaim_json(reclaim[0], reclaim[1], purpose)
+        return data
+
+    def render_text(console: Any) -> None:
+        if reclaim is None:
+            render_analysis(console, img, analysis, gate, wide=wide)
+            return
+        report, figures = reclaim
+        render_analysis(
+            console,
+            img,
+            analysis,
+            None,
+            wide=wide,
+            headline=lambda out: reclaim_headline(out, report, figures),
+        )
+        render_reclaim(console, report, figures, wide=wide)
+        render_gate(console, gate)
+
     def render_html() -> str:
         from trimdock.layers.html import render_layers_html  # jinja2 only when asked for
 
@@ -301,8 +474,8 @@ def _report(
 
     deliver(
         options,
-        json_data=lambda: analysis_json(img, analysis, gate),
-        render_text=lambda console: render_analysis(console, img, analysis, gate, wide=wide),
+        json_data=json_data,
+        render_text=render_text,
         render_html=render_html if overlay is not None else None,
     )
 

@@ -139,6 +139,7 @@ COMMAND_MODULES = (
     "trimdock.cli.scan",
     "trimdock.cli.db",
     "trimdock.cli.cache",
+    "trimdock.cli.diff",
 )
 
 

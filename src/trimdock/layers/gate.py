@@ -1,4 +1,6 @@
-"""CI thresholds on the exact figures: `--max-waste BYTES|PCT` and `--min-efficiency`.
+"""CI thresholds on the exact figures: `--max-waste BYTES|PCT` and `--min-efficiency`; on the
+reclaim analysis: `--max-reclaimable BYTES|PCT` (certain reclaimable bytes) and
+`--max-achievable-ratio` (size / achievable size).
 
 Parsing is strict: a threshold that cannot be read is an error, never silently ignored.
 """
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from trimdock.errors import UsageError
 from trimdock.layers.analysis import WasteAnalysis
+from trimdock.layers.reclaim.classify import Achievable
 from trimdock.report.units import parse_size
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
@@ -30,10 +33,16 @@ class WasteLimit:
 class Thresholds:
     max_waste: WasteLimit | None = None
     min_efficiency: float | None = None  # a ratio, 0..1
+    max_reclaimable: WasteLimit | None = None  # certain reclaimable bytes
+    max_achievable_ratio: float | None = None  # size / achievable, >= 1
 
     @property
     def empty(self) -> bool:
-        return self.max_waste is None and self.min_efficiency is None
+        return self.max_waste is None and self.min_efficiency is None and not self.needs_reclaim
+
+    @property
+    def needs_reclaim(self) -> bool:
+        return self.max_reclaimable is not None or self.max_achievable_ratio is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +106,32 @@ def parse_min_efficiency(value: str | float | int, *, source: str = "--min-effic
     return ratio
 
 
-def evaluate(analysis: WasteAnalysis, thresholds: Thresholds) -> GateResult:
-    """Check the exact figures against the thresholds."""
+def parse_max_achievable_ratio(
+    value: str | float | int, *, source: str = "--max-achievable-ratio"
+) -> float:
+    """How many times its achievable size an image may weigh: a number >= 1 (`1.5`)."""
+    if isinstance(value, bool):
+        ratio = None
+    elif isinstance(value, (int, float)):
+        ratio = float(value)
+    else:
+        try:
+            ratio = float(str(value).strip())
+        except ValueError:
+            ratio = None
+    if ratio is None or ratio != ratio or ratio < 1.0:
+        raise UsageError(
+            f"expected a ratio of size to achievable size of at least 1 (e.g. 1.5), got {value!r}",
+            source=source,
+        )
+    return ratio
+
+
+def evaluate(
+    analysis: WasteAnalysis, thresholds: Thresholds, achievable: Achievable | None = None
+) -> GateResult:
+    """Check the exact figures (and, given `achievable`, the reclaim figures) against the
+    thresholds."""
     checks: list[GateCheck] = []
     limit = thresholds.max_waste
     if limit is not None:
@@ -117,4 +150,30 @@ def evaluate(analysis: WasteAnalysis, thresholds: Thresholds) -> GateResult:
         checks.append(
             GateCheck("min-efficiency", "ratio", minimum, efficiency, efficiency >= minimum)
         )
+    if achievable is not None:
+        checks.extend(_reclaim_checks(analysis, thresholds, achievable))
     return GateResult(tuple(checks))
+
+
+def _reclaim_checks(
+    analysis: WasteAnalysis, thresholds: Thresholds, achievable: Achievable
+) -> list[GateCheck]:
+    checks: list[GateCheck] = []
+    limit = thresholds.max_reclaimable
+    certain = achievable.certain
+    if limit is not None:
+        if limit.percent is not None:
+            pct = 100.0 * certain / analysis.size if analysis.size else 0.0
+            checks.append(
+                GateCheck("max-reclaimable", "percent", limit.percent, pct, pct <= limit.percent)
+            )
+        else:
+            allowed = limit.bytes or 0
+            checks.append(
+                GateCheck("max-reclaimable", "bytes", allowed, certain, certain <= allowed)
+            )
+    if thresholds.max_achievable_ratio is not None:
+        maximum = thresholds.max_achievable_ratio
+        ratio = achievable.size_ratio
+        checks.append(GateCheck("max-achievable-ratio", "times", maximum, ratio, ratio <= maximum))
+    return checks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,9 +214,11 @@ def render_analysis(
     gate: GateResult | None,
     *,
     wide: bool = False,
+    headline: Callable[[Console], None] | None = None,
 ) -> None:
     """The layer table for the console's width: figures always whole, the instruction and paths
-    elided to fit (`wide`: in full, however long)."""
+    elided to fit (`wide`: in full, however long). `headline` prints more figures under the
+    size and waste lines (the reclaim analysis)."""
     labels = layer_labels(image)
     console.print(Text(f"Image {safe_terminal(image.reference)}", style="bold"), soft_wrap=True)
     if not image.history_matches_layers:
@@ -263,6 +265,8 @@ def render_analysis(
             style="bold red" if analysis.wasted else "bold",
         )
     )
+    if headline is not None:
+        headline(console)
     dive = analysis.dive
     user = "n/a" if dive.user_wasted_percent is None else f"{dive.user_wasted_percent:.4f}%"
     figures_line = f"dive-compatible: efficiency {100 * dive.efficiency:.4f}%, "
@@ -313,11 +317,13 @@ def render_gate(console: Console, gate: GateResult | None) -> None:
             actual, threshold = f"{check.actual:.0f} bytes", f"{check.threshold:.0f} bytes"
         elif check.unit == "percent":
             actual, threshold = f"{check.actual:.2f}%", f"{check.threshold:g}%"
+        elif check.unit == "times":
+            actual, threshold = f"{check.actual:.2f}x", f"{check.threshold:g}x"
         else:
             # Efficiency is a ratio in JSON and config; text shows it as the report does (a %).
             actual = f"{check.actual * 100:.4f}%"
             threshold = f"{check.threshold * 100:g}%"
-        relation = "<=" if check.name == "max-waste" else ">="
+        relation = "<=" if check.name.startswith("max-") else ">="
         verdict = Text("PASS", style="green") if check.passed else Text("FAIL", style="bold red")
         console.print(verdict, f"{check.name}: {actual} (must be {relation} {threshold})")
 

@@ -1,0 +1,1 @@
+"""Reclaimable content: visible files of the final filesystem that a better build would not ship."""
