@@ -132,7 +132,7 @@ def headline(diff: ImageDiff) -> str:
         pct = 100.0 * abs(delta) / diff.a.size if diff.a.size else 100.0
         verdict = (
             f"{b} is {human_bytes(abs(delta))} {word} than {a} "
-            f"({human_bytes(diff.a.size)} → {human_bytes(diff.b.size)}, {pct:.1f} %)"
+            f"({human_bytes(diff.a.size)} → {human_bytes(diff.b.size)}, {pct:.1f}%)"
         )
     parts = summary_parts(diff)
     if parts:

@@ -98,7 +98,7 @@ def headline(console: Console, report: ReclaimReport, figures: Achievable) -> No
         )
     )
     share = 100.0 * figures.estimate / figures.size if figures.size else 100.0
-    line = f"achievable {human_bytes(figures.estimate)} ({share:.1f} % of the size"
+    line = f"achievable {human_bytes(figures.estimate)} ({share:.1f}% of the size"
     if figures.likely:
         line += f"; {human_bytes(figures.low)} if every likely item goes"
     console.print(Text(line + ")", style="bold green"))
