@@ -18,6 +18,10 @@ ShellCheck: by default trimdock runs with `--no-shellcheck` (its own rules again
 rules and ShellCheck; target <= 1.00x). `--shellcheck` keeps ShellCheck on, as hadolint has it,
 one batched ShellCheck run for all files (target <= 0.20x). `--corpus DIR` times the real
 Dockerfiles under DIR (e.g. ../shared/data/dockerfiles) instead of the generated corpus.
+Before timing, trimdock's modules are byte-compiled (`compileall`), as a wheel install does: an
+editable install run with PYTHONDONTWRITEBYTECODE=1 (the default of some shells and CI images)
+would otherwise compile about 60 modules on every run, some 0.08 s of CPU that users do not pay.
+
 `--hostile` times `trimdock lint` alone on crafted inputs instead (issue 8: each was minutes,
 gigabytes or a hang before its fix): wall clock, CPU seconds and peak memory of each run.
 """
@@ -114,6 +118,16 @@ def cpu_timed(argv: list[str]) -> tuple[float, float, int]:
     return wall, cpu, code
 
 
+def byte_compile() -> None:
+    """Compile trimdock's modules once (see the module docstring): time the tool, not the
+    compiler. Silent: a read-only tree just stays as it is."""
+    import trimdock
+
+    package = Path(trimdock.__file__).parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
 def parse_errors(hadolint: str, names: list[str]) -> int:
     done = subprocess.run(
         [hadolint, "--no-fail", "-f", "json", *names], capture_output=True, text=True
@@ -194,6 +208,7 @@ def main() -> int:
     else:
         pool = hadolint_parses(hadolint, snippets())
     shellcheck = [] if args.shellcheck else ["--no-shellcheck"]
+    byte_compile()
     target = 0.2 if args.shellcheck else 1.0
     with tempfile.TemporaryDirectory() as tmp:
         if args.corpus is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from trimdock.dockerfile.bashlex_tables import load_bashlex
 from trimdock.dockerfile.deadline import cpu_deadline
 from trimdock.dockerfile.model import Instruction, SourceMap, Span
 
@@ -162,7 +163,7 @@ def _remember(text: str) -> bool:
 
 def _bashlex_commands(text: str) -> _BashlexResult:
     try:
-        import bashlex
+        bashlex = load_bashlex()  # imported on first use: plain command lists never need it
 
         with cpu_deadline(_bashlex_seconds(text), only_in=("bashlex",)):
             trees = bashlex.parse(text)

@@ -6,24 +6,31 @@ import functools
 import json
 from collections.abc import Iterator
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from trimdock.runtime.compose.load import Path_
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "compose-spec.json"
 
 
 @functools.cache
 def validator() -> Draft7Validator:
+    # Imported here: jsonschema loads its format checkers (a grammar compiled at import, over a
+    # second of start-up) and `trimdock lint` of Dockerfiles alone never validates a Compose file.
+    from jsonschema import Draft7Validator
+
     text = resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
     return Draft7Validator(json.loads(text))
 
 
 def _describe(error: ValidationError) -> str:
     """The schema error in the file's terms (not the validator's wording)."""
+    from jsonschema.exceptions import best_match
+
     while error.context:  # oneOf/anyOf: the branch that got deepest into the value says most
         error = (
             max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
