@@ -83,11 +83,57 @@ def check_figures(dom: Element, data: dict) -> None:  # type: ignore[type-arg]
         assert cells[0].text().strip() == str(layer["index"])
         shown = cells[-1].text()
         assert shown == (layer["instruction"] or "(no instruction recorded)")
+    check_reclaim(dom, data)
     if data["wasted_paths"]:
         rows = dom.by_id("waste-table").find_all("tbody")[0].find_all("tr")
         assert [r.find_all("td")[3].text() for r in rows] == [
             w["path"] for w in data["wasted_paths"]
         ]
+
+
+def check_reclaim(dom: Element, data: dict) -> None:  # type: ignore[type-arg]
+    """The reclaimable figures the page shows are the JSON report's `reclaim` member, and the
+    treemap's reclaimable leaves (summed by the page's script) add up to its total."""
+    reclaim = data["reclaim"]
+    for ident, value in (
+        ("total-reclaimable", reclaim["reclaimable_bytes"]),
+        ("reclaim-certain", reclaim["certain_bytes"]),
+        ("reclaim-likely", reclaim["likely_bytes"]),
+        ("total-achievable", reclaim["achievable"]["achievable_bytes"]),
+        ("achievable-low", reclaim["achievable"]["achievable_low_bytes"]),
+    ):
+        element = dom.by_id(ident)
+        assert int(element.attrs["data-bytes"]) == value, ident
+        assert element.text().startswith(human_bytes(value)), ident
+    ratio = float(dom.by_id("size-ratio").attrs["data-value"])
+    assert ratio == pytest.approx(reclaim["achievable"]["size_ratio"])
+    summary = dom.by_id("treemap-summary")
+    assert int(summary.attrs["data-reclaimable-bytes"]) == reclaim["reclaimable_bytes"]
+    if not reclaim["categories"]:
+        assert "Nothing reclaimable found" in dom.by_id("reclaim").text()
+        return
+    rows = dom.by_id("reclaim-table").find_all("tbody")[0].find_all("tr")
+    shown = []
+    for row in rows:
+        cells = row.find_all("td")
+        shown.append(
+            {
+                "category": row.attrs["data-category"],
+                "bytes": int(cells[0].attrs["data-bytes"]),
+                "files": int(cells[1].text()),
+                "label": cells[2].text(),
+                "confidence": cells[3].text(),
+                "layers": [int(t) for t in cells[4].text().replace("#", " ").split()],
+                "practice": cells[5].text(),
+                "rules": [c.text() for c in cells[6].find_all("code")],
+            }
+        )
+    assert shown == reclaim["categories"]
+    assert sum(row["bytes"] for row in shown) == reclaim["reclaimable_bytes"]
+    items = dom.by_id("reclaim-items").find_all("tbody")[0].find_all("tr")
+    assert [int(r.find_all("td")[0].attrs["data-bytes"]) for r in items] == [
+        item["bytes"] for item in reclaim["items"]
+    ]
 
 
 @pytest.mark.parametrize("example", SHIPPED)
@@ -115,7 +161,12 @@ def test_hostile_names_appear_as_text(engine: None, capsys: pytest.CaptureFixtur
     text = dom.text()
     assert f"/data/{HOSTILE_NAMES[0]}" in text  # the deleted file, in the waste table
     assert "echo '<b>bold</b></script><script>alert(4)</script>' > /data/note" in text
-    assert dom.find_all("b") == []
+    assert dom.find_all("b") == [] and dom.find_all("i") == []
+    # A reclaimable file with a hostile name: the reclaim tables show it as text.
+    examples = [e for item in data["reclaim"]["items"] for e in item["examples"]]
+    assert any(e == "/srv/<i>x</i>/<script>alert(5)</script>/.env" for e in examples), examples
+    shown = dom.by_id("reclaim-items").text()
+    assert all(e in shown for e in examples)
     embedded = json.loads(dom.by_id("report-data").text())
     tree = embedded["tree"]
     paths: list[str] = []
