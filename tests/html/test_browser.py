@@ -21,7 +21,7 @@ from tests.html.browser import (
     render,
 )
 from tests.html.examples import EXAMPLES, SHIPPED, example_image
-from tests.html.hostile import HOSTILE_NAMES
+from tests.html.hostile import HOSTILE_INSTRUCTION, HOSTILE_NAMES
 from tests.support.engine import build_image
 from trimdock.cli.main import run
 from trimdock.report.units import human_bytes
@@ -83,11 +83,57 @@ def check_figures(dom: Element, data: dict) -> None:  # type: ignore[type-arg]
         assert cells[0].text().strip() == str(layer["index"])
         shown = cells[-1].text()
         assert shown == (layer["instruction"] or "(no instruction recorded)")
+    check_reclaim(dom, data)
     if data["wasted_paths"]:
         rows = dom.by_id("waste-table").find_all("tbody")[0].find_all("tr")
         assert [r.find_all("td")[3].text() for r in rows] == [
             w["path"] for w in data["wasted_paths"]
         ]
+
+
+def check_reclaim(dom: Element, data: dict) -> None:  # type: ignore[type-arg]
+    """The reclaimable figures the page shows are the JSON report's `reclaim` member, and the
+    treemap's reclaimable leaves (summed by the page's script) add up to its total."""
+    reclaim = data["reclaim"]
+    for ident, value in (
+        ("total-reclaimable", reclaim["reclaimable_bytes"]),
+        ("reclaim-certain", reclaim["certain_bytes"]),
+        ("reclaim-likely", reclaim["likely_bytes"]),
+        ("total-achievable", reclaim["achievable"]["achievable_bytes"]),
+        ("achievable-low", reclaim["achievable"]["achievable_low_bytes"]),
+    ):
+        element = dom.by_id(ident)
+        assert int(element.attrs["data-bytes"]) == value, ident
+        assert element.text().startswith(human_bytes(value)), ident
+    ratio = float(dom.by_id("size-ratio").attrs["data-value"])
+    assert ratio == pytest.approx(reclaim["achievable"]["size_ratio"])
+    summary = dom.by_id("treemap-summary")
+    assert int(summary.attrs["data-reclaimable-bytes"]) == reclaim["reclaimable_bytes"]
+    if not reclaim["categories"]:
+        assert "Nothing reclaimable found" in dom.by_id("reclaim").text()
+        return
+    rows = dom.by_id("reclaim-table").find_all("tbody")[0].find_all("tr")
+    shown = []
+    for row in rows:
+        cells = row.find_all("td")
+        shown.append(
+            {
+                "category": row.attrs["data-category"],
+                "bytes": int(cells[0].attrs["data-bytes"]),
+                "files": int(cells[1].text()),
+                "label": cells[2].text(),
+                "confidence": cells[3].text(),
+                "layers": [int(t) for t in cells[4].text().replace("#", " ").split()],
+                "practice": cells[5].text(),
+                "rules": [c.text() for c in cells[6].find_all("code")],
+            }
+        )
+    assert shown == reclaim["categories"]
+    assert sum(row["bytes"] for row in shown) == reclaim["reclaimable_bytes"]
+    items = dom.by_id("reclaim-items").find_all("tbody")[0].find_all("tr")
+    assert [int(r.find_all("td")[0].attrs["data-bytes"]) for r in items] == [
+        item["bytes"] for item in reclaim["items"]
+    ]
 
 
 @pytest.mark.parametrize("example", SHIPPED)
@@ -115,7 +161,12 @@ def test_hostile_names_appear_as_text(engine: None, capsys: pytest.CaptureFixtur
     text = dom.text()
     assert f"/data/{HOSTILE_NAMES[0]}" in text  # the deleted file, in the waste table
     assert "echo '<b>bold</b></script><script>alert(4)</script>' > /data/note" in text
-    assert dom.find_all("b") == []
+    assert dom.find_all("b") == [] and dom.find_all("i") == []
+    # A reclaimable file with a hostile name: the reclaim tables show it as text.
+    examples = [e for item in data["reclaim"]["items"] for e in item["examples"]]
+    assert any(e == "/srv/<i>x</i>/<script>alert(5)</script>/.env" for e in examples), examples
+    shown = dom.by_id("reclaim-items").text()
+    assert all(e in shown for e in examples)
     embedded = json.loads(dom.by_id("report-data").text())
     tree = embedded["tree"]
     paths: list[str] = []
@@ -221,3 +272,56 @@ def test_context_page_with_long_names_keeps_its_width(
     assert f"files: {sent['files']}" in dom.by_id("field-sent").text()
     assert int(dom.find_all("html")[0].attrs["data-scroll-width"]) <= WIDTH
     assert long_name in dom.text()
+
+
+def test_diff_page_shows_the_json_figures_and_hostile_names_as_text(
+    engine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`diff --format html` between the hostile image and the reclaim fixture of explore:
+    every figure in the DOM is the JSON document's; names from the images stay text."""
+    a = build_image("html-hostile", FIXTURES / "hostile")
+    b = build_image("ui-reclaim", Path(__file__).parents[1] / "ui" / "fixtures" / "reclaim")
+    assert run(["diff", a, b, "--format", "json", "--top", "0", "--depth", "3"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page = ARTEFACTS / "diff-hostile-reclaim.html"
+    assert (
+        run(["diff", a, b, "--format", "html", "--top", "0", "--depth", "3", "-o", str(page)]) == 0
+    )
+    dom = check_clean(render(page, "diff-hostile-reclaim"))
+    assert len(dom.find_all("script")) == 3  # errors, the data block, tables: nothing else
+    assert dom.find_all("img") == [] and dom.find_all("b") == [] and dom.find_all("i") == []
+    assert json.loads(dom.by_id("report-data").text()) == doc
+    rows = {r.attrs["id"]: r.find_all("td") for r in dom.by_id("sides-table").find_all("tr")
+            if "id" in r.attrs}  # fmt: skip
+    for key in ("size_bytes", "wasted_bytes", "reclaimable_certain_bytes", "achievable_bytes"):
+        cells = rows[f"side-{key}"]
+        assert [int(c.attrs["data-bytes"]) for c in cells] == [
+            doc["a"][key], doc["b"][key], doc["b"][key] - doc["a"][key]
+        ]  # fmt: skip
+    assert int(rows["side-layers"][1].attrs["data-count"]) == doc["b"]["layers"]
+    assert int(rows["side-size_bytes"][2].attrs["data-bytes"]) == doc["delta_bytes"]
+    categories = dom.by_id("categories-table").find_all("tbody")[0].find_all("tr")
+    assert [
+        (r.attrs["data-category"], *(int(c.attrs["data-bytes"]) for c in r.find_all("td")[1:]))
+        for r in categories
+    ] == [(c["category"], c["a_bytes"], c["b_bytes"], c["delta_bytes"]) for c in doc["categories"]]
+    layers = dom.by_id("layers-table").find_all("tbody")[0].find_all("tr")
+    assert [(r.attrs["data-status"], r.find_all("td")[4].text()) for r in layers] == [
+        (x["status"], x["instruction"] or "(no instruction recorded)") for x in doc["layers"]
+    ]
+    statuses = {x["status"] for x in doc["layers"]}
+    assert {"shared", "removed", "added"} <= statuses  # busybox shared, the rest differ
+    files = dom.by_id("files-summary")
+    assert int(files.attrs["data-added"]) == doc["files"]["added"]
+    assert int(files.attrs["data-removed"]) == doc["files"]["removed"]
+    directories = dom.by_id("directories-table").find_all("tbody")[0].find_all("tr")
+    assert [
+        (r.find_all("td")[0].text(), int(r.find_all("td")[1].attrs["data-bytes"]))
+        for r in directories
+    ] == [(d["directory"], d["delta_bytes"]) for d in doc["directories"]]
+    assert doc["packages"] is None
+    assert "Neither image has a package database" in dom.by_id("packages").text()
+    # A's hostile directory and instruction (its removed layers), as text.
+    assert "/data/</script><script>alert(3)<" in dom.by_id("directories-table").text()
+    assert HOSTILE_INSTRUCTION in dom.by_id("layers-table").text()

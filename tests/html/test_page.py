@@ -160,3 +160,34 @@ def test_path_lists_are_bounded_in_the_page() -> None:
     assert report["wasted_paths"][0]["bytes"] == MAX_LISTED + 50  # the largest kept
     page = render_layers_html(img, analysis, None, overlay)
     assert f"The largest {MAX_LISTED} of {MAX_LISTED + 50}" in page
+
+
+def test_reclaimable_per_node_adds_up_at_every_node_including_rest_nodes() -> None:
+    """Each kept node holds the classified bytes at or below it; files the tree folded into
+    a per-layer "rest" node count there, so the root holds the report's total."""
+    from trimdock.layers.fstree import REST
+    from trimdock.layers.reclaim.classify import achievable
+    from trimdock.layers.reclaim.collect import reclaim_image
+
+    first = [content(f"tmp/t{i:02d}", b"t" * (100 + i)) for i in range(20)]
+    first += [content("app/main", b"m" * 5000), content("var/log/a.log", b"l" * 300)]
+    second = [content("tmp/late", b"x" * 77), content("app/.git/HEAD", b"h" * 40)]
+    img = image([first, second], ["COPY . /", "RUN build"])
+    overlay = Overlay()
+    analysis = analyze_layers((layer.content.entries() for layer in img.layers), overlay=overlay)
+    report = reclaim_image(img, overlay)
+    figures = achievable(analysis.size, analysis.wasted, report)
+    data = layers_page_data(img, analysis, None, overlay, budget=8, reclaim=(report, figures))
+    tree, per_node = data["tree"], data["reclaimable"]
+    assert REST in tree["kinds"]  # the budget folded some files
+    assert per_node[0] == report.total == data["report"]["reclaim"]["reclaimable_bytes"]
+    expected = sum(100 + i for i in range(20)) + 77 + 300 + 40
+    assert report.total == expected
+    # Every node: its own share plus its children's, never more than its size.
+    for index in range(len(tree["parents"])):
+        assert per_node[index] <= tree["sizes"][index]
+        kids = [i for i, p in enumerate(tree["parents"]) if p == index]
+        if kids:
+            assert per_node[index] == sum(per_node[i] for i in kids)
+    names = dict(zip(tree["names"], per_node, strict=False))
+    assert names["app"] == 40  # its .git, not its program

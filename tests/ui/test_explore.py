@@ -17,12 +17,13 @@ from textual.widgets.tree import TreeNode
 from tests.html.browser import ARTEFACTS, published
 from tests.html.examples import SHIPPED, example_image
 from tests.layers.builders import content, image
+from tests.support.engine import build_image
 from trimdock.cli.explore import load_model
 from trimdock.cli.main import run
 from trimdock.layers.analysis import analyze_layers
 from trimdock.layers.overlay import Overlay
 from trimdock.report.units import human_bytes
-from trimdock.ui.app import MAX_CHILDREN, ExploreApp, HelpScreen
+from trimdock.ui.app import MAX_CHILDREN, RECLAIM_SYMBOL, ExploreApp, HelpScreen
 from trimdock.ui.model import ExploreModel, View
 
 SIZE = (120, 36)
@@ -222,5 +223,62 @@ def test_every_shipped_example_opens_on_its_final_filesystem(
         assert f"in {report['totals']['visible_files']} files" in summary(app)
         await pilot.press("w")  # type: ignore[attr-defined]
         assert human_bytes(report["totals"]["wasted_bytes"]) in summary(app)
+
+    drive(ExploreApp(model), steps)
+
+
+@pytest.mark.engine
+def test_reclaimable_view_lists_categories_and_marks_their_paths(
+    engine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`r`: only what the reclaim analysis counts, the same figures as `trimdock layers`;
+    each file marked with a symbol and its category; `r` again: one category at a time."""
+    tag = build_image("ui-reclaim", Path(__file__).parent / "fixtures" / "reclaim")
+    assert run(["layers", tag, "--format", "json"]) == 0
+    reclaim = json.loads(capsys.readouterr().out)["reclaim"]
+    categories = reclaim["categories"]
+    assert len(categories) >= 3, categories
+    model = load_model(tag)
+
+    async def steps(app: ExploreApp, pilot: object) -> None:
+        press = pilot.press  # type: ignore[attr-defined]
+        # The filesystem view marks reclaimable files too (the model names their category).
+        logs = model.root.dirs["var"].dirs["log"].dirs["app"]
+        (log,) = model.files(logs, app.layer, View.ALL)
+        assert log.category == "logs" and RECLAIM_SYMBOL in str(app._file_label(log))
+        await press("r")
+        assert app.view is View.RECLAIM
+        assert "reclaimable:" in summary(app)
+        assert human_bytes(reclaim["reclaimable_bytes"]) in summary(app)
+        root = model.figures(model.root, app.layer, View.RECLAIM)
+        assert root.bytes == reclaim["reclaimable_bytes"]
+        assert root.files == sum(c["files"] for c in categories)
+        panel = str(app.query_one("#instruction", Static).render())
+        for category in categories:
+            assert category["label"] in panel and human_bytes(category["bytes"]) in panel
+            assert category["practice"][:30] in panel
+        files = [label for label in labels(app) if f" {RECLAIM_SYMBOL} " in label]
+        assert len(files) == root.files
+        assert all(label.split()[-1] in {c["category"] for c in categories} for label in files)
+        assert not any(label.endswith(" main") for label in labels(app))
+        # One category after the other, each with its own figures, then all again.
+        for category in categories:
+            await press("r")
+            assert app.category == category["category"]
+            assert f"({category['label']})" in summary(app)
+            shown = model.figures(model.root, app.layer, View.RECLAIM, "", app.category)
+            assert shown.bytes == category["bytes"]
+            assert human_bytes(category["bytes"]) in summary(app)
+            marked = [label for label in labels(app) if f" {RECLAIM_SYMBOL} " in label]
+            assert marked and all(label.endswith(category["category"]) for label in marked)
+        await press("r")
+        assert app.category == "" and app.view is View.RECLAIM
+        # The layer before the last: only what it and its elders shipped.
+        await press("up")
+        earlier = model.figures(model.root, app.layer, View.RECLAIM).bytes
+        last_layer = sum(c["bytes"] for c in reclaim["items"] if c["layer"] == app.layer + 1)
+        assert earlier == reclaim["reclaimable_bytes"] - last_layer
+        await press("a")
+        assert app.view is View.ALL and app.category == ""
 
     drive(ExploreApp(model), steps)

@@ -89,9 +89,16 @@ def diff(
         options,
         json_data=lambda: diff_json(result, gate, top),
         render_text=lambda console: render_diff(console, result, gate, top=top),
+        render_html=lambda: _html(result, gate, top),
     )
     if gate is not None and not gate.passed:
         raise typer.Exit(1)
+
+
+def _html(result: ImageDiff, gate: GateResult | None, top: int) -> str:
+    from trimdock.layers.diffhtml import render_diff_html  # jinja2 only when asked for
+
+    return render_diff_html(result, gate, top)
 
 
 def growth_gate(result: ImageDiff, limit: WasteLimit) -> GateResult:

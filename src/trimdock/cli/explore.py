@@ -13,6 +13,8 @@ from trimdock.errors import UsageError
 from trimdock.image.open import open_image
 from trimdock.layers.analysis import analyze_layers
 from trimdock.layers.overlay import Overlay
+from trimdock.layers.reclaim.classify import ReclaimOptions
+from trimdock.layers.reclaim.collect import reclaim_image
 from trimdock.ui.model import ExploreModel
 
 
@@ -82,4 +84,8 @@ def _load(image: str, platform: str | None, verify: bool) -> ExploreModel:
             overlay=overlay,
         )
         instructions = tuple(layer.instruction for layer in img.layers)
-        return ExploreModel.from_overlay(img.reference, instructions, analysis, overlay)
+        model = ExploreModel.from_overlay(img.reference, instructions, analysis, overlay)
+        # The same analysis as `trimdock layers` (default purpose), so the reclaimable view's
+        # figures are the report's.
+        model.attach_reclaim(reclaim_image(img, overlay, ReclaimOptions()))
+        return model

@@ -470,7 +470,7 @@ def _report(
         from trimdock.layers.html import render_layers_html  # jinja2 only when asked for
 
         assert overlay is not None
-        return render_layers_html(img, analysis, gate, overlay)
+        return render_layers_html(img, analysis, gate, overlay, reclaim, purpose)
 
     deliver(
         options,

@@ -24,12 +24,17 @@ from trimdock.ui.model import Directory, ExploreModel, FileState, Mark, View
 SYMBOLS = {Mark.ADDED: "+", Mark.MODIFIED: "~", Mark.REMOVED: "-", Mark.NONE: " "}
 STYLES = {Mark.ADDED: "green", Mark.MODIFIED: "yellow", Mark.REMOVED: "red strike"}
 WASTE_SYMBOL = "!"
+RECLAIM_SYMBOL = "$"
+RECLAIM_STYLE = "bold dark_orange"
 # Children shown under one directory; the rest are summed on one line (a directory of 50,000
 # files must not make 50,000 widgets).
 MAX_CHILDREN = 500
 # Directories at least this share of what the view shows open by themselves.
 OPEN_SHARE = 0.15
 OPEN_DEPTH = 4
+# The reclaimable view shows few files, spread out: its directories open more readily.
+RECLAIM_OPEN_SHARE = 0.01
+RECLAIM_OPEN_DEPTH = 8
 
 HELP = f"""\
 [b]trimdock explore[/b]: the layers of an image and its files at any layer
@@ -40,6 +45,7 @@ HELP = f"""\
   enter/space    open or close a directory
   c              only what this layer changed
   w              only waste: bytes shipped, then hidden by a later layer
+  r              only reclaimable content (again: one category after the other)
   a              everything (leave the filters)
   /              search paths (enter applies, escape clears)
   s              sort by size or by name
@@ -50,6 +56,7 @@ HELP = f"""\
   [yellow]~[/yellow] modified: replaces an earlier version
   [red]-[/red] removed by this layer
   [red]{WASTE_SYMBOL}[/red] wasted: a later layer hides these bytes
+  [{RECLAIM_STYLE}]{RECLAIM_SYMBOL}[/{RECLAIM_STYLE}] reclaimable (its category named)
   In the waste view each file says which layer shipped it and which hid it (and how).
   Sizes are the bytes the view counts below each directory."""
 
@@ -87,6 +94,7 @@ class ExploreApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "view('changes')", "changes"),
         Binding("w", "view('waste')", "waste"),
+        Binding("r", "reclaim", "reclaimable"),
         Binding("a", "view('all')", "all"),
         Binding("slash", "search", "search"),
         Binding("s", "sort", "sort"),
@@ -103,6 +111,7 @@ class ExploreApp(App[None]):
         self.view = View.ALL
         self.search = ""
         self.by_size = True
+        self.category = ""  # the reclaim category shown ("": all of them)
         self.opened: set[str] = set()  # directories the user opened, kept across layers
 
     # -- layout -------------------------------------------------------------------------------
@@ -181,6 +190,17 @@ class ExploreApp(App[None]):
 
     def action_view(self, name: str) -> None:
         self.view = View(name)
+        self.category = ""
+        self.refresh_files()
+
+    def action_reclaim(self) -> None:
+        """Into the reclaimable view; pressed again, one category after the other, then all."""
+        names = [c.category for c in self.model.reclaim.categories()] if self.model.reclaim else []
+        if self.view is not View.RECLAIM:
+            self.view, self.category = View.RECLAIM, ""
+        elif names:
+            at = names.index(self.category) + 1 if self.category in names else 0
+            self.category = names[at] if at < len(names) else ""
         self.refresh_files()
 
     def action_sort(self) -> None:
@@ -210,7 +230,7 @@ class ExploreApp(App[None]):
     def refresh_files(self) -> None:
         model, layer, view = self.model, self.layer, self.view
         info = model.layers[layer]
-        root_figures = model.figures(model.root, layer, view, self.search)
+        root_figures = model.figures(model.root, layer, view, self.search, self.category)
         self._show_layer(info.index)
         tree = self.query_one("#files", Tree)
         tree.clear()
@@ -222,6 +242,8 @@ class ExploreApp(App[None]):
             View.ALL: "filesystem",
             View.CHANGES: "changes of this layer",
             View.WASTE: "waste shipped so far",
+            View.RECLAIM: "reclaimable"
+            + (f" ({self._label(self.category)})" if self.category else ""),
         }[view]
         found = f" matching {self.search!r}" if self.search else ""
         removed = root_figures.shown - root_figures.files - root_figures.empty
@@ -232,12 +254,25 @@ class ExploreApp(App[None]):
                 (human_bytes(root_figures.bytes), "bold"),
                 f" in {root_figures.files} files",
                 (f", {removed} removed here" if view is View.ALL and removed > 0 else ""),
-                ("" if view is View.WASTE else f", {human_bytes(root_figures.wasted)} wasted"),
+                (
+                    ""
+                    if view in (View.WASTE, View.RECLAIM)
+                    else f", {human_bytes(root_figures.wasted)} wasted"
+                ),
                 f" · sorted by {'size' if self.by_size else 'name'}",
             )
         )
 
+    def _label(self, category: str) -> str:
+        for total in self.model.reclaim.categories() if self.model.reclaim else ():
+            if total.category == category:
+                return total.label
+        return category
+
     def _show_layer(self, index: int) -> None:
+        if self.view is View.RECLAIM:
+            self._show_categories()
+            return
         layer = self.model.layers[index]
         figures = layer.figures
         text = Text()
@@ -250,12 +285,42 @@ class ExploreApp(App[None]):
         text.append(safe_terminal(layer.instruction or "(no instruction recorded)"))
         self.query_one("#instruction", Static).update(text)
 
+    def _show_categories(self) -> None:
+        """The reclaim analysis' categories (as `trimdock layers` lists them), the one shown
+        marked; where the instruction goes in the other views."""
+        report = self.model.reclaim
+        text = Text()
+        if report is None or not report.items:
+            text.append("Nothing reclaimable found.", style="bold")
+            self.query_one("#instruction", Static).update(text)
+            return
+        text.append(f"Reclaimable {human_bytes(report.total)}", style="bold")
+        text.append(
+            f" ({human_bytes(report.certain)} certain, {human_bytes(report.likely)} likely)"
+            "  r: next category\n"
+        )
+        for total in report.categories():
+            chosen = total.category == self.category
+            text.append("> " if chosen else "  ", style=RECLAIM_STYLE)
+            text.append(f"{human_bytes(total.bytes):>9} ", style="bold" if chosen else "")
+            text.append(f"{RECLAIM_SYMBOL} ", style=RECLAIM_STYLE)
+            text.append(f"{total.label} ", style="bold" if chosen else "")
+            text.append(
+                f"[{total.category}, {total.confidence}, {total.files} files]\n", style="dim"
+            )
+            text.append(f"      fix: {total.practice}", style="dim")
+            if total.rules:
+                text.append(f" ({', '.join(total.rules)})", style="dim")
+            text.append("\n")
+        self.query_one("#instruction", Static).update(text)
+
     def _populate(self, node: TreeNode[Directory | FileState | None], directory: Directory) -> None:
         if node.children:
             return  # already made (lazy: once per expansion of a fresh tree)
         model, layer, view, search = self.model, self.layer, self.view, self.search
-        dirs = list(model.subdirectories(directory, layer, view, search))
-        files = list(model.files(directory, layer, view, search))
+        category = self.category
+        dirs = list(model.subdirectories(directory, layer, view, search, category))
+        files = list(model.files(directory, layer, view, search, category))
         entries: list[tuple[int, str, Directory | FileState]] = [
             (figures.bytes, child.name, child) for child, figures in dirs
         ]
@@ -265,10 +330,13 @@ class ExploreApp(App[None]):
         else:
             entries.sort(key=lambda e: e[1])
         depth = directory.path.count("/") + 1 if directory.path else 0
-        total = max(model.figures(model.root, layer, view, search).bytes, 1)
+        total = max(model.figures(model.root, layer, view, search, category).bytes, 1)
+        reclaiming = view is View.RECLAIM
+        share = RECLAIM_OPEN_SHARE if reclaiming else OPEN_SHARE
+        max_depth = RECLAIM_OPEN_DEPTH if reclaiming else OPEN_DEPTH
         for _, _, item in entries[:MAX_CHILDREN]:
             if isinstance(item, Directory):
-                figures = model.figures(item, layer, view, search)
+                figures = model.figures(item, layer, view, search, category)
                 if figures.bare:
                     node.add_leaf(self._empty_label(item.name, figures.changed), data=item)
                     continue
@@ -277,7 +345,7 @@ class ExploreApp(App[None]):
                     data=item,
                 )
                 if item.path in self.opened or (
-                    depth < OPEN_DEPTH and figures.bytes >= OPEN_SHARE * total
+                    depth < max_depth and figures.bytes >= share * total
                 ):
                     self._populate(child, item)
                     child.expand()
@@ -313,13 +381,18 @@ class ExploreApp(App[None]):
         label.append(f"{human_bytes(state.bytes):>9} ")
         mark = state.mark
         label.append(SYMBOLS[mark], style=STYLES.get(mark, ""))
-        waste = WASTE_SYMBOL if state.wasted else " "
-        label.append(waste, style="red")
+        if state.category:
+            label.append(RECLAIM_SYMBOL, style=RECLAIM_STYLE)
+        else:
+            label.append(WASTE_SYMBOL if state.wasted else " ", style="red")
         label.append(" ")
         name = safe_terminal(state.name)
-        label.append(name, style=STYLES.get(mark, "red" if state.wasted else ""))
+        style = STYLES.get(mark, "red" if state.wasted else "")
+        label.append(name, style=RECLAIM_STYLE if state.category else style)
         if version.type not in ("file", "hardlink"):
             label.append(f" ({version.type})", style="dim")
+        if state.category:
+            label.append(f"  {RECLAIM_SYMBOL} {state.category}", style=RECLAIM_STYLE)
         if self.view is View.WASTE or (state.wasted and mark is not Mark.REMOVED):
             label.append(
                 f"  shipped by #{version.shipped_in}, {version.why} by #{version.hidden_by}",

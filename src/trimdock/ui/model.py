@@ -29,6 +29,7 @@ from enum import StrEnum
 
 from trimdock.layers.analysis import LayerFigures, WasteAnalysis
 from trimdock.layers.overlay import K_DIR, KIND_NAMES, HiddenFile, Overlay
+from trimdock.layers.reclaim.classify import ReclaimReport
 
 VISIBLE = -1  # `Version.hidden_by` of a version in the final image
 
@@ -65,6 +66,7 @@ class FileState:
     version: Version
     mark: Mark
     wasted: bool  # the shown version's bytes are hidden by a later layer
+    category: str = ""  # the reclaim category of a final file the reclaim analysis counts
 
     @property
     def bytes(self) -> int:
@@ -83,6 +85,9 @@ class Directory:
     # them as (layer, bytes, files); and the other files, which need the full rules.
     plain: tuple[tuple[int, int, int], ...] = ()
     mixed: tuple[tuple[str, list[Version]], ...] = ()
+    # Set by `ExploreModel.attach_reclaim`: its files the reclaim analysis counts, with their
+    # category (the version is the one in the final image).
+    reclaim: tuple[tuple[str, str, Version], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,7 @@ class View(StrEnum):
     ALL = "all"  # the filesystem at the layer
     CHANGES = "changes"  # only what the layer added, modified or removed
     WASTE = "waste"  # every wasted version shipped at or before the layer
+    RECLAIM = "reclaim"  # final files a better build would not ship, shipped by the layer or before
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +122,29 @@ class ExploreModel:
         self.reference = reference
         self.layers = layers
         self.root = root
-        self._figures: dict[tuple[int, View, str], dict[int, DirFigures]] = {}
+        self._figures: dict[tuple[int, View, str, str], dict[int, DirFigures]] = {}
         self._order: list[Directory] | None = None  # children before parents
+        self.reclaim: ReclaimReport | None = None
+        self.categories: dict[str, str] = {}  # path -> reclaim category
+
+    def attach_reclaim(self, report: ReclaimReport) -> None:
+        """Mark the files `report` counts (its `classified` files: the very ones its figures
+        sum), so the reclaimable view shows the same bytes as `trimdock layers`."""
+        self.reclaim = report
+        self.categories = {file.path: category for file, category in report.classified}
+        index = {directory.path: directory for directory in _directories(self.root)}
+        found: dict[str, list[tuple[str, str, Version]]] = {}
+        for file, category in report.classified:
+            parent, _, name = file.path.rpartition("/")
+            directory = index.get(parent)
+            if directory is None:
+                continue
+            final = [v for v in directory.files.get(name, ()) if v.hidden_by == VISIBLE]
+            if final:
+                found.setdefault(parent, []).append((name, category, final[0]))
+        for path, entries in found.items():
+            index[path].reclaim = tuple(entries)
+        self._figures = {k: v for k, v in self._figures.items() if k[1] is not View.RECLAIM}
 
     # -- building -----------------------------------------------------------------------------
 
@@ -201,10 +228,20 @@ class ExploreModel:
         return None
 
     def files(
-        self, directory: Directory, layer: int, view: View, search: str = ""
+        self, directory: Directory, layer: int, view: View, search: str = "", category: str = ""
     ) -> Iterator[FileState]:
-        """The files directly in `directory` that `view` shows at `layer`."""
+        """The files directly in `directory` that `view` shows at `layer` (RECLAIM: of
+        `category` only, when given)."""
         needle = search.lower()
+        if view is View.RECLAIM:
+            for name, cat, version in directory.reclaim:
+                path = f"{directory.path}/{name}" if directory.path else name
+                if (needle and needle not in path.lower()) or (category and cat != category):
+                    continue
+                if version.shipped_in <= layer:
+                    mark = Mark.ADDED if version.shipped_in == layer else Mark.NONE
+                    yield FileState(name, path, version, mark, False, cat)
+            return
         for name, versions in directory.files.items():
             path = f"{directory.path}/{name}" if directory.path else name
             if needle and needle not in path.lower():
@@ -217,15 +254,48 @@ class ExploreModel:
             found = self.state(name, path, versions, layer)
             if found is None or (view is View.CHANGES and found.mark is Mark.NONE):
                 continue
+            cat = self.categories.get(path, "") if self.categories else ""
+            if cat and found.version.hidden_by == VISIBLE:
+                found = FileState(name, path, found.version, found.mark, found.wasted, cat)
             yield found
 
-    def figures(self, directory: Directory, layer: int, view: View, search: str = "") -> DirFigures:
+    def figures(
+        self, directory: Directory, layer: int, view: View, search: str = "", category: str = ""
+    ) -> DirFigures:
         """The figures of `directory` (computed for every directory of the view at once)."""
-        key = (layer, view, search.lower())
+        key = (layer, view, search.lower(), category if view is View.RECLAIM else "")
         table = self._figures.get(key)
         if table is None:
-            table = self._figures[key] = self._compute(layer, view, search)
+            if view is View.RECLAIM:
+                table = self._compute_reclaim(layer, search, category)
+            else:
+                table = self._compute(layer, view, search)
+            self._figures[key] = table
         return table.get(id(directory), _NOTHING)
+
+    def _compute_reclaim(self, layer: int, search: str, category: str) -> dict[int, DirFigures]:
+        """RECLAIM's figures: bytes and files of the reclaimable final files shipped at or
+        before `layer` (`bytes` is what could go below each directory)."""
+        table: dict[int, DirFigures] = {}
+        if self._order is None:
+            self._order = list(_directories(self.root))[::-1]
+        for directory in self._order:
+            size = files = changed = 0
+            for state in self.files(directory, layer, View.RECLAIM, search, category):
+                size += state.bytes
+                files += 1
+                changed += state.mark is Mark.ADDED
+            shown = files
+            for child in directory.dirs.values():
+                sub = table.get(id(child))
+                if sub is not None:
+                    size += sub.bytes
+                    files += sub.files
+                    changed += sub.changed
+                    shown += sub.shown
+            if shown:
+                table[id(directory)] = DirFigures(size, files, changed, 0, shown)
+        return table
 
     def _compute(self, layer: int, view: View, search: str) -> dict[int, DirFigures]:
         """Every directory's figures in one pass, children before parents.
@@ -313,11 +383,11 @@ class ExploreModel:
         return table
 
     def subdirectories(
-        self, directory: Directory, layer: int, view: View, search: str = ""
+        self, directory: Directory, layer: int, view: View, search: str = "", category: str = ""
     ) -> Iterator[tuple[Directory, DirFigures]]:
         """The subdirectories with something to show in `view` at `layer`."""
         for child in directory.dirs.values():
-            figures = self.figures(child, layer, view, search)
+            figures = self.figures(child, layer, view, search, category)
             if figures.shown:
                 yield child, figures
 

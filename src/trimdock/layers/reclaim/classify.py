@@ -163,6 +163,9 @@ class ReclaimReport:
     build_packages: tuple[PackageBytes, ...]
     secrets: tuple[str, ...]  # secret-looking paths (names only, never content)
     hashed_files: int  # duplicate candidates hashed
+    # Every classified file with its category, so pictures of the filesystem (the HTML
+    # treemap, explore's tree) can mark the very paths the figures count.
+    classified: tuple[tuple[FinalFile, str], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def certain(self) -> int:
@@ -502,10 +505,12 @@ def finish(plan: Plan, digests: Mapping[str, str]) -> ReclaimReport:
     root_sums: dict[tuple[str, int], dict[str, list[int]]] = defaultdict(dict)
     package_sums: dict[str, list[int]] = {}
     secrets: list[str] = []
+    classified: list[tuple[FinalFile, str]] = []
     for i, cat in enumerate(assigned):
         if cat is None:
             continue
         file = plan.files[i]
+        classified.append((file, cat))
         key = (cat, file.layer)
         entry = sums.get(key)
         if entry is None:
@@ -538,6 +543,7 @@ def finish(plan: Plan, digests: Mapping[str, str]) -> ReclaimReport:
         build_packages=_packages(plan.build_only, package_sums),
         secrets=tuple(sorted(secrets)),
         hashed_files=hashed,
+        classified=tuple(classified),
     )
 
 

@@ -140,6 +140,13 @@
       ctx.strokeStyle = n.wasted ? "#b42318" : "rgba(255,255,255,0.9)";
       ctx.lineWidth = 1;
       ctx.strokeRect(x + 0.5, y + 0.5, Math.max(w - 1, 0), Math.max(h - 1, 0));
+      if (n.reclaimable && w > 3 && h > 3) {
+        // Reclaimable content: an orange outline, as wide as the share that could go allows.
+        ctx.strokeStyle = "#e07b00";
+        ctx.lineWidth = n.reclaimable * 2 >= n.size ? 3 : 1.5;
+        ctx.strokeRect(x + 2, y + 2, Math.max(w - 4, 0), Math.max(h - 4, 0));
+        ctx.lineWidth = 1;
+      }
       if (h > 14) { label(n.name, x, y, w); }
       return;
     }
@@ -241,10 +248,14 @@
 
   // What the browser computed from the data, for readers and for the tests: the visible bytes
   // are the sum of the tree's leaves, not a copy of the printed total.
-  var leaves = 0;
-  (function sum(n) { if (!n.kids.length) { leaves += n.size; } n.kids.forEach(sum); })(fsRoot);
+  var leaves = 0, reclaimLeaves = 0;
+  (function sum(n) {
+    if (!n.kids.length) { leaves += n.size; reclaimLeaves += n.reclaimable || 0; }
+    n.kids.forEach(sum);
+  })(fsRoot);
   var summary = document.getElementById("treemap-summary");
   summary.setAttribute("data-visible-bytes", String(leaves));
+  if (data.reclaimable) { summary.setAttribute("data-reclaimable-bytes", String(reclaimLeaves)); }
   summary.setAttribute("data-wasted-bytes", String(wasted.size));
   render();
   document.documentElement.setAttribute("data-treemap", "ready");
