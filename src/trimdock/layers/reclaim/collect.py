@@ -179,6 +179,7 @@ def reclaim_details(
     options = ReclaimOptions(
         purpose=base.purpose,
         runtime=base.runtime or runtime_of(img),
+        workdir=base.workdir or img.config.working_dir,
         duplicate_min=base.duplicate_min,
     )
     plan = plan_reclaim(files, [layer.instruction for layer in img.layers], db, options)
