@@ -315,3 +315,28 @@ def test_bytecode_of_a_python_the_image_does_not_have(
     assert sizes_under(tag, "/usr/lib/python3", extra="-name '*.cpython-311.pyc'") > 0
     row = next(c for c in doc["reclaim"]["categories"] if c["category"] == "pycache")
     assert row["confidence"] == "likely"
+
+
+@pytest.mark.parametrize("name", ["apt_naive", "context_naive"])
+def test_save_path_keeps_what_reclaim_reads_and_saves_once(
+    name: str,
+    images: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Through `docker save` (no layer store), the dpkg database and the duplicate candidates'
+    digests come from the one streaming pass: a second save would fail here."""
+    from trimdock.image import daemon
+
+    tag = images[name]
+    store = report(capsys, "layers", tag)["reclaim"]
+
+    def no_second_save(self: object) -> None:
+        raise AssertionError("the image was saved a second time")
+
+    monkeypatch.setenv("TRIMDOCK_ENGINE_READER", "save")
+    monkeypatch.setattr(daemon._LazyArchive, "_save", no_second_save)
+    saved = report(capsys, "layers", tag)["reclaim"]
+    assert saved == store
+    if name == "context_naive":
+        assert saved["hashed_files"] >= 2  # data.bin and its copy, digested in the pass
