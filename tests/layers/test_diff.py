@@ -97,7 +97,7 @@ def test_packages_and_categories() -> None:
     assert [(c.category, c.before, c.after) for c in result.categories] == [("apt-lists", 50, 0)]
     assert summary_parts(result) == [("apt lists", -50), ("other", 3)]
     assert headline(result) == (
-        "v2 is 47 B smaller than v1 (160 B → 113 B, 29.4 %): apt lists −50 B, other +3 B"
+        "v2 is 47 B smaller than v1 (160 B → 113 B, 29.4%): apt lists −50 B, other +3 B"
     )
 
 

@@ -470,7 +470,8 @@ def _report(
         from trimdock.layers.html import render_layers_html  # jinja2 only when asked for
 
         assert overlay is not None
-        return render_layers_html(img, analysis, gate, overlay)
+        extra = None if reclaim is None else reclaim_json(reclaim[0], reclaim[1], purpose)
+        return render_layers_html(img, analysis, gate, overlay, reclaim=extra)
 
     deliver(
         options,

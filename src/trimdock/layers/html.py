@@ -30,6 +30,7 @@ def layers_page_data(
     overlay: Overlay,
     *,
     budget: int = DEFAULT_BUDGET,
+    reclaim: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the page shows: the JSON report and the final filesystem's largest nodes.
 
@@ -40,6 +41,8 @@ def layers_page_data(
     report = analysis_json(image, analysis, gate)
     report["wasted_paths"] = report["wasted_paths"][:MAX_LISTED]
     report["dive"]["inefficient_files"] = report["dive"]["inefficient_files"][:MAX_LISTED]
+    if reclaim is not None:  # the same member `--format json` adds
+        report["reclaim"] = reclaim
     return {
         "schema": SCHEMA,
         "report": report,
@@ -53,6 +56,8 @@ def render_layers_html(
     analysis: WasteAnalysis,
     gate: GateResult | None,
     overlay: Overlay,
+    *,
+    reclaim: dict[str, Any] | None = None,
 ) -> str:
-    data = layers_page_data(image, analysis, gate, overlay)
+    data = layers_page_data(image, analysis, gate, overlay, reclaim=reclaim)
     return render_page("layers.html.j2", report=data["report"], data=data, schema=SCHEMA)
