@@ -214,14 +214,19 @@ def test_go_single_stage_compiler_is_build_only(
     assert {p["name"] for p in doc["reclaim"]["build_only_packages"]} == build_only
     assert found["build-tools"] == package_bytes(naive, build_only)
     assert found["go-cache"] == sizes_under(naive, "/root/.cache/go-build")
+    # The service's source, copied in and compiled in place, beside the binary it became.
+    assert found["sources"] == sizes_under(naive, "/src", extra="-name '*.go'")
+    assert found["sources"] > 0
+    assert "sources" not in categories(report(capsys, "layers", fixed))
     achievable = doc["reclaim"]["achievable"]
     real = inspect_size(fixed)
     assert abs(achievable["achievable_low_bytes"] - real) <= 0.10 * real
     text_row = next(c for c in doc["reclaim"]["categories"] if c["category"] == "build-tools")
     assert "TD118" in text_row["rules"]
-    # A toolchain image keeps its compiler.
+    # A toolchain image keeps its compiler (and sources).
     toolchain = report(capsys, "layers", naive, "--purpose", "toolchain")
     assert "build-tools" not in categories(toolchain)
+    assert "sources" not in categories(toolchain)
     assert toolchain["reclaim"]["purpose"] == "toolchain"
 
 
@@ -296,3 +301,42 @@ def test_npm_from_debian_leaves_its_cache(
         for item in doc["reclaim"]["items"]
         for example in item["examples"]
     )
+
+
+def test_bytecode_of_a_python_the_image_does_not_have(
+    engine: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tag = _build("pycache_mixed", tmp_path)
+    doc = report(capsys, "layers", tag)
+    found = categories(doc)
+    old = sizes_under(tag, "/usr/local/lib/python3.9", extra="-name '*.cpython-39.pyc'")
+    assert found["pycache"] == old > 0
+    # Debian compiled python3-six for the python3.11 the image runs: that bytecode stays.
+    assert sizes_under(tag, "/usr/lib/python3", extra="-name '*.cpython-311.pyc'") > 0
+    row = next(c for c in doc["reclaim"]["categories"] if c["category"] == "pycache")
+    assert row["confidence"] == "likely"
+
+
+@pytest.mark.parametrize("name", ["apt_naive", "context_naive"])
+def test_save_path_keeps_what_reclaim_reads_and_saves_once(
+    name: str,
+    images: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Through `docker save` (no layer store), the dpkg database and the duplicate candidates'
+    digests come from the one streaming pass: a second save would fail here."""
+    from trimdock.image import daemon
+
+    tag = images[name]
+    store = report(capsys, "layers", tag)["reclaim"]
+
+    def no_second_save(self: object) -> None:
+        raise AssertionError("the image was saved a second time")
+
+    monkeypatch.setenv("TRIMDOCK_ENGINE_READER", "save")
+    monkeypatch.setattr(daemon._LazyArchive, "_save", no_second_save)
+    saved = report(capsys, "layers", tag)["reclaim"]
+    assert saved == store
+    if name == "context_naive":
+        assert saved["hashed_files"] >= 2  # data.bin and its copy, digested in the pass

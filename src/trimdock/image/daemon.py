@@ -10,9 +10,11 @@ How it reads an image without writing the archive to disk:
    sha256 equals the image id is the config (history, runtime settings). A DiffID the stream
    did not deliver, or a config that does not hash to the id, is an error.
 3. `entries()` then serves the kept headers (memory grows with the number of entries, never
-   with layer bytes). `open()` needs file bytes: the first call saves the image once more into
-   an anonymous temporary archive (freed when the `open_image` block ends) and reads it with the
-   docker-archive source, digests verified.
+   with layer bytes). The same pass keeps what the reclaim analysis reads
+   (`trimdock.image.kept`: package database files, digests of files big enough to be
+   duplicates), so `layers NAME` never saves twice. `open()` needs other file bytes: the first
+   call saves the image once more into an anonymous temporary archive (freed when the
+   `open_image` block ends) and reads it with the docker-archive source, digests verified.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ from trimdock.errors import ImageSourceError, UsageError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
 from trimdock.image.files import load_store
 from trimdock.image.imageconfig import parse_image_config, sha256_digest
+from trimdock.image.kept import (
+    DIGEST_MIN,
+    MAX_KEPT_BODY,
+    MAX_KEPT_TOTAL,
+    content_digest,
+    database_file,
+)
 from trimdock.image.layer import TarLayer
 from trimdock.image.layerstore import StoreUnavailable, open_store_image, store_unavailable
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
@@ -67,20 +76,40 @@ class ChunkStream(io.RawIOBase):
 
 
 class _CachedLayer:
-    """A daemon layer: headers from the streaming pass, bytes from a lazily saved archive."""
+    """A daemon layer: headers, kept bodies and digests from the streaming pass, other bytes
+    from a lazily saved archive (`trimdock.image.kept.KeptBodies`)."""
 
     def __init__(
-        self, entries: tuple[LayerEntry, ...], diff_id: str, archive: Callable[[str], TarLayer]
+        self,
+        entries: tuple[LayerEntry, ...],
+        diff_id: str,
+        archive: Callable[[str], TarLayer],
+        kept: _Kept,
     ) -> None:
         self._entries = entries
         self._diff_id = diff_id
         self._archive = archive
+        self._kept = kept
+
+    def kept_body(self, path: str) -> bytes | None:
+        return self._kept.bodies.get(path)
+
+    def kept_digest(self, path: str) -> str | None:
+        return self._kept.digests.get(path)
 
     def entries(self) -> Iterator[LayerEntry]:
         return iter(self._entries)
 
     def open(self) -> AbstractContextManager[Iterator[tuple[LayerEntry, IO[bytes] | None]]]:
         return self._archive(self._diff_id).open()
+
+
+class _Kept:
+    """One layer's bodies and digests kept by the streaming pass (first copy of a path)."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, bytes] = {}
+        self.digests: dict[str, str] = {}
 
 
 class _Scan:
@@ -91,6 +120,8 @@ class _Scan:
         self.entries: dict[str, tuple[LayerEntry, ...]] = {}
         self.sizes: dict[str, int] = {}
         self.documents: dict[str, bytes] = {}  # sha256 digest -> JSON bytes
+        self.kept: dict[str, _Kept] = {}
+        self.kept_total = 0
 
 
 def _scan_save_stream(stream: IO[bytes], scan: _Scan) -> None:
@@ -151,10 +182,32 @@ def _scan_layer(reader: IO[bytes], name: str, scan: _Scan) -> None:
         diff_id="",
         verify=True,
     )
-    entries = tuple(probe.entries())
+    kept = _Kept()
+    found: list[LayerEntry] = []
+    with probe.open() as items:
+        for entry, body in items:
+            found.append(entry)
+            if body is not None:
+                _keep(entry, body, kept, scan)
     if probe.computed_diff_id:
-        scan.entries[probe.computed_diff_id] = entries
+        scan.entries[probe.computed_diff_id] = tuple(found)
         scan.sizes[probe.computed_diff_id] = probe.uncompressed_size or 0
+        scan.kept[probe.computed_diff_id] = kept
+
+
+def _keep(entry: LayerEntry, body: IO[bytes], kept: _Kept, scan: _Scan) -> None:
+    """Keep what the reclaim analysis would otherwise save the image again for."""
+    path = entry.path
+    if database_file(path):
+        if (
+            path not in kept.bodies
+            and entry.size <= MAX_KEPT_BODY
+            and scan.kept_total + entry.size <= MAX_KEPT_TOTAL
+        ):
+            kept.bodies[path] = body.read()
+            scan.kept_total += entry.size
+    elif entry.size >= DIGEST_MIN and path not in kept.digests:
+        kept.digests[path] = content_digest(body)
 
 
 @contextmanager
@@ -250,7 +303,9 @@ def open_saved_image(
                     "or its content does not hash to its DiffID",
                     source=source,
                 )
-            contents.append(_CachedLayer(scan.entries[diff_id], diff_id, archive.layer))
+            contents.append(
+                _CachedLayer(scan.entries[diff_id], diff_id, archive.layer, scan.kept[diff_id])
+            )
             blobs.append(
                 BlobRef(
                     opener=archive.unavailable,

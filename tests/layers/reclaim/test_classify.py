@@ -271,3 +271,179 @@ def test_package_owned_files_are_not_path_classified() -> None:
     )
     files = _files(("usr/lib/python3/dist-packages/foo/tests/t.py", 100, 1))
     assert finish(plan_reclaim(files, INSTRUCTIONS, db), {}).items == ()
+
+
+# --- bytecode of Python versions the image does not run ------------------------------------
+
+_PY_FILES = (
+    ("usr/bin/python3.11", 6_000_000, 1),
+    ("usr/local/bin/python3.12", 15_000, 2),
+    ("usr/local/bin/python3", 9, 2),  # the symlink to python3.12
+)
+PYC_FLAGGED = [
+    # (runtime, path, root)
+    (
+        ("python3.12", "app.py"),
+        "usr/lib/python3/dist-packages/yaml/__pycache__/constructor.cpython-311.pyc",
+        "usr/lib/python3/dist-packages",
+    ),
+    (
+        ("/usr/local/bin/python3", "app.py"),
+        "usr/lib/python3/dist-packages/six/__pycache__/six.cpython-311.opt-1.pyc",
+        "usr/lib/python3/dist-packages",
+    ),
+    (  # /usr/bin holds one python3.X: its `python3` is that one
+        ("/usr/bin/python3", "app.py"),
+        "usr/local/lib/python3.12/site-packages/x/__pycache__/a.cpython-312.pyc",
+        "usr/local/lib/python3.12/site-packages",
+    ),
+    (  # no interpreter 3.9 anywhere: nothing can load it
+        (),
+        "usr/local/lib/python3.9/site-packages/x/__pycache__/a.cpython-39.pyc",
+        "usr/local/lib/python3.9/site-packages",
+    ),
+]
+PYC_QUIET = [
+    # the interpreter the image runs
+    (
+        ("python3.12", "app.py"),
+        "usr/local/lib/python3.12/site-packages/x/__pycache__/a.cpython-312.pyc",
+    ),
+    # no entrypoint naming an interpreter: both present interpreters may run
+    (("gunicorn", "app:app"), "usr/lib/python3/dist-packages/yaml/__pycache__/c.cpython-311.pyc"),
+    ((), "usr/local/lib/python3.12/site-packages/x/__pycache__/a.cpython-312.pyc"),
+    # a `python3` whose folder holds no `python3.X`: which version it is is not known
+    (
+        ("/opt/py/bin/python3", "app.py"),
+        "usr/lib/python3/dist-packages/y/__pycache__/c.cpython-311.pyc",
+    ),
+    # the app's own bytecode, whatever its version
+    (("python3.12", "app.py"), "app/__pycache__/main.cpython-311.pyc"),
+    (("python3.12", "app.py"), "app/pkg/__pycache__/util.cpython-39.pyc"),
+    # the standard library, and bytecode outside a __pycache__ folder
+    (("python3.12", "app.py"), "usr/lib/python3.11/__pycache__/os.cpython-311.pyc"),
+    (("python3.12", "app.py"), "usr/lib/python3/dist-packages/legacy/mod.pyc"),
+    (("python3.12", "app.py"), "usr/lib/python3/dist-packages/x/__pycache__/a.pypy39.pyc"),
+]
+
+
+def _pyc_plan(runtime: tuple[str, ...], path: str) -> tuple[str | None, str]:
+    files = _files(*_PY_FILES, (path, 4000, 3))
+    plan = plan_reclaim(files, INSTRUCTIONS, None, ReclaimOptions(runtime=runtime))
+    return plan.assigned[-1], plan.roots[-1]
+
+
+@pytest.mark.parametrize(("runtime", "path", "root"), PYC_FLAGGED)
+def test_bytecode_of_interpreters_not_run_is_likely(
+    runtime: tuple[str, ...], path: str, root: str
+) -> None:
+    assert _pyc_plan(runtime, path) == ("pycache", root)
+
+
+@pytest.mark.parametrize(("runtime", "path"), PYC_QUIET)
+def test_bytecode_that_may_run_stays_quiet(runtime: tuple[str, ...], path: str) -> None:
+    assert _pyc_plan(runtime, path)[0] is None
+
+
+def test_bytecode_in_an_image_without_known_interpreter_stays_quiet() -> None:
+    files = _files(("usr/lib/python3/dist-packages/x/__pycache__/a.cpython-311.pyc", 10, 1))
+    assert plan_reclaim(files, INSTRUCTIONS).assigned == (None,)
+
+
+@pytest.mark.parametrize(
+    ("path", "category"),
+    [
+        ("usr/local/lib/python3.12/site-packages/numpy/tests/test_a.py", "tests"),
+        ("usr/lib/python3.11/site-packages/pkg/tests/__pycache__/t.cpython-311.pyc", "tests"),
+        ("usr/local/lib/python3.12/test/test_os.py", None),  # the official image's stdlib
+        ("usr/lib/python3.11/unittest/test/test_case.py", None),
+        ("opt/venv/lib/python3.12/site-packages/pkg/test/t.py", "tests"),
+    ],
+)
+def test_package_test_folders_but_not_the_standard_librarys(
+    path: str, category: str | None
+) -> None:
+    found = path_category(path)
+    assert (found[0] if found else None) == category
+
+
+# --- source of compiled languages next to a binary built in the image -----------------------
+
+BUILD_INSTRUCTIONS = (
+    "FROM debian",  # 0
+    "RUN apt-get install -y golang-go",  # 1
+    "COPY . /src",  # 2
+    "RUN cd /src && go build -o /usr/local/bin/hello",  # 3
+    "COPY server /app/server",  # 4
+)
+_BUILT = ("usr/local/bin/hello", 2_000_000, 3)
+SOURCE_FLAGGED = [
+    # (runtime, workdir, source path and layer, root)
+    (("/usr/local/bin/hello",), "", ("src/main.go", 2), "src"),
+    (("hello", "--port", "80"), "", ("src/internal/x/x.go", 2), "src/internal/x"),
+    (("/bin/sh", "-c", "exec hello"), "", ("src/lib/util.c", 2), "src/lib"),
+    (("./hello",), "/usr/local/bin", ("src/a.rs", 2), "src"),
+    # in the binary's folder, whatever layer wrote it
+    (("/usr/local/bin/hello",), "", ("usr/local/bin/gen.go", 4), "usr/local/bin"),
+    # under the WORKDIR of the build
+    (("hello",), "/work", ("work/cmd/main.go", 4), "work/cmd"),
+]
+SOURCE_QUIET = [
+    # no runtime, or a runtime that is an interpreter / a script / a runner
+    ((), "", ("src/main.go", 2)),
+    (("python3", "/src/main.py"), "", ("src/main.go", 2)),
+    (("/src/run.sh",), "", ("src/main.go", 2)),
+    (("java", "-jar", "/app/app.jar"), "", ("src/Main.java", 2)),
+    # a binary the image did not build (copied in): sources may be shipped on purpose
+    (("/app/server",), "", ("src/main.go", 2)),
+    # not a compiled language, or copied after the build
+    (("/usr/local/bin/hello",), "", ("src/main.py", 2)),
+    (("/usr/local/bin/hello",), "", ("src/templates/page.html", 2)),
+    (("/usr/local/bin/hello",), "", ("etc/hello/plugin.go", 4)),
+    # a binary name that only a package's file carries
+    (("/usr/bin/dpkgbin",), "", ("src/main.go", 2)),
+]
+
+
+def _source_plan(
+    runtime: tuple[str, ...], workdir: str, source: tuple[str, int], purpose: str = "app"
+) -> tuple[str | None, str]:
+    files = _files(
+        _BUILT,
+        ("app/server", 1_000_000, 4),
+        ("usr/bin/dpkgbin", 1000, 3),
+        (source[0], 3000, source[1]),
+    )
+    db = build_db(
+        "Package: dpkgbin\nStatus: install ok installed\n\n",
+        None,
+        {"var/lib/dpkg/info/dpkgbin.list": "/usr/bin/dpkgbin\n"},
+    )
+    options = ReclaimOptions(purpose=purpose, runtime=runtime, workdir=workdir)
+    plan = plan_reclaim(files, BUILD_INSTRUCTIONS, db, options)
+    return plan.assigned[-1], plan.roots[-1]
+
+
+@pytest.mark.parametrize(("runtime", "workdir", "source", "root"), SOURCE_FLAGGED)
+def test_sources_beside_a_binary_built_in_the_image_are_likely(
+    runtime: tuple[str, ...], workdir: str, source: tuple[str, int], root: str
+) -> None:
+    assert _source_plan(runtime, workdir, source) == ("sources", root)
+
+
+@pytest.mark.parametrize(("runtime", "workdir", "source"), SOURCE_QUIET)
+def test_sources_stay_quiet_without_a_built_binary(
+    runtime: tuple[str, ...], workdir: str, source: tuple[str, int]
+) -> None:
+    assert _source_plan(runtime, workdir, source)[0] is None
+
+
+def test_toolchain_purpose_keeps_sources() -> None:
+    assert _source_plan(("hello",), "", ("src/main.go", 2), "toolchain")[0] is None
+
+
+def test_sources_and_bytecode_are_likely() -> None:
+    from trimdock.layers.reclaim.categories import CATEGORIES, LIKELY
+
+    assert CATEGORIES["sources"].confidence == LIKELY
+    assert CATEGORIES["pycache"].confidence == LIKELY

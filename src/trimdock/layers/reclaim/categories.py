@@ -147,6 +147,20 @@ CATEGORIES: dict[str, Category] = {
             build_tool=True,
         ),
         _c(
+            "sources",
+            "source of compiled languages",
+            LIKELY,
+            "build in a builder stage and `COPY --from` only the binary",
+            ("TD119", "TD101"),
+        ),
+        _c(
+            "pycache",
+            "bytecode of Python versions not run",
+            LIKELY,
+            "install packages for the interpreter the image runs only (or set "
+            "PYTHONDONTWRITEBYTECODE=1 where others compile)",
+        ),
+        _c(
             "tests",
             "tests and coverage output",
             LIKELY,

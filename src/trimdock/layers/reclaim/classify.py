@@ -23,6 +23,12 @@ from typing import NamedTuple
 
 from trimdock.layers.reclaim.categories import CATEGORIES, CERTAIN, LIKELY, Category
 from trimdock.layers.reclaim.dpkg import DpkgDb, DpkgPackage, needed_packages, recommends_only
+from trimdock.layers.reclaim.runtime import (
+    beside_build,
+    built_artefact,
+    interpreters_run,
+    pyc_version,
+)
 
 PURPOSES = ("app", "toolchain")
 DUPLICATE_MIN = 16 * 1024  # smaller duplicates are not worth a hash or a line
@@ -112,10 +118,12 @@ class FinalFile(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class ReclaimOptions:
     """`purpose="toolchain"` keeps compilers and SDKs; `runtime` is the image's entrypoint and
-    command (a JDK tool there keeps the JDK)."""
+    command (a JDK tool there keeps the JDK; the binary or interpreter it names decides
+    the source and bytecode categories), `workdir` its WORKDIR."""
 
     purpose: str = "app"
     runtime: tuple[str, ...] = ()
+    workdir: str = ""
     duplicate_min: int = DUPLICATE_MIN
 
 
@@ -341,7 +349,7 @@ def directory_verdict(parent: str) -> DirVerdict:
             return ("go-cache", "/".join(parts[: i + 3])), None
         elif part == "jmods":
             return ("jdk", root), None
-        elif part in _TEST_DIRS and tests is None and not _python_stdlib(parts):
+        elif part in _TEST_DIRS and tests is None and not _python_stdlib(parts[:i]):
             tests = ("tests", root)
     return None, tests
 
@@ -361,9 +369,16 @@ def _name_category(path: str, name: str, dirs: Container[str]) -> tuple[str, str
     return None
 
 
-def _python_stdlib(parts: Sequence[str]) -> bool:
-    # The interpreter's own `test` package belongs to the runtime the image ships.
-    return len(parts) > 2 and parts[1] == "lib" and parts[2].startswith("python")
+def _python_stdlib(parents: Sequence[str]) -> bool:
+    """Whether a folder below `parents` is in a Python standard library (`.../lib/python3.11/`,
+    not in its `site-packages`): the interpreter's own test packages belong to the runtime the
+    image ships. Installed packages' test folders are the packages' build leftovers."""
+    for i in range(len(parents) - 1, 0, -1):
+        if parents[i] in ("site-packages", "dist-packages"):
+            return False
+        if parents[i].startswith("python") and parents[i - 1] == "lib":
+            return True
+    return False
 
 
 def _build_only(db: DpkgDb, recommends: frozenset[str]) -> frozenset[str]:
@@ -413,6 +428,12 @@ def plan_reclaim(
         packages = db.packages
     dirs = _LazyDirs(files)
     cache: dict[str, DirVerdict] = {}
+    interpreters: frozenset[str] | None = None  # computed at the first package bytecode
+    artefact = (
+        None
+        if toolchain
+        else built_artefact(files, options.runtime, options.workdir, owners, instructions)
+    )
     assigned: list[str | None] = []
     roots: list[str] = []
     by_size: dict[int, list[int]] = defaultdict(list)
@@ -433,6 +454,17 @@ def plan_reclaim(
                 cat, root = found
                 if CATEGORIES[cat].build_tool and (toolchain or (cat == "jdk" and keep_jdk)):
                     cat, root = None, file.path
+            elif file.path.endswith(".pyc"):
+                version = pyc_version(file.path)
+                if version is not None:
+                    if interpreters is None:
+                        interpreters = interpreters_run(files, options.runtime)
+                    if interpreters and version not in interpreters:
+                        cat, root = "pycache", _site_packages(file.path)
+            elif artefact is not None and beside_build(
+                file.path, file.layer, artefact, options.workdir, instructions
+            ):
+                cat, root = "sources", file.path.rpartition("/")[0] or file.path
         assigned.append(cat)
         roots.append(root)
         if cat is None and owner is None and file.bytes >= options.duplicate_min:
@@ -453,6 +485,15 @@ def plan_reclaim(
         build_only=build_only,
         owners=owners,
     )
+
+
+def _site_packages(path: str) -> str:
+    """The `site-packages`/`dist-packages` folder a path is in (the report's root)."""
+    parts = path.split("/")
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] in ("site-packages", "dist-packages"):
+            return "/".join(parts[: i + 1])
+    return path
 
 
 class _LazyDirs:

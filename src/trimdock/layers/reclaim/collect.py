@@ -4,18 +4,20 @@ applied overlay, no I/O), the package database's files, and digests of duplicate
 File bodies are read only for those: dpkg's `status` and `info/*.list`, apt's
 `extended_states`, and files that share their size with another unclassified file. Each
 needed layer is streamed once per step, and only the bodies wanted are read (on seekable
-uncompressed archives everything else is skipped by seeking).
+uncompressed archives everything else is skipped by seeking). A layer that kept bodies and
+digests from the source's own first pass (`trimdock.image.kept`: the engine's save stream)
+serves them without being read again.
 """
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-import xxhash
-
+from trimdock.image.kept import KeptBodies, content_digest, database_file
 from trimdock.image.model import EntryType, Image, Layer
 from trimdock.layers.overlay import K_DIR, K_FILE, K_SYMLINK, Node, Overlay
 from trimdock.layers.reclaim.apk import INSTALLED, WORLD, build_apk_db
@@ -29,7 +31,6 @@ from trimdock.layers.reclaim.classify import (
 )
 from trimdock.layers.reclaim.dpkg import EXTENDED_STATES, STATUS, DpkgDb, build_db
 
-_CHUNK = 1 << 20
 # A package database file bigger than this is not a real one (Debian's status is a few MB):
 # it is ignored rather than read into memory.
 MAX_DATABASE_FILE = 64 << 20
@@ -62,15 +63,9 @@ def final_files(overlay: Overlay) -> tuple[list[FinalFile], dict[str, int]]:
                 stack.append((child_path, child))
             elif kind in (K_FILE, K_SYMLINK):
                 files.append(FinalFile(child_path, child.e_nbytes, child.e_layer))
-                if kind == K_FILE and _database_file(path, child_path):
+                if kind == K_FILE and database_file(child_path):
                     database[child_path] = child.e_layer
     return files, database
-
-
-def _database_file(parent: str, path: str) -> bool:
-    if parent == "var/lib/dpkg/info":
-        return path.endswith(".list")
-    return path in (STATUS, EXTENDED_STATES, INSTALLED, WORLD)
 
 
 def read_bodies(
@@ -90,7 +85,16 @@ def read_bodies(
         by_layer[layer].add(path)
     for index in sorted(by_layer):
         paths = set(by_layer[index])
-        with layers[index].content.open() as entries:
+        content = layers[index].content
+        if isinstance(content, KeptBodies):
+            for path in sorted(paths):
+                body = content.kept_body(path)
+                if body is not None:
+                    consume(path, io.BytesIO(body))
+                    paths.discard(path)
+            if not paths:
+                continue
+        with content.open() as entries:
             for entry, reader in entries:
                 if reader is not None and entry.type is EntryType.FILE and entry.path in paths:
                     consume(entry.path, reader)
@@ -143,12 +147,15 @@ def candidate_digests(img: Image, plan: Plan) -> dict[str, str]:
     candidates = plan.candidate_paths
     wanted = {file.path: file.layer for file in plan.files if file.path in candidates}
     digests: dict[str, str] = {}
+    for path, layer in list(wanted.items()):
+        content = img.layers[layer].content
+        kept = content.kept_digest(path) if isinstance(content, KeptBodies) else None
+        if kept is not None:
+            digests[path] = kept
+            del wanted[path]
 
     def digest(path: str, reader: IO[bytes]) -> None:
-        hasher = xxhash.xxh3_128()
-        while chunk := reader.read(_CHUNK):
-            hasher.update(chunk)
-        digests[path] = hasher.hexdigest()
+        digests[path] = content_digest(reader)
 
     if wanted:
         read_bodies(img.layers, wanted, digest)
@@ -179,6 +186,7 @@ def reclaim_details(
     options = ReclaimOptions(
         purpose=base.purpose,
         runtime=base.runtime or runtime_of(img),
+        workdir=base.workdir or img.config.working_dir,
         duplicate_min=base.duplicate_min,
     )
     plan = plan_reclaim(files, [layer.instruction for layer in img.layers], db, options)
