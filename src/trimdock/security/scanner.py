@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from trimdock.image.model import Image
 from trimdock.layers.overlay import K_DIR, Node, Overlay
-from trimdock.security.collect import Collected, Kind, collect, select_inventory
+from trimdock.security.collect import INVENTORY, Collected, Kind, collect
 from trimdock.security.inventory import build_inventory
 from trimdock.security.model import Inventory
-from trimdock.security.secrets import Secret, find_in_text, is_text, select_secret_files
+from trimdock.security.secrets import SECRETS, Secret, find_in_text, is_text
 from trimdock.security.surface import SurfaceItem, analyse_surface
 from trimdock.security.vuln.database import Database
 from trimdock.security.vuln.match import Vulnerability, match_inventory
@@ -29,7 +29,7 @@ class ScanResult:
 
 
 def scan_image(image: Image, database: Database | None) -> ScanResult:
-    collected = collect(image, (select_secret_files, select_inventory))
+    collected = collect(image, (SECRETS, INVENTORY))
     inventory = build_inventory(image, collected)
     vulnerabilities = (
         None

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from trimdock.image.model import EntryType, LayerEntry
-from trimdock.security.collect import Kind
+from trimdock.security.collect import Kind, Selector
 
 
 @dataclass(frozen=True)
@@ -196,3 +196,11 @@ def find_in_text(text: str) -> Iterator[tuple[str, int, str]]:
 
 def is_text(data: bytes) -> bool:
     return b"\0" not in data[:8192]
+
+
+SECRETS = Selector(
+    pick=select_secret_files,
+    names=_SECRET_FILE_NAMES | {"config.json"},
+    extensions=frozenset({*_SECRET_SUFFIXES, *_TEXT_SUFFIXES}),
+    name_prefixes=(".env.",),
+)
