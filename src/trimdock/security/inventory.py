@@ -8,6 +8,7 @@ filesystem (if any) no longer lists it, yet its bytes still ship in the earlier 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -15,11 +16,15 @@ from packageurl import PackageURL
 
 from trimdock.image.model import Image
 from trimdock.security.catalog.apk import parse_apk_installed
+from trimdock.security.catalog.copyright import dep5_licences
 from trimdock.security.catalog.dpkg import parse_dpkg_status
+from trimdock.security.catalog.gems import parse_gemspec
 from trimdock.security.catalog.gobuild import go_records, parse_buildinfo
-from trimdock.security.catalog.npm import parse_package_json
+from trimdock.security.catalog.java import parse_java_archive
+from trimdock.security.catalog.npm import parse_package_json, parse_package_lock
 from trimdock.security.catalog.python import canonical_name, parse_python_metadata
 from trimdock.security.catalog.records import Record
+from trimdock.security.catalog.rpm import parse_rpmdb_sqlite
 from trimdock.security.collect import Collected, FileHit, Kind
 from trimdock.security.model import Ecosystem, Inventory, OsInfo, Package
 from trimdock.security.osrelease import os_info
@@ -37,6 +42,10 @@ _CATALOGERS: dict[Kind, tuple[str, Ecosystem | None, Callable[[bytes], list[Reco
     Kind.PYTHON_METADATA: ("python", Ecosystem.PYPI, parse_python_metadata),
     Kind.NPM_PACKAGE: ("npm", Ecosystem.NPM, parse_package_json),
     Kind.GO_BINARY: ("go", Ecosystem.GO, _go),
+    Kind.RPM_SQLITE: ("rpm", Ecosystem.RPM, parse_rpmdb_sqlite),
+    Kind.NPM_LOCK: ("npm-lock", Ecosystem.NPM, parse_package_lock),
+    Kind.JAVA_ARCHIVE: ("java", Ecosystem.MAVEN, parse_java_archive),
+    Kind.GEMSPEC: ("gem", Ecosystem.RUBYGEMS, parse_gemspec),
 }
 
 
@@ -54,8 +63,55 @@ def build_inventory(image: Image, collected: Collected) -> Inventory:
         packages.extend(
             _attribute(image, collected, hits, cataloger, ecosystem, parse, path=path, os=os)
         )
+    packages = dpkg_licences(packages, collected)
     packages.sort(key=lambda p: (p.ecosystem.value, p.name.lower(), p.version, p.path))
-    return Inventory(packages=tuple(packages), os=os)
+    return Inventory(packages=tuple(packages), os=os, notes=tuple(unread_notes(collected)))
+
+
+def unread_notes(collected: Collected) -> list[str]:
+    """Package data the inventory saw but did not read (each path once)."""
+    notes: dict[str, None] = {}
+    for hit in collected.hits:
+        if hit.kind is Kind.RPM_BDB:
+            notes.setdefault(
+                f"{hit.path} (layer {hit.layer}): an rpm Berkeley DB database is not read; "
+                "its packages are not in the inventory",
+                None,
+            )
+        elif hit.kind is Kind.JAVA_ARCHIVE and hit.size > len(hit.data) == 0:
+            notes.setdefault(
+                f"{hit.path} (layer {hit.layer}): a Java archive of {hit.size} bytes is above "
+                "the read bound; its artifacts are not in the inventory",
+                None,
+            )
+    return list(notes)
+
+
+def dpkg_licences(packages: list[Package], collected: Collected) -> list[Package]:
+    """Debian packages get the licences of their `usr/share/doc/NAME/copyright` file when it is
+    machine-readable (DEP-5), from the copy in the same layer or the latest one before; only
+    packages in the inventory are looked up, other packages' files are never parsed."""
+    copyrights: dict[str, list[FileHit]] = defaultdict(list)
+    for hit in collected.of(Kind.DPKG_COPYRIGHT):
+        copyrights[hit.path.split("/")[3]].append(hit)
+    if not copyrights:
+        return packages
+    cache: dict[tuple[str, int], str] = {}
+    result: list[Package] = []
+    for package in packages:
+        hits = copyrights.get(package.name) if package.ecosystem is Ecosystem.DEBIAN else None
+        if hits and not package.licence:
+            # Multi-arch packages use NAME:ARCH folders only for docs of different content;
+            # the plain NAME folder is the one dpkg installs.
+            usable = [h for h in hits if h.layer <= package.layer] or hits
+            chosen = max(usable, key=lambda h: h.layer)
+            key = (chosen.path, chosen.layer)
+            if key not in cache:
+                cache[key] = dep5_licences(chosen.data)
+            if cache[key]:
+                package = dataclasses.replace(package, licence=cache[key])
+        result.append(package)
+    return result
 
 
 def _attribute(
@@ -112,7 +168,7 @@ def find_os(collected: Collected) -> OsInfo | None:
 
 
 def purl(ecosystem: Ecosystem, record: Record, os: OsInfo | None) -> str:
-    """The package URL (purl spec types deb, apk, pypi, npm, golang)."""
+    """The package URL (purl spec types deb, apk, rpm, pypi, maven, gem, npm, golang)."""
     qualifiers: dict[str, str] = {}
     if record.arch:
         qualifiers["arch"] = record.arch
@@ -132,6 +188,18 @@ def purl(ecosystem: Ecosystem, record: Record, os: OsInfo | None) -> str:
     if ecosystem is Ecosystem.PYPI:
         name = canonical_name(record.name)
         return str(PackageURL("pypi", None, name, record.version).to_string())
+    if ecosystem is Ecosystem.RPM:
+        vendor = os.id if os is not None and os.id else None
+        if os is not None and os.version_id:
+            qualifiers["distro"] = f"{os.id}-{os.version_id}"
+        return str(
+            PackageURL("rpm", vendor, record.name, record.version, qualifiers or None).to_string()
+        )
+    if ecosystem is Ecosystem.MAVEN:
+        group, _, artifact = record.name.rpartition(":")
+        return str(PackageURL("maven", group or None, artifact, record.version).to_string())
+    if ecosystem is Ecosystem.RUBYGEMS:
+        return str(PackageURL("gem", None, record.name, record.version).to_string())
     namespace, _, name = record.name.rpartition("/")
     kind = "npm" if ecosystem is Ecosystem.NPM else "golang"
     return str(PackageURL(kind, namespace or None, name, record.version).to_string())

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from trimdock.image.model import Image
 from trimdock.layers.overlay import K_DIR, Node, Overlay
 from trimdock.security.collect import INVENTORY, Collected, Kind, collect
 from trimdock.security.inventory import build_inventory
 from trimdock.security.model import Inventory
-from trimdock.security.secrets import SECRETS, Secret, find_in_text, is_text
+from trimdock.security.secrets import (
+    SECRET_FILE_LIMIT,
+    SECRETS,
+    Secret,
+    find_in_text,
+    is_text,
+)
 from trimdock.security.surface import SurfaceItem, analyse_surface
-from trimdock.security.vuln.database import Database
-from trimdock.security.vuln.match import Vulnerability, match_inventory
+
+if TYPE_CHECKING:
+    # The matcher is imported when a database is given (see scan_image).
+    from trimdock.security.vuln.database import Database
+    from trimdock.security.vuln.match import Vulnerability
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,10 @@ class ScanResult:
 
 
 def scan_image(image: Image, database: Database | None) -> ScanResult:
-    collected = collect(image, (SECRETS, INVENTORY))
+    collected = collect(image, (INVENTORY, SECRETS))
     inventory = build_inventory(image, collected)
+    if database is not None:
+        from trimdock.security.vuln.match import match_inventory
     vulnerabilities = (
         None
         if database is None
@@ -68,7 +80,12 @@ def config_secrets(image: Image) -> list[Secret]:
 
 def file_secrets(collected: Collected) -> list[Secret]:
     found: list[Secret] = []
-    for hit in collected.of(Kind.SECRET_CANDIDATE):
+    # A file has one kind, and the inventory's come first: an application's npm lock file is
+    # read for packages and searched here too (its `resolved` URLs can carry credentials).
+    candidates = collected.of(Kind.SECRET_CANDIDATE) + [
+        hit for hit in collected.of(Kind.NPM_LOCK) if hit.size <= SECRET_FILE_LIMIT
+    ]
+    for hit in candidates:
         if not is_text(hit.data):
             continue
         text = hit.data.decode("utf-8", "replace")

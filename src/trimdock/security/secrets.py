@@ -124,6 +124,7 @@ _SECRET_FILE_NAMES = frozenset(
         "secrets.json",
     }
 )
+SECRET_FILE_LIMIT = 256 * 1024  # larger files are data, not configuration
 _SECRET_SUFFIXES = (".pem", ".key", ".env")
 _APP_ROOTS = ("root/", "home/", "app/", "srv/", "opt/", "workspace/", "usr/src/app/")
 _TEXT_SUFFIXES = (
@@ -148,7 +149,7 @@ def select_secret_files(entry: LayerEntry) -> Kind | None:
     """Files whose contents are searched: credential files by name anywhere, and small text
     files of application folders (never package trees: their test fixtures are full of fake
     keys)."""
-    if entry.type is not EntryType.FILE or entry.size == 0 or entry.size > 256 * 1024:
+    if entry.type is not EntryType.FILE or entry.size == 0 or entry.size > SECRET_FILE_LIMIT:
         return None
     path = entry.path
     name = path[path.rfind("/") + 1 :]
