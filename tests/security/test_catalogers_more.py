@@ -397,3 +397,39 @@ def test_scan_reads_a_real_rpmdb_in_a_layer(
     )
     assert package["purl"] == "pkg:rpm/rocky/tiny-tool@2:1.2.3-4.el9?arch=noarch&distro=rocky-9.3"
     assert package["licence"] == "MIT AND Apache-2.0"
+
+
+@pytest.mark.parametrize("path", [*GATE_TABLE, "data/small/d1/f1", "usr/bin/app", "a/b.txt"])
+def test_one_function_picker_equals_gate_then_selectors(path: str) -> None:
+    from trimdock.security.collect import _Gate
+
+    gate = _Gate((INVENTORY, SECRETS))
+    picker = gate.picker()
+    for mode in (0o644, 0o755):
+        entry = _entry(path, mode)
+        expected = None
+        if gate.admits(entry):
+            expected = select_inventory(entry) or select_secret_files(entry)
+        assert picker(entry) is expected
+
+
+def test_go_note_past_the_first_page_is_still_found() -> None:
+    """A note segment past 4 KiB (the program headers say where) is read up to 64 KiB."""
+    from trimdock.security.collect import GO_BUILDINFO_MAGIC, read_go_buildinfo
+
+    header = bytearray(64)
+    header[:4] = b"\x7fELF"
+    header[4], header[5] = 2, 1  # 64-bit, little-endian
+    struct.pack_into("<Q", header, 32, 64)  # e_phoff
+    struct.pack_into("<HH", header, 54, 56, 1)  # e_phentsize, e_phnum
+    note_at = 8192
+    note = b"\x04\x00\x00\x00\x10\x00\x00\x00\x04\x00\x00\x00Go\x00\x00" + b"x" * 16
+    phdr = struct.pack("<II", 4, 0) + struct.pack("<QQQQQQ", note_at, 0, 0, len(note), 0, 4)
+    blob = GO_BUILDINFO_MAGIC + b"\x08\x02" + bytes(16) + b"\x05go1.2"
+    body = bytes(header) + phdr
+    body += bytes(note_at - len(body)) + note
+    body += bytes(-len(body) % 16 + 16 * 4) + blob + bytes(64)
+    assert (read_go_buildinfo(io.BytesIO(body)) or b"").startswith(GO_BUILDINFO_MAGIC)
+    # The same file without the note segment: not a Go binary, and only a page is looked at.
+    plain = bytes(header) + struct.pack("<II", 1, 0) + phdr[8:] + body[len(header) + 56 :]
+    assert read_go_buildinfo(io.BytesIO(plain.replace(b"Go\x00\x00", b"No\x00\x00"))) is None

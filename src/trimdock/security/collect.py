@@ -12,6 +12,7 @@ uninteresting file, costs one split of its path and a few set look-ups.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -140,15 +141,30 @@ class _Gate:
             return True
         return bool(self.prefixes) and name.startswith(self.prefixes)
 
-    def pick(self, entry: LayerEntry) -> Kind | None:
-        """The kind of a regular file (the caller checked the type), or None."""
-        if not self.admits(entry):
+    def picker(self) -> Pick:
+        """`admits`, then the selectors' picks, as one function (it runs for every regular
+        file of every layer: the gate's sets are bound as locals, no method call in between)."""
+        names, folders, extensions = self.names, self.folders, self.extensions
+        executables, prefixes = self.executables, self.prefixes
+        picks = tuple(s.pick for s in self.selectors)
+
+        def pick(entry: LayerEntry) -> Kind | None:
+            parent, _, name = entry.path.rpartition("/")
+            if name not in names and parent not in folders:
+                dot = name.rfind(".")
+                if (
+                    (dot < 0 or name[dot:] not in extensions)
+                    and not (executables and entry.mode & 0o111)
+                    and not (prefixes and name.startswith(prefixes))
+                ):
+                    return None
+            for choose in picks:
+                kind = choose(entry)
+                if kind is not None:
+                    return kind
             return None
-        for selector in self.selectors:
-            kind = selector.pick(entry)
-            if kind is not None:
-                return kind
-        return None
+
+        return pick
 
 
 _INVENTORY_NAMES = frozenset(
@@ -253,8 +269,7 @@ def collect(image: Image, selectors: tuple[Selector, ...] = (INVENTORY,)) -> Col
     only the layers holding a selected file are then opened for bytes.
     """
     result = Collected(overlay=Overlay(source=image.reference))
-    gate = _Gate(selectors)
-    pick = gate.pick
+    pick = _Gate(selectors).picker()
     for layer in image.layers:
         # Queue every layer's digest check at once (sources that hash on a worker), as
         # `layers` does, so hashing overlaps the whole pass instead of waiting per layer.
@@ -314,19 +329,61 @@ def _read(reader: IO[bytes], kind: Kind, size: int) -> bytes | None:
 
 _GO_NOTE = b"\x04\x00\x00\x00Go\x00\x00"  # NT_GO_BUILDID's type (4) and name ("Go")
 _HEAD = 64 * 1024
+_FIRST = 4096  # ELF header, program headers and, in practice, every note segment
+_PT_NOTE = 4
+
+
+def _notes_end(head: bytes) -> int:
+    """Where the last PT_NOTE segment of an ELF file ends (0 without one or when the program
+    headers are not in `head`)."""
+    if len(head) < 64:
+        return 0
+    wide = head[4] == 2  # ELFCLASS64
+    order = "<" if head[5] == 1 else ">"
+    if wide:
+        (phoff,) = struct.unpack_from(order + "Q", head, 32)
+        entsize, count = struct.unpack_from(order + "HH", head, 54)
+    else:
+        (phoff,) = struct.unpack_from(order + "I", head, 28)
+        entsize, count = struct.unpack_from(order + "HH", head, 42)
+    end = 0
+    for index in range(min(count, 64)):
+        at = phoff + index * entsize
+        if at + (56 if wide else 32) > len(head):
+            return 0
+        if struct.unpack_from(order + "I", head, at)[0] != _PT_NOTE:
+            continue
+        if wide:
+            (offset,) = struct.unpack_from(order + "Q", head, at + 8)
+            (size,) = struct.unpack_from(order + "Q", head, at + 32)
+        else:
+            (offset,) = struct.unpack_from(order + "I", head, at + 4)
+            (size,) = struct.unpack_from(order + "I", head, at + 16)
+        end = max(end, offset + size)
+    return end
 
 
 def read_go_buildinfo(reader: IO[bytes]) -> bytes | None:
     """The build info blob of a Go ELF binary (from its magic on), or None for other files.
 
     Go's linker puts its build-id note (`.note.go.buildid`, name "Go", type 4) right after the
-    ELF headers, so the first 64 KiB tell a Go binary from the hundreds of C programs of a
-    distribution without reading them whole. The `.go.buildinfo` section is then found by its
-    16-byte-aligned magic while streaming, so no section table (at the end) is needed.
+    ELF headers, so the first page (or, when a note segment lies further, up to 64 KiB) tells
+    a Go binary from the hundreds of C programs of a distribution without reading them whole.
+    The `.go.buildinfo` section is then found by its 16-byte-aligned magic while streaming, so
+    no section table (at the end) is needed.
     """
-    head = reader.read(_HEAD)
-    if not head.startswith(b"\x7fELF") or _GO_NOTE not in head:
+    head = reader.read(_FIRST)
+    if not head.startswith(b"\x7fELF"):
         return None
+    if _GO_NOTE not in head:
+        # The note segments are listed in the program headers: read further only when one
+        # lies past the first page (still within the 64 KiB the note is looked for in).
+        end = _notes_end(head)
+        if end <= len(head):
+            return None
+        head += reader.read(min(end, _HEAD) - len(head))
+        if _GO_NOTE not in head:
+            return None
     offset = 0
     tail = b""
     chunk = head

@@ -51,7 +51,7 @@ def scan_image(image: Image, database: Database | None) -> ScanResult:
     return ScanResult(
         image=image,
         inventory=inventory,
-        surface=tuple(analyse_surface(visible_nodes(collected.overlay), image.config)),
+        surface=tuple(analyse_surface(visible_directories(collected.overlay), image.config)),
         secrets=tuple(config_secrets(image) + file_secrets(collected)),
         vulnerabilities=vulnerabilities,
     )
@@ -95,18 +95,18 @@ def file_secrets(collected: Collected) -> list[Secret]:
     return found
 
 
-def visible_nodes(overlay: Overlay) -> Iterator[tuple[str, Node]]:
-    """Every visible (path, node) of the final filesystem, unordered (`Overlay.walk` sorts each
-    folder, which the surface analysis does not need; its result is sorted once)."""
+def visible_directories(overlay: Overlay) -> Iterator[tuple[str, dict[str, Node]]]:
+    """Every visible folder of the final filesystem with its entries (hidden ones included,
+    marked by a negative layer), unordered: `Overlay.walk` sorts each folder and builds every
+    path, which the surface analysis does not need."""
     stack: list[tuple[str, Node]] = [("", overlay.root)]
     while stack:
         path, node = stack.pop()
         kids = node.kids
-        if not kids or node.e_kind != K_DIR:
+        if not kids:
             continue
+        yield path, kids
         prefix = f"{path}/" if path else ""
         for name, child in kids.items():
-            if child.e_layer >= 0:
-                child_path = prefix + name
-                yield child_path, child
-                stack.append((child_path, child))
+            if child.kids and child.e_layer >= 0 and child.e_kind == K_DIR:
+                stack.append((prefix + name, child))
