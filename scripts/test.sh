@@ -9,7 +9,7 @@ bash scripts/base-images.sh
 # Headless chromium for the HTML report tests (tests/html).
 bash scripts/browser.sh
 # rpm tooling and distro-info-data for the scan tests (tests/security).
-bash scripts/rpm-tools.sh
+bash scripts/scan-tools.sh
 bash scripts/python-env.sh test,fuzz
 export PATH="$repo/.venv/bin:$PATH"
 ruff check src tests bench examples fuzz

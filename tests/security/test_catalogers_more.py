@@ -42,7 +42,7 @@ tiny
 
 
 def real_rpmdb(tmp_path: Path) -> bytes:
-    """An rpmdb.sqlite written by rpm (Debian's rpm package, installed by scripts/rpm-tools.sh)
+    """An rpmdb.sqlite written by rpm (Debian's rpm package, installed by scripts/scan-tools.sh)
     holding one package built by rpmbuild from SPEC."""
     top = tmp_path / "rpmbuild"
     (top / "SPECS").mkdir(parents=True)
@@ -66,7 +66,7 @@ def real_rpmdb(tmp_path: Path) -> bytes:
 
 
 needs_rpm = pytest.mark.skipif(
-    shutil.which("rpmbuild") is None, reason="rpm tools missing: run scripts/rpm-tools.sh"
+    shutil.which("rpmbuild") is None, reason="rpm tools missing: run scripts/scan-tools.sh"
 )
 
 
