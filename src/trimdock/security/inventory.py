@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from packageurl import PackageURL
 
 from trimdock.image.model import Image
+from trimdock.layers.overlay import K_SYMLINK
 from trimdock.security.catalog.apk import parse_apk_installed
 from trimdock.security.catalog.copyright import dep5_licences
 from trimdock.security.catalog.dpkg import parse_dpkg_status
@@ -89,29 +90,46 @@ def unread_notes(collected: Collected) -> list[str]:
 
 def dpkg_licences(packages: list[Package], collected: Collected) -> list[Package]:
     """Debian packages get the licences of their `usr/share/doc/NAME/copyright` file when it is
-    machine-readable (DEP-5), from the copy in the same layer or the latest one before; only
-    packages in the inventory are looked up, other packages' files are never parsed."""
+    machine-readable (DEP-5), from the copy in the package's layer or the latest one before;
+    only packages in the inventory are looked up, other packages' files are never parsed.
+
+    A doc folder that is a symbolic link (`libncursesw6 -> libtinfo6`) points to the folder of
+    a package built from the same source, whose copyright file (a source package's
+    `debian/copyright`) is the one that applies: the overlay keeps no link targets, so that
+    package is found by its source name.
+    """
     copyrights: dict[str, list[FileHit]] = defaultdict(list)
     for hit in collected.of(Kind.DPKG_COPYRIGHT):
         copyrights[hit.path.split("/")[3]].append(hit)
     if not copyrights:
         return packages
+    by_source: dict[str, str] = {}
+    for package in sorted(packages, key=lambda p: p.name):
+        if package.ecosystem is Ecosystem.DEBIAN and package.name in copyrights:
+            by_source.setdefault(package.source_name or package.name, package.name)
     cache: dict[tuple[str, int], str] = {}
     result: list[Package] = []
     for package in packages:
-        hits = copyrights.get(package.name) if package.ecosystem is Ecosystem.DEBIAN else None
-        if hits and not package.licence:
-            # Multi-arch packages use NAME:ARCH folders only for docs of different content;
-            # the plain NAME folder is the one dpkg installs.
-            usable = [h for h in hits if h.layer <= package.layer] or hits
-            chosen = max(usable, key=lambda h: h.layer)
-            key = (chosen.path, chosen.layer)
-            if key not in cache:
-                cache[key] = dep5_licences(chosen.data)
-            if cache[key]:
-                package = dataclasses.replace(package, licence=cache[key])
+        if package.ecosystem is Ecosystem.DEBIAN and not package.licence:
+            folder = package.name
+            if folder not in copyrights and _is_symlink(collected, f"usr/share/doc/{folder}"):
+                folder = by_source.get(package.source_name or package.name, folder)
+            hits = copyrights.get(folder)
+            if hits:
+                usable = [h for h in hits if h.layer <= package.layer] or hits
+                chosen = max(usable, key=lambda h: h.layer)
+                key = (chosen.path, chosen.layer)
+                if key not in cache:
+                    cache[key] = dep5_licences(chosen.data)
+                if cache[key]:
+                    package = dataclasses.replace(package, licence=cache[key])
         result.append(package)
     return result
+
+
+def _is_symlink(collected: Collected, path: str) -> bool:
+    node = collected.overlay.visible(path)
+    return node is not None and node.e_kind == K_SYMLINK
 
 
 def _attribute(
