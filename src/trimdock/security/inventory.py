@@ -9,6 +9,7 @@ filesystem (if any) no longer lists it, yet its bytes still ship in the earlier 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -16,38 +17,38 @@ from packageurl import PackageURL
 
 from trimdock.image.model import Image
 from trimdock.layers.overlay import K_SYMLINK
-from trimdock.security.catalog.apk import parse_apk_installed
 from trimdock.security.catalog.copyright import dep5_licences
-from trimdock.security.catalog.dpkg import parse_dpkg_status
-from trimdock.security.catalog.gems import parse_gemspec
-from trimdock.security.catalog.gobuild import go_records, parse_buildinfo
-from trimdock.security.catalog.java import parse_java_archive
-from trimdock.security.catalog.npm import parse_package_json, parse_package_lock
-from trimdock.security.catalog.python import canonical_name, parse_python_metadata
+from trimdock.security.catalog.python import canonical_name
 from trimdock.security.catalog.records import Record
-from trimdock.security.catalog.rpm import parse_rpmdb_sqlite
 from trimdock.security.collect import Collected, FileHit, Kind
 from trimdock.security.model import Ecosystem, Inventory, OsInfo, Package
 from trimdock.security.osrelease import os_info
 
+Parser = Callable[[bytes], list[Record]]
 
-def _go(data: bytes) -> list[Record]:
-    info = parse_buildinfo(data)
-    return [] if info is None else go_records(info)
-
-
-_CATALOGERS: dict[Kind, tuple[str, Ecosystem | None, Callable[[bytes], list[Record]]]] = {
-    Kind.DPKG_STATUS: ("dpkg", Ecosystem.DEBIAN, parse_dpkg_status),
-    Kind.DPKG_STATUS_D: ("dpkg", Ecosystem.DEBIAN, parse_dpkg_status),
-    Kind.APK_INSTALLED: ("apk", Ecosystem.ALPINE, parse_apk_installed),
-    Kind.PYTHON_METADATA: ("python", Ecosystem.PYPI, parse_python_metadata),
-    Kind.NPM_PACKAGE: ("npm", Ecosystem.NPM, parse_package_json),
-    Kind.GO_BINARY: ("go", Ecosystem.GO, _go),
-    Kind.RPM_SQLITE: ("rpm", Ecosystem.RPM, parse_rpmdb_sqlite),
-    Kind.NPM_LOCK: ("npm-lock", Ecosystem.NPM, parse_package_lock),
-    Kind.JAVA_ARCHIVE: ("java", Ecosystem.MAVEN, parse_java_archive),
-    Kind.GEMSPEC: ("gem", Ecosystem.RUBYGEMS, parse_gemspec),
+# Kind -> (cataloger name, ecosystem, "module.function" under trimdock.security.catalog). The
+# parsers are imported when a file of their kind was found: most images need two or three of
+# them, and some bring heavy imports (sqlite3, zipfile, the email parser).
+_CATALOGERS: dict[Kind, tuple[str, Ecosystem, str]] = {
+    Kind.DPKG_STATUS: ("dpkg", Ecosystem.DEBIAN, "dpkg.parse_dpkg_status"),
+    Kind.DPKG_STATUS_D: ("dpkg", Ecosystem.DEBIAN, "dpkg.parse_dpkg_status"),
+    Kind.APK_INSTALLED: ("apk", Ecosystem.ALPINE, "apk.parse_apk_installed"),
+    Kind.PYTHON_METADATA: ("python", Ecosystem.PYPI, "python.parse_python_metadata"),
+    Kind.NPM_PACKAGE: ("npm", Ecosystem.NPM, "npm.parse_package_json"),
+    Kind.GO_BINARY: ("go", Ecosystem.GO, "gobuild.parse_go_binary"),
+    Kind.RPM_SQLITE: ("rpm", Ecosystem.RPM, "rpm.parse_rpmdb_sqlite"),
+    Kind.NPM_LOCK: ("npm-lock", Ecosystem.NPM, "npm.parse_package_lock"),
+    Kind.JAVA_ARCHIVE: ("java", Ecosystem.MAVEN, "java.parse_java_archive"),
+    Kind.GEMSPEC: ("gem", Ecosystem.RUBYGEMS, "gems.parse_gemspec"),
 }
+
+
+def parser_of(kind: Kind) -> Parser:
+    module, _, function = _CATALOGERS[kind][2].rpartition(".")
+    parse: Parser = getattr(
+        importlib.import_module(f"trimdock.security.catalog.{module}"), function
+    )
+    return parse
 
 
 def build_inventory(image: Image, collected: Collected) -> Inventory:
@@ -59,8 +60,8 @@ def build_inventory(image: Image, collected: Collected) -> Inventory:
         if hit.kind in _CATALOGERS:
             by_path[(hit.kind, hit.path)].append(hit)
     for (kind, path), hits in sorted(by_path.items()):
-        cataloger, ecosystem, parse = _CATALOGERS[kind]
-        assert ecosystem is not None
+        cataloger, ecosystem, _ = _CATALOGERS[kind]
+        parse = parser_of(kind)
         packages.extend(
             _attribute(image, collected, hits, cataloger, ecosystem, parse, path=path, os=os)
         )
