@@ -11,6 +11,8 @@ bash scripts/browser.sh
 bash scripts/registry-deps.sh
 # Installed above: the browser tests must run, never skip (tests/html/browser.py).
 export TRIMDOCK_REQUIRE_BROWSER=1
+# rpm tooling and distro-info-data for the scan tests (tests/security).
+bash scripts/scan-tools.sh
 bash scripts/python-env.sh test,fuzz
 export PATH="$repo/.venv/bin:$PATH"
 ruff check src tests bench examples fuzz

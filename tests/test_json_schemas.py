@@ -51,6 +51,7 @@ DOCUMENTS: dict[str, str] = {
     "cache": "cache.json",
     "fix FILE": "fix.json",
     "diff A B": "diff.json",
+    "db status": "db-status.json",
 }
 
 # The schema's own name inside each document: trimdock/<schema file stem>/<version>.
@@ -130,9 +131,30 @@ def test_every_json_command_has_a_schema() -> None:
             is_enum = isinstance(choices, type) and issubclass(choices, Enum)
             if is_enum and "json" in {member.value for member in choices}:
                 with_json.add(name)
-    assert with_json == {key.split()[0] for key in DOCUMENTS}
+    # Subcommands of groups (`db status`) too, named by both words.
+    for group in app.registered_groups:
+        assert group.typer_instance is not None
+        for info in group.typer_instance.registered_commands:
+            assert info.callback is not None
+            hints = get_type_hints(info.callback, include_extras=True).values()
+            for hint in hints:
+                choices = get_args(hint)[0] if get_origin(hint) is Annotated else hint
+                is_enum = isinstance(choices, type) and issubclass(choices, Enum)
+                if is_enum and "json" in {member.value for member in choices}:
+                    with_json.add(f"{group.name} {info.name}")
+    assert with_json == {_command_of(key) for key in DOCUMENTS}
     published = {path.name for path in SCHEMAS.glob("*.json")}
     assert published == set(DOCUMENTS.values())
+
+
+def _command_of(key: str) -> str:
+    """The command words of a DOCUMENTS key: up to the first argument or option."""
+    words = []
+    for word in key.split():
+        if word.startswith("-") or word.isupper():
+            break
+        words.append(word)
+    return " ".join(words)
 
 
 def test_the_readme_lists_every_schema_and_its_versions() -> None:

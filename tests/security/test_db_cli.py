@@ -17,6 +17,7 @@ import yaml
 
 from tests.security.crafted import crafted_image, dist_info
 from tests.support.shared import SHARED_DATA
+from tests.test_json_schemas import validate
 from trimdock.cli.main import run
 
 PYPA = SHARED_DATA / "osv" / "pypa-advisory-database" / "vulns"
@@ -85,6 +86,12 @@ def test_update_verifies_and_installs_then_scan_reads_it(
     assert run(["db", "status"]) == 0
     status = capsys.readouterr().out.split()
     assert status[status.index("PyPI") + 1 : status.index("PyPI") + 3] == [str(records), "records"]
+    assert run(["db", "status", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    validate(document, "db-status.json")
+    (pypi,) = document["ecosystems"]
+    assert (pypi["ecosystem"], pypi["records"], pypi["bytes"]) == ("PyPI", records, len(export))
+    assert pypi["sha256"] == hashlib.sha256(export).hexdigest() and 0 <= pypi["age_days"] < 1
 
     image = crafted_image(tmp_path / "img", [dist_info("requests", "2.19.1")])
     assert run(["scan", image, "-F", "json"]) == 0
@@ -170,3 +177,10 @@ def test_a_broken_record_file_is_named(tmp_path: Path, capsys: pytest.CaptureFix
     image = crafted_image(tmp_path / "img", [dist_info("requests", "2.19.1")])
     assert run(["scan", image, "--db", str(db)]) == 2
     assert f"{db / 'bad.yaml'}: not valid YAML" in capsys.readouterr().err
+
+
+def test_db_status_json_without_database(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["db", "status", "-F", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    validate(document, "db-status.json")
+    assert document["ecosystems"] == [] and document["directory"] == str(cache)

@@ -178,3 +178,38 @@ def test_scan_json_matches_its_schema(pyold: str, capsys: pytest.CaptureFixture[
     from tests.test_json_schemas import validate
 
     validate(scan_once(capsys, pyold), "scan.json")
+
+
+# The oracle for licences, computed by the image's own shell and awk: for each installed
+# package, its copyright file (symbolic links followed, as a reader of the image would) when
+# its first line declares the DEP-5 format, and its `License:` values, each once, in order.
+LICENCE_ORACLE = r"""
+dpkg-query -W -f '${db:Status-Abbrev}${Package}\n' | grep '^ii ' | cut -c4- |
+while read -r p; do
+  f=/usr/share/doc/$p/copyright
+  [ -f "$f" ] || continue
+  head -n 1 "$f" | grep -qi '^format:.*copyright-format/1.0' || continue
+  printf '%s|' "$p"
+  grep -i '^license:' "$f" | cut -c9- | sed 's/^[ \t]*//; s/[ \t]*$//' | grep -v '^$' |
+    awk '!seen[$0]++' | paste -sd '\t' -
+done
+"""
+
+
+def test_debian_licences_equal_the_images_dep5_files(
+    pyold: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    oracle = docker("run", "--rm", "--entrypoint", "sh", pyold, "-c", LICENCE_ORACLE)
+    expected = {}
+    for line in oracle.splitlines():
+        name, _, licences = line.partition("|")
+        if licences:
+            expected[name] = " AND ".join(licences.split("\t"))
+    document = scan_once(capsys, pyold)
+    found = {
+        p["name"]: p["licence"]
+        for p in document["packages"]
+        if p["ecosystem"] == "Debian" and not p["deleted"] and p["licence"]
+    }
+    assert found == expected
+    assert len(found) >= 10

@@ -212,3 +212,42 @@ def test_severity_words_and_scale() -> None:
     from trimdock.security.vuln.severity import record_severity
 
     assert record_severity(record) == (Level.MEDIUM, None)
+
+
+def test_maven_range_by_maven_order_and_git_range_by_versions_only() -> None:
+    from trimdock.security.vuln.match import affects
+
+    record = parse_record(
+        {
+            "id": "GHSA-mjmj-j48q-9wg2",
+            "affected": [
+                {
+                    "package": {"ecosystem": "Maven", "name": "org.yaml:snakeyaml"},
+                    "ranges": [
+                        {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}
+                    ],
+                },
+                {
+                    "package": {"ecosystem": "Maven", "name": "org.example:lib"},
+                    "ranges": [
+                        {
+                            "type": "GIT",
+                            "repo": "https://example.invalid/lib",
+                            "events": [{"introduced": "0"}, {"fixed": "9f3c2a1"}],
+                        }
+                    ],
+                    "versions": ["1.4"],
+                },
+            ],
+        },
+        source="test",
+    )
+    snake, lib = record.affected
+    # Maven order: 2.0-RC1 < 2.0 (a qualifier before the release), 1.33 < 2.0 < 2.0.1.
+    assert affects(snake, "1.33") == (True, "2.0")
+    assert affects(snake, "2.0-RC1") == (True, "2.0")
+    assert affects(snake, "2.0.0") == (False, None)
+    assert affects(snake, "2.0-sp1") == (False, None)
+    # GIT ranges name commits: only the `versions` list matches.
+    assert affects(lib, "1.4")[0] is True
+    assert affects(lib, "1.5")[0] is False

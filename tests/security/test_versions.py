@@ -8,6 +8,7 @@ from tests.support.shared import SHARED_DATA
 from trimdock.security.vuln.versions import (
     compare_alpine,
     compare_debian,
+    compare_maven,
     compare_pypi,
     compare_semver,
 )
@@ -18,6 +19,7 @@ CASES = {
     "debian": compare_debian,
     "alpine": compare_alpine,
     "pypi": compare_pypi,
+    "maven": compare_maven,
 }
 
 

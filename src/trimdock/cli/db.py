@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from trimdock.cli.help import name_values
+from trimdock.report.output import to_json_text
 from trimdock.security.vuln.database import default_db_dir
 from trimdock.security.vuln.update import (
     DEFAULT_BASE_URL,
@@ -66,14 +69,55 @@ def update(
     _print(statuses)
 
 
+class StatusFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+STATUS_SCHEMA = "trimdock/db-status/1"
+
+
 @db_app.command("status")
-def status() -> None:
+def status(
+    format: Annotated[
+        StatusFormat,
+        typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
+    ] = StatusFormat.TEXT,
+) -> None:
     """What the local database holds, per ecosystem, and how old it is."""
     statuses = database_status(default_db_dir())
+    if format is StatusFormat.JSON:
+        now = dt.datetime.now(dt.UTC)
+        typer.echo(to_json_text(status_json(default_db_dir(), statuses, now)), nl=False)
+        return
     if not statuses:
         typer.echo(f"No database in {default_db_dir()}: run `trimdock db update`.")
         return
     _print(statuses)
+
+
+def status_json(
+    directory: Path, statuses: list[EcosystemStatus], now: dt.datetime
+) -> dict[str, Any]:
+    """The `db status --format json` document (docs/schemas/db-status.json)."""
+    return {
+        "schema": STATUS_SCHEMA,
+        "directory": str(directory),
+        "ecosystems": [
+            {
+                "ecosystem": item.ecosystem,
+                "records": item.records if item.records >= 0 else None,
+                "bytes": item.bytes,
+                "downloaded": item.downloaded.isoformat() if item.downloaded else None,
+                "age_days": None
+                if item.downloaded is None
+                else round((now - item.downloaded).total_seconds() / 86400, 3),
+                "url": item.url,
+                "sha256": item.sha256,
+            }
+            for item in statuses
+        ],
+    }
 
 
 def _print(statuses: list[EcosystemStatus]) -> None:

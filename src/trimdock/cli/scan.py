@@ -119,7 +119,10 @@ def scan(
         if not (quiet and output is None):
             emit(document, output)
         return
-    violations = None if policy.empty else evaluate_policy(result, policy, today=today)
+    violations = None
+    if not policy.empty:
+        bases = _base_layers(result, policy)
+        violations = evaluate_policy(result, policy, today=today, base_layers=bases)
     findings = scan_findings(result, today=today, reveal=show_secrets, min_level=min_level)
     findings.extend(_policy_findings(result, violations or ()))
     if not (quiet and output is None):
@@ -139,6 +142,18 @@ def scan(
         )
     if violations:
         raise typer.Exit(1)
+
+
+def _base_layers(result: ScanResult, policy: Policy) -> dict[str, tuple[str, ...]]:
+    """The allowed bases' layers from the local engine, only when the image has no base label
+    (the label decides otherwise, and the engine is not asked)."""
+    from trimdock.security.bases import local_base_layers
+    from trimdock.security.policy import BASE_DIGEST_LABEL, BASE_NAME_LABEL
+
+    labels = dict(result.image.config.labels)
+    if not policy.allowed_bases or labels.get(BASE_NAME_LABEL) or labels.get(BASE_DIGEST_LABEL):
+        return {}
+    return local_base_layers(policy.allowed_bases)
 
 
 def _report(

@@ -18,9 +18,9 @@ A layer whose digests were verified once is not hashed again.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import IO, cast
+from typing import IO, TypeVar, cast
 
 import zstandard
 from isal.igzip_lib import IsalError
@@ -36,6 +36,8 @@ from trimdock.image.streams import (
     sniff,
 )
 from trimdock.image.tarparse import FileReader, TarFormatError, Window, parse
+
+_Tag = TypeVar("_Tag")
 
 # Errors a corrupt or truncated blob can raise from the tar parser or a decompressor.
 _CORRUPT: tuple[type[BaseException], ...] = (
@@ -92,6 +94,23 @@ class TarLayer:
     def open(self) -> Iterator[Iterator[tuple[LayerEntry, IO[bytes] | None]]]:
         with self._members() as members:
             yield self._with_readers(members)
+
+    def entries_reading(
+        self,
+        pick: Callable[[LayerEntry], _Tag | None],
+        take: Callable[[LayerEntry, _Tag, IO[bytes]], None],
+    ) -> Iterator[LayerEntry]:
+        """`entries()`, handing `take` the bytes of each regular file `pick` tags, in the same
+        pass: the headers are read once, and a reader is made only for the picked files (it
+        is valid during the call to `take`)."""
+        with self._members() as members:
+            for entry, offset, window in members:
+                if entry.type is EntryType.FILE:
+                    tag = pick(entry)
+                    if tag is not None:
+                        reader = _GuardedReader(FileReader(window, offset, entry.size), self)
+                        take(entry, tag, cast(IO[bytes], reader))
+                yield entry
 
     def use_digest_pool(self, digests: DigestPool) -> None:
         """Verify this layer on `digests`' worker when it can be read with seeks."""

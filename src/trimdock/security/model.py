@@ -15,6 +15,11 @@ class Ecosystem(StrEnum):
     PYPI = "PyPI"
     NPM = "npm"
     GO = "Go"
+    MAVEN = "Maven"
+    RUBYGEMS = "RubyGems"
+    # OSV keys rpm packages by distribution ("Red Hat", "Rocky Linux", "openSUSE", ...); the
+    # inventory and SBOM carry them, the matcher has no rpm ordering or distribution map yet.
+    RPM = "RPM"
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class Inventory:
 
     packages: tuple[Package, ...]
     os: OsInfo | None = None
+    notes: tuple[str, ...] = ()  # what was found but not read (an old rpm database, ...)
 
     @property
     def visible(self) -> tuple[Package, ...]:

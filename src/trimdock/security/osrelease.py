@@ -2,10 +2,13 @@
 
 EOL_TABLE: the end of the last support the distribution itself publishes for a release
 (Debian: end of LTS; Alpine: end of the release branch's security fixes; Ubuntu: end of
-standard support, without paid ESM). Sources: the Debian LTS page (wiki.debian.org/LTS),
-the Alpine releases page (alpinelinux.org/releases), Ubuntu's release cycle page
-(ubuntu.com/about/release-cycle). Entered 2026-11-30; a release missing here has no EOL
-finding, never a guessed one.
+standard support, without paid ESM). Sources: Debian and Ubuntu rows are the `eol-lts`
+(Debian) and `eol` (Ubuntu) columns of Debian's distro-info-data package, version
+0.58+deb12u7 (/usr/share/distro-info/debian.csv and ubuntu.csv), checked line by line by
+tests/security/test_eol_table.py wherever that package is installed; Alpine rows come from
+the Alpine releases page (alpinelinux.org/releases), which no file on the machine confirms.
+Entered 2026-11-30; Ubuntu 20.04 corrected that day to 2025-05-29 (was 2025-05-31). A
+release missing here has no EOL finding, never a guessed one.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ EOL_TABLE: tuple[EolEntry, ...] = (
     EolEntry("alpine", "3.21", dt.date(2026, 11, 1)),
     EolEntry("alpine", "3.22", dt.date(2027, 5, 1)),
     EolEntry("ubuntu", "18.04", dt.date(2023, 5, 31)),
-    EolEntry("ubuntu", "20.04", dt.date(2025, 5, 31)),
+    EolEntry("ubuntu", "20.04", dt.date(2025, 5, 29)),
     EolEntry("ubuntu", "22.04", dt.date(2027, 6, 1)),
     EolEntry("ubuntu", "24.04", dt.date(2029, 5, 31)),
 )

@@ -1,7 +1,9 @@
 """The golden-image gate: `[scan.policy]` rules checked against a scan result (pure).
 
 [scan.policy]
-allowed-bases = ["debian:bookworm*", "sha256:..."]   # org.opencontainers.image.base.* labels
+allowed-bases = ["debian:bookworm*", "sha256:..."]   # org.opencontainers.image.base.* labels;
+                                                     # without them, plain names are compared
+                                                     # by layers with the local image
 banned-packages = ["telnet", "openssh-server"]
 banned-licences = ["AGPL-3.0*", "SSPL*"]
 max-severity = "medium"                              # no high or critical vulnerability
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trimdock.errors import ConfigError
+from trimdock.security.bases import built_on
 from trimdock.security.scanner import ScanResult
 from trimdock.security.surface import Category
 from trimdock.security.vuln.severity import Level
@@ -130,19 +133,30 @@ def _allowed(ids: tuple[str, ...], policy: Policy, today: dt.date) -> bool:
     return any(a.id in ids and (a.until is None or today <= a.until) for a in policy.allow)
 
 
-def evaluate_policy(result: ScanResult, policy: Policy, *, today: dt.date) -> list[Violation]:
+def evaluate_policy(
+    result: ScanResult,
+    policy: Policy,
+    *,
+    today: dt.date,
+    base_layers: Mapping[str, tuple[str, ...]] | None = None,
+) -> list[Violation]:
+    """The violations of `policy`. `base_layers`: the DiffIDs of the allowed bases found on
+    the local engine (`trimdock.security.bases`), used when the image has no base label."""
     out: list[Violation] = []
     labels = dict(result.image.config.labels)
     if policy.allowed_bases:
         name, digest = labels.get(BASE_NAME_LABEL, ""), labels.get(BASE_DIGEST_LABEL, "")
+        diff_ids = tuple(layer.diff_id for layer in result.image.layers)
         if not name and not digest:
-            out.append(
-                Violation(
-                    "allowed-bases",
-                    f"base image unknown (no {BASE_NAME_LABEL} label): cannot "
-                    "prove it is an allowed base",
+            if built_on(diff_ids, dict(base_layers or {})) is None:
+                out.append(
+                    Violation(
+                        "allowed-bases",
+                        f"base image unknown (no {BASE_NAME_LABEL} label, and its layers do "
+                        "not begin with those of an allowed base on the local engine): cannot "
+                        "prove it is an allowed base",
+                    )
                 )
-            )
         elif not any(
             (p.startswith("sha256:") and p == digest) or (name and fnmatch.fnmatchcase(name, p))
             for p in policy.allowed_bases

@@ -75,6 +75,7 @@ def scan_json(
             "layer": os.layer,
         },
         "packages": [package_json(p) for p in inventory.packages],
+        "notes": list(inventory.notes),
         "database": list(database),
         "vulnerabilities": None
         if result.vulnerabilities is None
@@ -128,6 +129,7 @@ def summary_lines(result: ScanResult, database: Sequence[str]) -> list[str]:
     lines.append(
         f"Packages {len(inventory.visible)} ({summary}); {deleted} deleted by a later layer"
     )
+    lines.extend(f"Note: {note}" for note in inventory.notes)
     if result.vulnerabilities is None:
         lines.append(
             "Vulnerabilities not checked: no database (run `trimdock db update`, or --db PATH)"

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from trimdock.image.model import Image
 from trimdock.layers.overlay import K_DIR, Node, Overlay
-from trimdock.security.collect import Collected, Kind, collect, select_inventory
+from trimdock.security.collect import INVENTORY, Collected, Kind, collect
 from trimdock.security.inventory import build_inventory
 from trimdock.security.model import Inventory
-from trimdock.security.secrets import Secret, find_in_text, is_text, select_secret_files
+from trimdock.security.secrets import (
+    SECRET_FILE_LIMIT,
+    SECRETS,
+    Secret,
+    find_in_text,
+    is_text,
+)
 from trimdock.security.surface import SurfaceItem, analyse_surface
-from trimdock.security.vuln.database import Database
-from trimdock.security.vuln.match import Vulnerability, match_inventory
+
+if TYPE_CHECKING:
+    # The matcher is imported when a database is given (see scan_image).
+    from trimdock.security.vuln.database import Database
+    from trimdock.security.vuln.match import Vulnerability
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,10 @@ class ScanResult:
 
 
 def scan_image(image: Image, database: Database | None) -> ScanResult:
-    collected = collect(image, (select_secret_files, select_inventory))
+    collected = collect(image, (INVENTORY, SECRETS))
     inventory = build_inventory(image, collected)
+    if database is not None:
+        from trimdock.security.vuln.match import match_inventory
     vulnerabilities = (
         None
         if database is None
@@ -39,7 +51,7 @@ def scan_image(image: Image, database: Database | None) -> ScanResult:
     return ScanResult(
         image=image,
         inventory=inventory,
-        surface=tuple(analyse_surface(visible_nodes(collected.overlay), image.config)),
+        surface=tuple(analyse_surface(visible_directories(collected.overlay), image.config)),
         secrets=tuple(config_secrets(image) + file_secrets(collected)),
         vulnerabilities=vulnerabilities,
     )
@@ -68,7 +80,12 @@ def config_secrets(image: Image) -> list[Secret]:
 
 def file_secrets(collected: Collected) -> list[Secret]:
     found: list[Secret] = []
-    for hit in collected.of(Kind.SECRET_CANDIDATE):
+    # A file has one kind, and the inventory's come first: an application's npm lock file is
+    # read for packages and searched here too (its `resolved` URLs can carry credentials).
+    candidates = collected.of(Kind.SECRET_CANDIDATE) + [
+        hit for hit in collected.of(Kind.NPM_LOCK) if hit.size <= SECRET_FILE_LIMIT
+    ]
+    for hit in candidates:
         if not is_text(hit.data):
             continue
         text = hit.data.decode("utf-8", "replace")
@@ -78,18 +95,18 @@ def file_secrets(collected: Collected) -> list[Secret]:
     return found
 
 
-def visible_nodes(overlay: Overlay) -> Iterator[tuple[str, Node]]:
-    """Every visible (path, node) of the final filesystem, unordered (`Overlay.walk` sorts each
-    folder, which the surface analysis does not need; its result is sorted once)."""
+def visible_directories(overlay: Overlay) -> Iterator[tuple[str, dict[str, Node]]]:
+    """Every visible folder of the final filesystem with its entries (hidden ones included,
+    marked by a negative layer), unordered: `Overlay.walk` sorts each folder and builds every
+    path, which the surface analysis does not need."""
     stack: list[tuple[str, Node]] = [("", overlay.root)]
     while stack:
         path, node = stack.pop()
         kids = node.kids
-        if not kids or node.e_kind != K_DIR:
+        if not kids:
             continue
+        yield path, kids
         prefix = f"{path}/" if path else ""
         for name, child in kids.items():
-            if child.e_layer >= 0:
-                child_path = prefix + name
-                yield child_path, child
-                stack.append((child_path, child))
+            if child.kids and child.e_layer >= 0 and child.e_kind == K_DIR:
+                stack.append((prefix + name, child))

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from trimdock.image.model import EntryType, LayerEntry
-from trimdock.security.collect import Kind
+from trimdock.security.collect import Kind, Selector
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,7 @@ _SECRET_FILE_NAMES = frozenset(
         "secrets.json",
     }
 )
+SECRET_FILE_LIMIT = 256 * 1024  # larger files are data, not configuration
 _SECRET_SUFFIXES = (".pem", ".key", ".env")
 _APP_ROOTS = ("root/", "home/", "app/", "srv/", "opt/", "workspace/", "usr/src/app/")
 _TEXT_SUFFIXES = (
@@ -148,7 +149,7 @@ def select_secret_files(entry: LayerEntry) -> Kind | None:
     """Files whose contents are searched: credential files by name anywhere, and small text
     files of application folders (never package trees: their test fixtures are full of fake
     keys)."""
-    if entry.type is not EntryType.FILE or entry.size == 0 or entry.size > 256 * 1024:
+    if entry.type is not EntryType.FILE or entry.size == 0 or entry.size > SECRET_FILE_LIMIT:
         return None
     path = entry.path
     name = path[path.rfind("/") + 1 :]
@@ -196,3 +197,11 @@ def find_in_text(text: str) -> Iterator[tuple[str, int, str]]:
 
 def is_text(data: bytes) -> bool:
     return b"\0" not in data[:8192]
+
+
+SECRETS = Selector(
+    pick=select_secret_files,
+    names=_SECRET_FILE_NAMES | {"config.json"},
+    extensions=frozenset({*_SECRET_SUFFIXES, *_TEXT_SUFFIXES}),
+    name_prefixes=(".env.",),
+)

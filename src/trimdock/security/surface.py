@@ -8,7 +8,7 @@ put it there; setuid/setgid and world-writable entries by mode; the user from th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -85,11 +85,6 @@ class SurfaceItem:
     detail: str = ""  # the tool name, or the mode
 
 
-def _is_program_path(path: str) -> bool:
-    parent = path.rpartition("/")[0]
-    return parent in _PROGRAM_DIRS or parent.endswith("/bin")
-
-
 def _tool_name(name: str) -> str:
     """`python3.11`-style names stay themselves; `gcc-12` and `g++-12` count as gcc / g++."""
     base, sep, suffix = name.rpartition("-")
@@ -98,28 +93,54 @@ def _tool_name(name: str) -> str:
     return name
 
 
-def analyse_surface(nodes: Iterable[tuple[str, Node]], config: ImageConfig) -> list[SurfaceItem]:
+def _is_program_dir(path: str) -> bool:
+    return path in _PROGRAM_DIRS or path.endswith("/bin")
+
+
+def _writable_ok(path: str) -> bool:
+    return any(path == d or path.startswith(d + "/") for d in _WRITABLE_OK)
+
+
+def analyse_surface(
+    directories: Iterable[tuple[str, Mapping[str, Node]]], config: ImageConfig
+) -> list[SurfaceItem]:
+    """The surface of a final filesystem given folder by folder: each folder's path ("" for the
+    root) and its entries (those with a negative layer are hidden and skipped).
+
+    Per folder, not per file: whether it is a program folder, or a temporary one where
+    world-writable is normal, is decided once; a file costs a mode test (and a name look-up
+    in program folders), so the hundred thousand data files of an image cost little.
+    """
     items: list[SurfaceItem] = []
-    for path, node in nodes:
-        kind = node.e_kind
-        name = path.rpartition("/")[2]
-        if kind in (K_FILE, K_SYMLINK, K_HARDLINK) and _is_program_path(path):
-            category = _TOOL_CATEGORY.get(_tool_name(name))
-            if category is not None:
-                items.append(SurfaceItem(category, path, node.e_layer, _tool_name(name)))
-        if kind in (K_FILE, K_HARDLINK) and node.e_mode & 0o6000:
-            bits = "setuid" if node.e_mode & 0o4000 else "setgid"
-            if node.e_mode & 0o6000 == 0o6000:
-                bits = "setuid+setgid"
-            items.append(SurfaceItem(Category.SETUID, path, node.e_layer, bits))
-        if (
-            kind in (K_FILE, K_DIR, K_HARDLINK)
-            and node.e_mode & 0o002
-            and not any(path == d or path.startswith(d + "/") for d in _WRITABLE_OK)
-        ):
-            items.append(
-                SurfaceItem(Category.WORLD_WRITABLE, path, node.e_layer, oct(node.e_mode)[2:])
-            )
+    for folder, kids in directories:
+        prefix = f"{folder}/" if folder else ""
+        programs = _is_program_dir(folder)
+        writable_ok: bool | None = None
+        for name, node in kids.items():
+            if node.e_layer < 0:
+                continue
+            kind = node.e_kind
+            mode = node.e_mode
+            if programs and kind in (K_FILE, K_SYMLINK, K_HARDLINK):
+                tool = _tool_name(name)
+                category = _TOOL_CATEGORY.get(tool)
+                if category is not None:
+                    items.append(SurfaceItem(category, prefix + name, node.e_layer, tool))
+            if not mode & 0o6002:
+                continue
+            if kind in (K_FILE, K_HARDLINK) and mode & 0o6000:
+                bits = "setuid" if mode & 0o4000 else "setgid"
+                if mode & 0o6000 == 0o6000:
+                    bits = "setuid+setgid"
+                items.append(SurfaceItem(Category.SETUID, prefix + name, node.e_layer, bits))
+            if kind in (K_FILE, K_DIR, K_HARDLINK) and mode & 0o002:
+                path = prefix + name
+                if writable_ok is None:
+                    writable_ok = _writable_ok(folder)
+                if not writable_ok and not _writable_ok(path):
+                    items.append(
+                        SurfaceItem(Category.WORLD_WRITABLE, path, node.e_layer, oct(mode)[2:])
+                    )
     items.sort(key=lambda i: (i.category.value, i.path))
     if is_root_user(config.user):
         items.append(SurfaceItem(Category.ROOT_USER, "", -1, config.user or "(unset)"))

@@ -84,3 +84,9 @@ def go_records(info: GoBuildInfo) -> list[Record]:
         records.append(info.main)
     records.extend(info.deps)
     return records
+
+
+def parse_go_binary(blob: bytes) -> list[Record]:
+    """The records of a build info blob (the cataloger's entry point)."""
+    info = parse_buildinfo(blob)
+    return [] if info is None else go_records(info)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from email.message import Message
-from email.parser import HeaderParser
+from typing import TYPE_CHECKING
 
 from trimdock.security.catalog.records import Record
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 _CLASSIFIER = "License :: "
 
 
 def parse_python_metadata(data: bytes) -> list[Record]:
     """The distribution in a core metadata file (headers only; the body is the README)."""
+    # Imported here: `canonical_name` is used by every scan, the email parser only by images
+    # with Python packages.
+    from email.parser import HeaderParser
+
     headers, _, _ = data.partition(b"\n\n")
     message = HeaderParser().parsestr(headers.decode("utf-8", "replace"))
     name = (message.get("Name") or "").strip()

@@ -16,13 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from trimdock.errors import TrimdockError
 from trimdock.security.catalog.python import canonical_name
 from trimdock.security.vuln.records import Affected, OsvRecord, OsvRecordError, parse_record
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RECORD_SUFFIXES = (".json", ".yaml", ".yml")
 
 
@@ -66,10 +63,14 @@ class Database:
 
 
 def _decode(data: bytes, name: str, source: str) -> Any:
+    # PyYAML is imported on the first YAML record: a scan without one should not pay for it.
+    import yaml
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         if name.endswith(".json"):
             return json.loads(data)
-        return yaml.load(data, Loader=_Loader)
+        return yaml.load(data, Loader=loader)
     except (ValueError, yaml.YAMLError) as exc:
         raise OsvRecordError(
             f"not valid {'JSON' if name.endswith('.json') else 'YAML'}: {str(exc).splitlines()[0]}",

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from cvss import CVSS2, CVSS3, CVSS4
-from cvss.exceptions import CVSSError
-
 from trimdock.security.vuln.records import OsvRecord
 
 
@@ -58,6 +55,10 @@ _WORDS = {
 
 def cvss_score(kind: str, vector: str) -> float | None:
     """The base score of a CVSS vector, computed; None when the vector does not parse."""
+    # Imported when a record carries a vector: scans without a database never need it.
+    from cvss import CVSS2, CVSS3, CVSS4
+    from cvss.exceptions import CVSSError
+
     try:
         if kind == "CVSS_V4" or vector.startswith("CVSS:4"):
             return float(CVSS4(vector).base_score)

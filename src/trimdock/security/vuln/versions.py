@@ -9,6 +9,10 @@ the rules are implemented here from the tools' own definitions and tested on eve
 * PyPI: PEP 440 (`packaging`), with pre-PEP 440 "legacy" versions ordered before every valid
   version by setuptools' historic key, as pip did.
 * npm, Go (and OSV `SEMVER` ranges): Semantic Versioning 2.0 precedence (`v` prefix allowed).
+* Maven: `ComparableVersion`'s rules (trimdock.security.vuln.maven).
+
+RPM has no ordering here yet (rpm packages are inventoried, not matched). `GIT` ranges are
+never compared: they name commits, and a record's `versions` list is what matches them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
+
+from trimdock.security.vuln.maven import compare_maven
 
 Compare = Callable[[str, str], int]
 
@@ -321,6 +327,7 @@ COMPARATORS: dict[str, Compare] = {
     "PyPI": compare_pypi,
     "npm": compare_semver,
     "Go": compare_semver,
+    "Maven": compare_maven,
     "SEMVER": compare_semver,
 }
 
