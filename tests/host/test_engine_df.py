@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +176,25 @@ def test_a_repository_view_shows_only_its_containers_and_their_volumes(
     everything = df_json(capsys)
     assert len(everything["containers"]) >= 2 and len(everything["volumes"]) >= 2
     assert report["totals"]["containers"] >= 2  # totals stay host-wide
+
+
+def test_disk_usage_waits_for_another_clients_computation() -> None:
+    # The engine refuses a second concurrent /system/df ("already running") instead of queueing
+    # it; `docker system df` in a loop beside trimdock's own calls makes them overlap.
+    stop = threading.Event()
+
+    def other_client() -> None:
+        while not stop.is_set():
+            subprocess.run(["docker", "system", "df"], capture_output=True, check=False)
+
+    others = [threading.Thread(target=other_client) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    try:
+        engine = Engine.connect()
+        for _ in range(4):
+            assert engine.snapshot().taken_at is not None
+    finally:
+        stop.set()
+        for thread in others:
+            thread.join()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,11 @@ from trimdock.host.model import (
 from trimdock.host.storage import directory_usage
 
 _ZERO_TIME = "0001-01-01T00:00:00Z"
+# The engine computes disk usage for one caller at a time and refuses the others ("a disk usage
+# operation is already running") instead of queueing them. A computation takes seconds even on
+# large hosts; past this wait, the refusal is reported.
+DF_BUSY_WAIT_SECONDS = 60.0
+_DF_BUSY_POLL_SECONDS = 0.5
 
 
 def parse_time(value: object) -> datetime | None:
@@ -229,12 +235,25 @@ class Engine:
             storage_dirs=self._mount_dirs(detail_id),
         )
 
+    def _disk_usage(self) -> Answer:
+        """`/system/df`, waiting while another client's computation runs (`docker system df`
+        or a second trimdock at the same time)."""
+        deadline = time.monotonic() + DF_BUSY_WAIT_SECONDS
+        while True:
+            try:
+                answer: Answer = self.api.df()
+                return answer
+            except docker.errors.APIError as exc:
+                if "already running" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(_DF_BUSY_POLL_SECONDS)
+
     def snapshot(self) -> HostState:
         read = self.answers
         taken_at = datetime.now(UTC)
         images, layers = self.images()
         with self.errors("disk usage"):
-            usage = read.obj(self.api.df(), "disk usage")
+            usage = read.obj(self._disk_usage(), "disk usage")
         containers = [
             self.container(c)
             for c in read.objects(usage.get("Containers"), "disk usage (Containers)")
