@@ -84,6 +84,14 @@ def test_bracketed_text_and_metavars_survive(
         assert word in flat, word
 
 
+def test_every_command_is_listed_in_full(helps: dict[str, str]) -> None:
+    # click cuts a long first sentence with "..." in the command list.
+    listed = helps[""].split("Commands:", 1)[1]
+    assert "..." not in listed
+    for command in (c for c in COMMANDS if c and " " not in c):
+        assert re.search(rf"^  {command}\s+\S", listed, re.M), command
+
+
 def test_flags_show_no_metavar(helps: dict[str, str]) -> None:
     assert re.search(r"--no-color\s+Plain", helps["layers"])
     assert re.search(r"-h, --help\s+Show", helps["lint"])

@@ -13,6 +13,24 @@ from typing import Any
 
 from typer.core import TyperArgument, TyperOption
 
+# One line per command in `trimdock --help`: click cuts a longer first sentence with "..." at
+# 45 characters on an 80-column terminal, so each says what the command is for in fewer.
+SHORT_HELP: Mapping[str, str] = {
+    "layers": "Layer sizes, exact waste, what could go",
+    "lint": "Check Dockerfiles and Compose files",
+    "explain": "What a rule finds, why, and what to do",
+    "context": "What a build sends; what .dockerignore drops",
+    "df": "Disk used by images, containers, volumes",
+    "prune": "Remove what a policy selects",
+    "check": "Run an image; check it is production-ready",
+    "fix": "Rewrite a Dockerfile and prove the gain",
+    "explore": "Browse layers and files in the terminal",
+    "scan": "Packages, vulnerabilities, surface, secrets",
+    "cache": "The per-layer result cache",
+    "diff": "Compare two images",
+    "db": "The local OSV vulnerability database",
+}
+
 METAVARS: Mapping[str, str] = {
     "image": "IMAGE",
     "files": "DOCKERFILE",

@@ -27,7 +27,7 @@ from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
 from trimdock import __version__
-from trimdock.cli.help import name_values
+from trimdock.cli.help import SHORT_HELP, name_values
 from trimdock.cli.signals import signals_raise
 from trimdock.errors import Interrupted, TrimdockError, UsageError
 
@@ -50,6 +50,7 @@ class _Group(TyperGroup):
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             name_values(command)
+            command.short_help = command.short_help or SHORT_HELP.get(cmd_name)
         return command
 
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
