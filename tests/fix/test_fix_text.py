@@ -50,6 +50,21 @@ CASES = [
         "RUN npm ci --omit=dev && npm cache clean --force",
     ),
     (
+        "TD122",
+        True,
+        "FROM node:20-slim\nWORKDIR /app\n# manifests first\n"
+        "COPY package.json package-lock.json ./\n"
+        "RUN npm install --omit=dev \\\n    # no cache left\n    && npm cache clean --force\n",
+        "RUN npm ci --omit=dev \\\n    # no cache left\n    && npm cache clean --force\n",
+    ),
+    (
+        "TD122",
+        True,
+        "FROM node:20-slim\nCOPY package-lock.json /tmp/\nWORKDIR /srv\nCOPY . .\n"
+        "RUN apt-get update && npm i && echo installed\n",
+        "RUN apt-get update && npm ci && echo installed",
+    ),
+    (
         "TD108",
         False,
         "FROM centos:7\nRUN yum install -y httpd\n",
@@ -154,6 +169,11 @@ def test_unsafe_fixes_wait_for_the_flag(rule_id: str, text: str) -> None:
 
 # Inputs a fix must leave alone (the finding is there, but no safe rewrite is known).
 QUIET = [
+    # npm run by another program: its text is not ours to rewrite
+    (
+        "TD122",
+        "FROM node:20-slim\nWORKDIR /app\nCOPY package-lock.json ./\nRUN sh -c 'npm install'\n",
+    ),
     # the comment would swallow an appended command
     ("TD104", "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl # tools\n"),
     # `cd` changes the directory of whatever is merged after it
