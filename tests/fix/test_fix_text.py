@@ -65,6 +65,15 @@ CASES = [
         "RUN apt-get update && npm ci && echo installed",
     ),
     (
+        "TD123",
+        True,
+        "FROM debian:bookworm-slim\n"
+        "RUN curl -fsSLo /tmp/sdk.tgz https://x/sdk.tgz \\\n    # unpack\n"
+        "    && tar -xzf /tmp/sdk.tgz -C /tmp \\\n    && cp /tmp/sdk/bin/tool /usr/local/bin/ \\\n"
+        "    && rm -rf /tmp/sdk /tmp/sdk.tgz\n",
+        "    # unpack\n    && tar -xzf /tmp/sdk.tgz -C /tmp sdk/bin/tool \\\n",
+    ),
+    (
         "TD108",
         False,
         "FROM centos:7\nRUN yum install -y httpd\n",
@@ -169,6 +178,12 @@ def test_unsafe_fixes_wait_for_the_flag(rule_id: str, text: str) -> None:
 
 # Inputs a fix must leave alone (the finding is there, but no safe rewrite is known).
 QUIET = [
+    # the kept path is a glob: the member names are not known
+    (
+        "TD123",
+        "FROM debian:bookworm-slim\nRUN tar -xzf /t.tgz -C /opt && cp /opt/sdk/bin/* /bin/"
+        " && rm -rf /opt/sdk\n",
+    ),
     # npm run by another program: its text is not ours to rewrite
     (
         "TD122",

@@ -52,6 +52,19 @@ FIRES: list[tuple[str, str, int]] = [
     ("TD110", "FROM a:1\nRUN zypper install -y curl=1\n", 2),
     ("TD111", "FROM a:1\nRUN yarn install\n", 2),
     ("TD112", "FROM a:1\nRUN npm ci\n", 2),
+    # TD123: a full extraction of which one path is kept before the tree is removed
+    (
+        "TD123",
+        "FROM a:1\nRUN tar -xzf /t.tgz -C /opt && cp /opt/sdk/bin/t /bin/ && rm -rf /opt/sdk\n",
+        2,
+    ),
+    ("TD123", "FROM a:1\nWORKDIR /w\nRUN tar xf t.tar\\\n && mv sdk/bin/t /bin/ && rm -r sdk\n", 3),
+    (
+        "TD123",
+        "FROM a:1\nRUN curl -fsSL https://x/t.tgz | tar -xz --directory=/tmp/x \\\n"
+        "    && install -m 755 /tmp/x/t/bin/* /bin/ && rm -rf /tmp/x\n",
+        2,
+    ),
     # TD122: the lock named by a COPY into the working directory, or carried by a directory copy
     (
         "TD122",
@@ -210,6 +223,27 @@ PASSES: list[tuple[str, str]] = [
     ("TD107", "FROM a:1\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask==3\n"),
     ("TD108", "FROM a:1\nRUN yum install -y httpd-2 && yum clean all\n"),
     ("TD112", "FROM a:1\nRUN --mount=type=cache,target=/root/.npm npm ci\n"),
+    # TD123: members already named, the tree kept, renaming options, a cd, nothing kept
+    (
+        "TD123",
+        "FROM a:1\nRUN tar -xzf /t.tgz -C /opt sdk/bin/t && cp /opt/sdk/bin/t /bin/"
+        " && rm -rf /opt/sdk\n",
+    ),
+    ("TD123", "FROM a:1\nRUN tar -xzf /t.tgz -C /opt && cp /opt/sdk/bin/t /bin/\n"),
+    ("TD123", "FROM a:1\nRUN tar -xzf /t.tgz -C /opt && rm -rf /opt/sdk\n"),
+    (
+        "TD123",
+        "FROM a:1\nRUN tar -xzf /t.tgz -C /opt && cp /opt/sdk/bin/t /bin/"
+        " && rm -rf /opt/sdk/docs\n",
+    ),
+    (
+        "TD123",
+        "FROM a:1\nRUN tar -xzf /t.tgz --strip-components=1 -C /opt"
+        " && cp /opt/bin/t /bin/ && rm -rf /opt\n",
+    ),
+    ("TD123", "FROM a:1\nRUN cd /opt && tar -xzf /t.tgz && cp sdk/bin/t /bin/ && rm -rf sdk\n"),
+    ("TD123", "FROM a:1\nRUN tar -czf /t.tgz /opt && cp /opt/sdk/bin/t /bin/ && rm -rf /opt/sdk\n"),
+    ("TD123", "FROM a:1\nRUN tar -xzf /t.tgz -C $D && cp $D/sdk/t /bin/ && rm -rf $D\n"),
     # TD122: the lock is not certainly in the working directory, or npm installs something else
     ("TD122", "FROM a:1\nWORKDIR /app\nCOPY package*.json ./\nRUN npm install\n"),
     ("TD122", "FROM a:1\nWORKDIR /app\nCOPY . .\nRUN npm install\n"),
