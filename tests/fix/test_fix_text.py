@@ -50,6 +50,30 @@ CASES = [
         "RUN npm ci --omit=dev && npm cache clean --force",
     ),
     (
+        "TD122",
+        True,
+        "FROM node:20-slim\nWORKDIR /app\n# manifests first\n"
+        "COPY package.json package-lock.json ./\n"
+        "RUN npm install --omit=dev \\\n    # no cache left\n    && npm cache clean --force\n",
+        "RUN npm ci --omit=dev \\\n    # no cache left\n    && npm cache clean --force\n",
+    ),
+    (
+        "TD122",
+        True,
+        "FROM node:20-slim\nCOPY package-lock.json /tmp/\nWORKDIR /srv\nCOPY . .\n"
+        "RUN apt-get update && npm i && echo installed\n",
+        "RUN apt-get update && npm ci && echo installed",
+    ),
+    (
+        "TD123",
+        True,
+        "FROM debian:bookworm-slim\n"
+        "RUN curl -fsSLo /tmp/sdk.tgz https://x/sdk.tgz \\\n    # unpack\n"
+        "    && tar -xzf /tmp/sdk.tgz -C /tmp \\\n    && cp /tmp/sdk/bin/tool /usr/local/bin/ \\\n"
+        "    && rm -rf /tmp/sdk /tmp/sdk.tgz\n",
+        "    # unpack\n    && tar -xzf /tmp/sdk.tgz -C /tmp sdk/bin/tool \\\n",
+    ),
+    (
         "TD108",
         False,
         "FROM centos:7\nRUN yum install -y httpd\n",
@@ -154,6 +178,17 @@ def test_unsafe_fixes_wait_for_the_flag(rule_id: str, text: str) -> None:
 
 # Inputs a fix must leave alone (the finding is there, but no safe rewrite is known).
 QUIET = [
+    # the kept path is a glob: the member names are not known
+    (
+        "TD123",
+        "FROM debian:bookworm-slim\nRUN tar -xzf /t.tgz -C /opt && cp /opt/sdk/bin/* /bin/"
+        " && rm -rf /opt/sdk\n",
+    ),
+    # npm run by another program: its text is not ours to rewrite
+    (
+        "TD122",
+        "FROM node:20-slim\nWORKDIR /app\nCOPY package-lock.json ./\nRUN sh -c 'npm install'\n",
+    ),
     # the comment would swallow an appended command
     ("TD104", "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl # tools\n"),
     # `cd` changes the directory of whatever is merged after it

@@ -52,6 +52,48 @@ FIRES: list[tuple[str, str, int]] = [
     ("TD110", "FROM a:1\nRUN zypper install -y curl=1\n", 2),
     ("TD111", "FROM a:1\nRUN yarn install\n", 2),
     ("TD112", "FROM a:1\nRUN npm ci\n", 2),
+    # TD123: a full extraction of which one path is kept before the tree is removed
+    (
+        "TD123",
+        "FROM a:1\nRUN tar -xzf /t.tgz -C /opt && cp /opt/sdk/bin/t /bin/ && rm -rf /opt/sdk\n",
+        2,
+    ),
+    ("TD123", "FROM a:1\nWORKDIR /w\nRUN tar xf t.tar\\\n && mv sdk/bin/t /bin/ && rm -r sdk\n", 3),
+    (
+        "TD123",
+        "FROM a:1\nRUN curl -fsSL https://x/t.tgz | tar -xz --directory=/tmp/x \\\n"
+        "    && install -m 755 /tmp/x/t/bin/* /bin/ && rm -rf /tmp/x\n",
+        2,
+    ),
+    # TD122: the lock named by a COPY into the working directory, or carried by a directory copy
+    (
+        "TD122",
+        "FROM a:1\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\n",
+        4,
+    ),
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY npm-shrinkwrap.json .\nRUN npm i --omit=dev\n", 4),
+    (
+        "TD122",
+        "FROM a:1\nCOPY package-lock.json /app/package-lock.json\nWORKDIR /app\nRUN npm install\n",
+        4,
+    ),
+    (
+        "TD122",
+        "FROM a:1\nCOPY package-lock.json /tmp/\nWORKDIR /app\nCOPY . .\nRUN npm install\n",
+        5,
+    ),
+    (
+        "TD122",
+        "FROM a:1\nCOPY web/package-lock.json /x/\nCOPY web /srv/web\nWORKDIR /srv/web\n"
+        "RUN npm ci && npm install\n",
+        5,
+    ),
+    (
+        "TD122",
+        "FROM a:1 AS deps\nWORKDIR /app\nCOPY package.json package-lock.json ./\nFROM deps\n"
+        "RUN apt-get update && npm install\n",
+        5,
+    ),
     ("TD113", "FROM a:1\nRUN gem install rails:7\n", 2),
     (
         "TD114",
@@ -181,6 +223,58 @@ PASSES: list[tuple[str, str]] = [
     ("TD107", "FROM a:1\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask==3\n"),
     ("TD108", "FROM a:1\nRUN yum install -y httpd-2 && yum clean all\n"),
     ("TD112", "FROM a:1\nRUN --mount=type=cache,target=/root/.npm npm ci\n"),
+    # TD123: members already named, the tree kept, renaming options, a cd, nothing kept
+    (
+        "TD123",
+        "FROM a:1\nRUN tar -xzf /t.tgz -C /opt sdk/bin/t && cp /opt/sdk/bin/t /bin/"
+        " && rm -rf /opt/sdk\n",
+    ),
+    ("TD123", "FROM a:1\nRUN tar -xzf /t.tgz -C /opt && cp /opt/sdk/bin/t /bin/\n"),
+    ("TD123", "FROM a:1\nRUN tar -xzf /t.tgz -C /opt && rm -rf /opt/sdk\n"),
+    (
+        "TD123",
+        "FROM a:1\nRUN tar -xzf /t.tgz -C /opt && cp /opt/sdk/bin/t /bin/"
+        " && rm -rf /opt/sdk/docs\n",
+    ),
+    (
+        "TD123",
+        "FROM a:1\nRUN tar -xzf /t.tgz --strip-components=1 -C /opt"
+        " && cp /opt/bin/t /bin/ && rm -rf /opt\n",
+    ),
+    ("TD123", "FROM a:1\nRUN cd /opt && tar -xzf /t.tgz && cp sdk/bin/t /bin/ && rm -rf sdk\n"),
+    ("TD123", "FROM a:1\nRUN tar -czf /t.tgz /opt && cp /opt/sdk/bin/t /bin/ && rm -rf /opt/sdk\n"),
+    ("TD123", "FROM a:1\nRUN tar -xzf /t.tgz -C $D && cp $D/sdk/t /bin/ && rm -rf $D\n"),
+    # TD122: the lock is not certainly in the working directory, or npm installs something else
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY package*.json ./\nRUN npm install\n"),
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY . .\nRUN npm install\n"),
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\n"),
+    ("TD122", "FROM a:1\nCOPY package-lock.json /app\nWORKDIR /app\nRUN npm install\n"),
+    ("TD122", "FROM a:1\nCOPY package-lock.json ./\nWORKDIR /app\nRUN npm install\n"),
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY package-lock.json ./\nRUN npm install express@4\n"),
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY package-lock.json ./\nRUN npm install -g\n"),
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY package-lock.json ./\nRUN npm ci\n"),
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY package-lock.json ./\nRUN cd web && npm install\n"),
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY package-lock.json ./\nRUN npm install --prefix /x\n"),
+    (
+        "TD122",
+        "FROM a:1\nWORKDIR /app\nCOPY package-lock.json ./\nRUN rm package-lock.json\n"
+        "RUN npm install\n",
+    ),
+    ("TD122", "FROM a:1\nWORKDIR /app\nCOPY $LOCK ./\nRUN npm install\n"),
+    (
+        "TD122",
+        "FROM b:1 AS b\nFROM a:1\nWORKDIR /app\nCOPY --from=b /package-lock.json ./\n"
+        "RUN npm install\n",
+    ),
+    (
+        "TD122",
+        "FROM a:1 AS deps\nWORKDIR /app\nCOPY package-lock.json ./\nFROM a:1\nWORKDIR /app\n"
+        "RUN npm install\n",
+    ),
+    (
+        "TD122",
+        "FROM a:1\nCOPY package-lock.json /tmp/\nWORKDIR /app\nCOPY src .\nRUN npm install\n",
+    ),
     ("TD114", "FROM a:1\nRUN curl -fsSL https://x/t.tar.gz | tar -xz\n"),
     ("TD114", "FROM a:1\nRUN wget -q https://x/t.zip && unzip t.zip && rm t.zip\n"),
     ("TD116", "FROM a:1\nRUN a\nENV X=1\nRUN b\n"),

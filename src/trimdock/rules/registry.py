@@ -6,12 +6,22 @@ from collections.abc import Mapping
 
 from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.report.rules import RuleInfo
-from trimdock.rules import cache, instructions, packages, production, security, size, syntax
+from trimdock.rules import (
+    cache,
+    extract,
+    instructions,
+    npm_lock,
+    packages,
+    production,
+    security,
+    size,
+    syntax,
+)
 from trimdock.rules.base import REGISTRY, Rule
 from trimdock.runtime.check_rules import CHECK_RULES, check_rule_id
 from trimdock.runtime.compose.rules import COMPOSE_RULES
 
-_FAMILIES = (syntax, size, packages, cache, security, production, instructions)
+_FAMILIES = (syntax, size, extract, packages, npm_lock, cache, security, production, instructions)
 
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY, key=lambda r: r.info.rule_id))
 RULE_INFOS: Mapping[str, RuleInfo] = {r.info.rule_id: r.info for r in RULES}

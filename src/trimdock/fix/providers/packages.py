@@ -3,6 +3,8 @@ packages, `apt-get update` merged into the install."""
 
 from __future__ import annotations
 
+import re
+
 from trimdock.dockerfile.model import Instruction
 from trimdock.fix.compare import DPKG_RECOMMENDS
 from trimdock.fix.providers.base import (
@@ -167,3 +169,30 @@ def apt_update_merge(target: Target, finding: Finding) -> Fix | None:
             edits, SAFE, f"merge `{found[2]}` into the install RUN on line {instruction.line}"
         )
     return None
+
+
+@provides("TD122")
+def npm_ci(target: Target, finding: Finding) -> Fix | None:
+    """`npm install` becomes `npm ci`. Unsafe: the installed versions may change (those of the
+    lock instead of newer ones), the build fails where the lock disagrees with package.json, and
+    `npm ci` empties a node_modules the build copied in."""
+    site = target.site_of(finding)
+    if site is None:
+        return None
+    command = target.command_at(site, finding)
+    if command is None or command.via:
+        return None
+    found = target.command_text(command)
+    if found is None:
+        return None
+    start, _end, text = found
+    word = command.subcommand()
+    name_end = len(command.argv[0]) if text.startswith(command.argv[0]) else 0
+    match = re.compile(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])").search(text, name_end)
+    if word not in ("install", "i") or match is None:
+        return None
+    return Fix(
+        (FixEdit(start + match.start(), start + match.end(), "ci"),),
+        UNSAFE,
+        f"replace `npm {word}` by `npm ci`, which installs exactly the lock",
+    )
