@@ -12,10 +12,35 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from trimdock.cli.completion import complete_images
 from trimdock.config import RawConfig, load_config
 from trimdock.report.output import REPORT_WIDTH, OutputFormat, emit, make_console, to_json_text
 from trimdock.report.progress import finish as finish_progress
 
+IMAGE_HELP = (
+    "NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, oci:DIR[:TAG], "
+    "oci-archive:FILE, docker://REGISTRY/REPO:TAG, or a path to an archive."
+)
+# Every command that reads an image takes it, and the options of its source, the same way.
+ImageArgument = Annotated[
+    str,
+    typer.Argument(help=IMAGE_HELP, show_default=False, autocompletion=complete_images),
+]
+PlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform",
+        help="Platform to pick from a multi-platform index: os/arch or os/arch/variant.",
+    ),
+]
+NoVerifyOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-verify",
+        help="Skip the layer digest checks (faster on large uncompressed archives; use "
+        "only for archives you trust).",
+    ),
+]
 FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-F", help="Report format.", case_sensitive=False),

@@ -7,10 +7,13 @@ from typing import Annotated
 import typer
 
 from trimdock.cli.common import (
+    IMAGE_HELP,
     FormatOption,
     NoColorOption,
+    NoVerifyOption,
     OutputOption,
     OutputOptions,
+    PlatformOption,
     QuietOption,
     deliver,
 )
@@ -23,11 +26,6 @@ from trimdock.layers.gate import GateCheck, GateResult, WasteLimit, parse_max_wa
 from trimdock.layers.reclaim.classify import ReclaimOptions
 from trimdock.report.output import OutputFormat
 
-_IMAGE_HELP = (
-    "NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, oci:DIR[:TAG], "
-    "oci-archive:FILE, or a path to an archive."
-)
-
 
 def register(app: typer.Typer) -> None:
     app.command("diff")(diff)
@@ -36,19 +34,13 @@ def register(app: typer.Typer) -> None:
 def diff(
     image_a: Annotated[
         str,
-        typer.Argument(help="The image before. " + _IMAGE_HELP, autocompletion=complete_images),
+        typer.Argument(help="The image before. " + IMAGE_HELP, autocompletion=complete_images),
     ],
     image_b: Annotated[
         str,
         typer.Argument(help="The image after (same forms).", autocompletion=complete_images),
     ],
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform",
-            help="Platform to pick from a multi-platform index: os/arch or os/arch/variant.",
-        ),
-    ] = None,
+    platform: PlatformOption = None,
     format: FormatOption = OutputFormat.TEXT,
     output: OutputOption = None,
     no_color: NoColorOption = False,
@@ -69,10 +61,7 @@ def diff(
         int,
         typer.Option("--depth", help="Directory depth files are grouped by.", min=1),
     ] = DEFAULT_DEPTH,
-    no_verify: Annotated[
-        bool,
-        typer.Option("--no-verify", help="Skip the layer digest checks (trusted archives only)."),
-    ] = False,
+    no_verify: NoVerifyOption = False,
 ) -> None:
     """Compare two images: size, layers, files, packages, waste and reclaimable content.
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import Annotated
 
 import typer
 
-from trimdock.cli.completion import complete_images
+from trimdock.cli.common import ImageArgument, NoVerifyOption, PlatformOption
 from trimdock.errors import UsageError
 from trimdock.image.open import open_image
 from trimdock.layers.analysis import analyze_layers
@@ -23,30 +22,9 @@ def register(app: typer.Typer) -> None:
 
 
 def explore(
-    image: Annotated[
-        str,
-        typer.Argument(
-            help="NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, "
-            "oci:DIR[:TAG], oci-archive:FILE, or a path to an archive.",
-            show_default=False,
-            autocompletion=complete_images,
-        ),
-    ],
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform",
-            help="Platform to pick from a multi-platform index: os/arch or os/arch/variant.",
-        ),
-    ] = None,
-    no_verify: Annotated[
-        bool,
-        typer.Option(
-            "--no-verify",
-            help="Skip the layer digest checks (faster on large uncompressed archives; use "
-            "only for archives you trust).",
-        ),
-    ] = False,
+    image: ImageArgument,
+    platform: PlatformOption = None,
+    no_verify: NoVerifyOption = False,
 ) -> None:
     """Browse the layers and the file tree at any layer, with what each layer added, changed,
     removed and wasted (keys: ? for help, q to quit)."""

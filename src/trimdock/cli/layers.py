@@ -15,14 +15,16 @@ import typer
 from trimdock.cli.common import (
     ConfigOption,
     FormatOption,
+    ImageArgument,
     NoColorOption,
+    NoVerifyOption,
     OutputOption,
     OutputOptions,
+    PlatformOption,
     QuietOption,
     deliver,
     settings,
 )
-from trimdock.cli.completion import complete_images
 from trimdock.config import RawConfig
 from trimdock.errors import UsageError
 from trimdock.image.model import Image, Layer, LayerEntry
@@ -90,23 +92,8 @@ def register(app: typer.Typer) -> None:
 
 
 def layers(
-    image: Annotated[
-        str,
-        typer.Argument(
-            help="NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, "
-            "oci:DIR[:TAG], oci-archive:FILE, docker://REGISTRY/REPO:TAG, or a path to an "
-            "archive.",
-            show_default=False,
-            autocompletion=complete_images,
-        ),
-    ],
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform",
-            help="Platform to pick from a multi-platform index: os/arch or os/arch/variant.",
-        ),
-    ] = None,
+    image: ImageArgument,
+    platform: PlatformOption = None,
     format: FormatOption = OutputFormat.TEXT,
     output: OutputOption = None,
     no_color: NoColorOption = False,
@@ -201,14 +188,7 @@ def layers(
             "--insecure", help="docker://: plain HTTP to a registry on loopback (127.0.0.1:5000)."
         ),
     ] = False,
-    no_verify: Annotated[
-        bool,
-        typer.Option(
-            "--no-verify",
-            help="Skip the layer digest checks (faster on large uncompressed archives; use "
-            "only for archives you trust).",
-        ),
-    ] = False,
+    no_verify: NoVerifyOption = False,
 ) -> None:
     """Per-layer size and exact, blamed waste; dive-compatible figures; CI gate; time travel.
 

@@ -11,8 +11,16 @@ from typing import Annotated, Any
 import typer
 
 from trimdock import __version__
-from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, QuietOption, settings
-from trimdock.cli.completion import complete_images
+from trimdock.cli.common import (
+    ConfigOption,
+    ImageArgument,
+    NoColorOption,
+    NoVerifyOption,
+    OutputOption,
+    PlatformOption,
+    QuietOption,
+    settings,
+)
 from trimdock.config import RawConfig
 from trimdock.errors import ConfigError, UsageError
 from trimdock.image.open import open_image
@@ -40,22 +48,8 @@ def register(app: typer.Typer) -> None:
 
 
 def scan(
-    image: Annotated[
-        str,
-        typer.Argument(
-            help="NAME[:TAG] (local engine), docker-daemon:NAME, docker-archive:FILE, "
-            "oci:DIR[:TAG], oci-archive:FILE, or a path to an archive.",
-            show_default=False,
-            autocompletion=complete_images,
-        ),
-    ],
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform",
-            help="Platform to pick from a multi-platform index: os/arch or os/arch/variant.",
-        ),
-    ] = None,
+    image: ImageArgument,
+    platform: PlatformOption = None,
     format: Annotated[
         FindingFormat,
         typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
@@ -92,10 +86,7 @@ def scan(
             case_sensitive=False,
         ),
     ] = None,
-    no_verify: Annotated[
-        bool,
-        typer.Option("--no-verify", help="Skip the layer digest checks (trusted archives only)."),
-    ] = False,
+    no_verify: NoVerifyOption = False,
 ) -> None:
     """Inventory (SBOM), known vulnerabilities (offline), attack surface and secrets.
 
