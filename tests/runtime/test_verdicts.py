@@ -240,6 +240,14 @@ def test_an_oom_kill_before_the_first_sample_still_fails_resources() -> None:
     assert result("resources", run).verdict is Verdict.FAIL
 
 
+def test_a_sigkill_the_engine_did_not_call_an_oom_kill_still_warns_on_resources() -> None:
+    # A loaded engine can record the exit before the OOM event; a low sample is no pass then.
+    run = replace(GOOD, peak_memory=4_000_000, running_at_end=False, exit_code=137)
+    found = result("resources", run)
+    assert found.verdict is Verdict.WARN
+    assert "SIGKILL" in found.message
+
+
 def test_memory_is_shown_in_the_units_of_the_rest_of_trimdock() -> None:
     run = replace(GOOD, peak_memory=20_000_000, memory_limit=512_000_000, peak_cpu_percent=3.0)
     assert result("resources", run).message == "memory 20.0 MB (4% of 512.0 MB), CPU 3% of a core"

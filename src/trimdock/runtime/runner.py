@@ -33,6 +33,8 @@ POLL_SECONDS = 0.25
 CONNECT_SECONDS = 1.0
 # The reaping probe: an orphan that ends after a second must be gone soon after.
 ORPHAN_SECONDS = 1
+# How long an exit by SIGKILL may wait for the engine's OOM flag (see `_settled`).
+OOM_FLAG_WAIT = 3.0
 LOG_TAIL_LINES = 5
 MAX_LOG_FILES = 50
 
@@ -344,6 +346,22 @@ class Run:
             with self.engine.errors("remove container"):
                 self.api.remove_container(created["Id"], v=True, force=True)
 
+    def _settled(self, container_id: str, state: dict[str, Any]) -> dict[str, Any]:
+        """The exit state once the engine has handled the kernel's OOM event.
+
+        The engine records the exit and the OOM kill from two separate events; a loaded
+        machine can show the exit (137, SIGKILL) before `OOMKilled` turns true. Nothing but
+        the kernel sends SIGKILL to a container `check` has not stopped yet, so wait briefly
+        for the flag before reading the verdict from it.
+        """
+        deadline = time.monotonic() + OOM_FLAG_WAIT
+        while int(state.get("ExitCode") or 0) == 137 and not state.get("OOMKilled"):
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+            state = self.inspect(container_id).get("State") or {}
+        return state
+
     def _read_only(self) -> ReadOnlyFacts:
         request = self.request
         container_id = self.create(read_only=True)
@@ -378,6 +396,8 @@ class Run:
         state = detail.get("State") or {}
         running = bool(state.get("Running"))
         window = time.monotonic() - started
+        if not running:
+            state = self._settled(container_id, state)
         pid1 = uid = zombies = listening = None
         proc_source = None
         connected: list[tuple[int, bool]] = []

@@ -326,6 +326,13 @@ def resources(image: ImageFacts, run: RunFacts) -> CheckResult:
     limit = human_bytes(run.memory_limit)
     if run.oom_killed:  # also when it died before the first stats sample
         return _result("resources", title, Verdict.FAIL, f"killed at the {limit} limit", **evidence)
+    if run.exit_code == 137:  # SIGKILL before `check` stopped it: only the kernel sends that
+        return _result(
+            "resources", title, Verdict.WARN,
+            "killed by SIGKILL before it was stopped, with no OOM kill on record: "
+            f"the kernel's OOM killer at the {limit} limit is the usual cause",
+            **evidence,
+        )  # fmt: skip
     if run.peak_memory is None:
         return _result("resources", title, Verdict.UNKNOWN, "no stats", **evidence)
     cpu = "" if run.peak_cpu_percent is None else f", CPU {run.peak_cpu_percent:.0f}% of a core"
