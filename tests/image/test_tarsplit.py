@@ -10,7 +10,7 @@ import tarfile
 import pytest
 
 from trimdock.image.tarparse import TarFormatError, Window, parse
-from trimdock.image.tarsplit import read_tar_split
+from trimdock.image.tarsplit import read_tar_split, split_lines
 
 
 def make_tar(fmt: int) -> bytes:
@@ -121,3 +121,10 @@ def test_damaged_records_are_format_errors(damage: object, problem: str) -> None
     lines = tar_split_lines(make_tar(tarfile.GNU_FORMAT))
     with pytest.raises(TarFormatError, match=problem):
         read_tar_split(damage(lines))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 512, 1 << 20])
+def test_lines_cut_from_chunks_read_the_same_as_whole_lines(chunk_size: int) -> None:
+    lines = tar_split_lines(make_tar(tarfile.PAX_FORMAT))  # each line ends in a newline
+    stream = io.BytesIO(b"".join(lines))
+    assert read_tar_split(split_lines(stream, chunk_size)) == read_tar_split(lines)

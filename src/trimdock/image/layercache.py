@@ -4,17 +4,18 @@ A DiffID is the sha256 of the layer's tar, so the headers read once from any sou
 proved the DiffID (the engine's layer store, a registry blob whose digest was checked) hold for
 every image that shares the layer: ten application images on one base read the base once.
 
-Compact format: the tar size (8 bytes, big-endian), then zlib of marshal'ed chunks of rows
+Compact format: the tar size (8 bytes, big-endian), then zlib of length-prefixed (4 bytes,
+big-endian) marshal'ed chunks of rows
 `[(path, type, size, mode, uid, gid, mtime, link, devmajor, devminor), ...]`: about 3 bytes an
-entry, so sources can also
-keep a layer's headers in memory in this form and decode them when an analysis reads them.
+entry, so sources can also keep a layer's headers in memory in this form and decode them when an
+analysis reads them. The length prefix is there for speed: `marshal.loads` on a slice is 20
+times faster than `marshal.load` on a stream, which reads an object a few bytes at a time.
 marshal is only ever fed bytes trimdock wrote itself (the cache checks each file's sha256
 before returning it); any other shape is refused.
 """
 
 from __future__ import annotations
 
-import io
 import marshal
 import struct
 import zlib
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from trimdock.cache.store import ResultCache
 from trimdock.image.model import EntryType, LayerEntry
 
-KIND = "layer-entries"
+KIND = "layer-entries-2"  # -2: length-prefixed chunks
 _TYPES = {kind.value: kind for kind in EntryType}
 
 
@@ -54,12 +55,17 @@ def encode(entries: Iterable[LayerEntry], tar_size: int | Callable[[], int]) -> 
     packer = zlib.compressobj(1)
     parts: list[bytes] = []
     chunk: list[Row] = []
+
+    def pack(rows: list[Row]) -> None:
+        frame = marshal.dumps(rows)
+        parts.append(packer.compress(struct.pack(">I", len(frame)) + frame))
+
     for entry in entries:
         chunk.append(row(entry))
         if len(chunk) == CHUNK:
-            parts.append(packer.compress(marshal.dumps(chunk)))
+            pack(chunk)
             chunk = []
-    parts.append(packer.compress(marshal.dumps(chunk)))
+    pack(chunk)
     parts.append(packer.flush())
     size = tar_size if isinstance(tar_size, int) else tar_size()
     return struct.pack(">Q", size) + b"".join(parts)
@@ -74,18 +80,23 @@ def decode(data: bytes) -> tuple[tuple[LayerEntry, ...], int] | None:
     """The headers and tar size of encoded headers, or None when they do not decode."""
     size = tar_size_of(data)
     try:
-        stream = io.BytesIO(zlib.decompress(data[8:]))
-        end = len(stream.getbuffer())
+        frames = memoryview(zlib.decompress(data[8:]))
         entries_list: list[LayerEntry] = []
-        while stream.tell() < end:
+        at = 0
+        while at < len(frames):
+            (length,) = struct.unpack_from(">I", frames, at)
+            end = at + 4 + length
+            if end > len(frames):
+                return None
             entries_list.extend(
                 LayerEntry(path, _TYPES[kind], size, mode, uid, gid, mtime, link, major, minor)
-                for path, kind, size, mode, uid, gid, mtime, link, major, minor in marshal.load(
-                    stream
+                for path, kind, size, mode, uid, gid, mtime, link, major, minor in marshal.loads(
+                    frames[at + 4 : end]
                 )
             )
+            at = end
         entries = tuple(entries_list)
-    except (ValueError, TypeError, KeyError, EOFError, zlib.error):
+    except (ValueError, TypeError, KeyError, EOFError, zlib.error, struct.error):
         return None
     return None if size is None else (entries, size)
 

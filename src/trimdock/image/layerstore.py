@@ -47,7 +47,7 @@ from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference
 from trimdock.image.tarentry import is_unsafe_path
 from trimdock.image.tarparse import TarFormatError
-from trimdock.image.tarsplit import TarSplitEntries
+from trimdock.image.tarsplit import TarSplitEntries, split_lines
 from trimdock.report.progress import current
 
 DRIVER = "overlay2"
@@ -209,7 +209,7 @@ def _encoded_headers(folder: Path, what: str) -> bytes:
             open(folder / "tar-split.json.gz", "rb") as raw,
             cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb")) as lines,  # type: ignore[no-untyped-call]
         ):
-            reader = TarSplitEntries(lines)
+            reader = TarSplitEntries(split_lines(lines))
             return encode(reader, lambda: reader.size)
     except OSError as exc:
         raise StoreUnavailable(f"cannot read the tar-split of {what} ({exc})") from exc

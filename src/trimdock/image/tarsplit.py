@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Iterable, Iterator
+from typing import IO
 
 from trimdock.image.model import LayerEntry
 from trimdock.image.tarparse import TarFormatError, Window, parse
@@ -29,6 +30,22 @@ _SEGMENT = b'{"type":2,"payload":"'
 _FILE = b'{"type":1,'
 # In a JSON string a quote is escaped (`\"`), so this never matches inside a name.
 _SIZE = b',"size":'
+
+
+# Lines are cut from big decompressed chunks in C: a tar-split holds about 600 bytes a tar
+# entry, and reading it line by line through the gzip reader costs more than parsing it.
+_CHUNK = 1 << 20
+
+
+def split_lines(stream: IO[bytes], chunk_size: int = _CHUNK) -> Iterator[bytes]:
+    """The lines of `stream` without their line ends, read `chunk_size` bytes at a time."""
+    rest = b""
+    while chunk := stream.read(chunk_size):
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    if rest:
+        yield rest
 
 
 class _VirtualTar(Window):
