@@ -208,3 +208,26 @@ def test_a_plain_http_token_realm_off_loopback_is_refused(
         f"trimdock: {reference}: the registry's token service http://tokens.example:8080/token "
         "is plain HTTP off loopback: credentials would travel in clear text\n"
     )
+
+
+def test_tokens_the_registry_does_not_trust_are_one_line(
+    engine: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A token service whose signing key is not the one the registry trusts: the registry
+    # answers invalid_token even to a fresh token; no loop, one line.
+    with token_service(tmp_path / "tokens", USERS) as service:
+        with registry(tmp_path / "registry", token=service) as served:
+            service.rotate_key()  # the registry keeps the old certificate
+            monkeypatch.setenv(
+                "DOCKER_CONFIG", str(docker_config(tmp_path / "c", served.host, "alice", "s3cret"))
+            )
+            reference = f"docker://{served.host}/td/any:1"
+            assert run(["layers", reference, "--insecure"]) == 2
+        assert len(service.requests) == 1
+    assert capsys.readouterr().err == (
+        f"trimdock: {reference}: the registry refused the token its token service issued "
+        "(invalid_token)\n"
+    )

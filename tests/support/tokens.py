@@ -67,6 +67,10 @@ class TokenService:
             f"    rootcertbundle: {self.certificate}\n"
         )
 
+    def rotate_key(self) -> None:
+        """Sign with a new key from now on, one the registry's bundle does not hold."""
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
     def token(self, user: str | None, scopes: tuple[str, ...]) -> str:
         assert self._key is not None
         now = int(time.time())
