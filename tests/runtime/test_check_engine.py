@@ -189,6 +189,16 @@ def test_sarif_output_carries_the_failures(tmp_path: Path) -> None:
     assert {"TD803", "TD807"} <= {r["id"] for r in rules}
 
 
+def test_html_output_lists_the_failures(tmp_path: Path) -> None:
+    # check takes every finding format lint and scan take (cli/common.py FindingFormatOption).
+    out = tmp_path / "report.html"
+    argv = ["check", image("notrap"), *FAST, "--no-read-only", "-F", "html", "-o", str(out)]
+    assert run(argv) == 1
+    page = out.read_text()
+    assert page.lstrip().lower().startswith("<!doctype html>")
+    assert "TD803" in page and "TD807" in page
+
+
 def test_a_missing_image_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["check", "trimdock-test/no-such-image:0"]) == 2
     err = capsys.readouterr().err

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.tokens import TokenService
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -39,7 +41,14 @@ class Registry:
 
 
 @contextlib.contextmanager
-def registry(root: Path, *, htpasswd: tuple[str, str] | None = None) -> Iterator[Registry]:
+def registry(
+    root: Path,
+    *,
+    htpasswd: tuple[str, str] | None = None,
+    token: TokenService | None = None,
+) -> Iterator[Registry]:
+    """A registry on a free loopback port: open, with htpasswd basic auth, or with `auth: token`
+    trusting `token` (tests/support/tokens.py). Its log is `root/registry.log`."""
     binary = shutil.which("docker-registry")
     if binary is None:
         raise RuntimeError("docker-registry is missing: bash scripts/registry-deps.sh")
@@ -53,18 +62,21 @@ def registry(root: Path, *, htpasswd: tuple[str, str] | None = None) -> Iterator
         )
         password_file.write_text(done.stdout)
         auth = f"auth:\n  htpasswd:\n    realm: trimdock-test\n    path: {password_file}\n"
+    if token:
+        auth = token.registry_config()
     config = root / "config.yml"
     config.write_text(
-        "version: 0.1\nlog:\n  level: error\n"
+        "version: 0.1\nlog:\n  level: info\n"
         f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
         f"http:\n  addr: 127.0.0.1:{port}\n{auth}"
     )
-    process = subprocess.Popen(
-        [binary, "serve", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    with open(root / "registry.log", "ab") as log:
+        process = subprocess.Popen(
+            [binary, "serve", str(config)],
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:

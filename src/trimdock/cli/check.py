@@ -5,14 +5,20 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from trimdock import __version__
-from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, QuietOption, settings
+from trimdock.cli.common import (
+    ConfigOption,
+    FindingFormatOption,
+    NoColorOption,
+    OutputOption,
+    QuietOption,
+    settings,
+)
 from trimdock.errors import ConfigError, UsageError
 from trimdock.host.duration import parse_duration
 from trimdock.report.formats import FindingFormat, render_findings
@@ -32,15 +38,6 @@ CONFIG_KEYS: Mapping[str, type | tuple[type, ...]] = {
     "health-timeout": str,
 }
 MIN_MEMORY = 6 * 1024 * 1024  # the engine refuses less
-
-
-class CheckFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-    SARIF = "sarif"
-    JUNIT = "junit"
-    CHECKSTYLE = "checkstyle"
-    GITLAB = "gitlab"
 
 
 @dataclass(frozen=True)
@@ -176,10 +173,7 @@ def register(app: typer.Typer) -> None:
         no_read_only: Annotated[
             bool, typer.Option("--no-read-only", help="Skip the second, read-only run.")
         ] = False,
-        fmt: Annotated[
-            CheckFormat,
-            typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
-        ] = CheckFormat.TEXT,
+        fmt: FindingFormatOption = FindingFormat.TEXT,
         output: OutputOption = None,
         no_color: NoColorOption = False,
         quiet: QuietOption = False,
@@ -214,16 +208,16 @@ def register(app: typer.Typer) -> None:
         facts, run = check_image(request, _progress(quiet))
         results = judge(facts, run)
         if output is not None or not quiet:
-            if fmt is CheckFormat.TEXT:
+            if fmt is FindingFormat.TEXT:
                 report = render.text(facts, run, results)
-            elif fmt is CheckFormat.JSON:
+            elif fmt is FindingFormat.JSON:
                 report = to_json_text(
                     render.document(facts, run, results, options.allow, __version__)
                 )
             else:
                 report = render_findings(
                     render.findings(facts, results),
-                    FindingFormat(fmt.value),
+                    fmt,
                     rules=CHECK_RULES,
                     sources={},
                     tool_version=__version__,

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from trimdock.cli.completion import complete_images
 from trimdock.config import RawConfig, load_config
+from trimdock.report.formats import FindingFormat
 from trimdock.report.output import REPORT_WIDTH, OutputFormat, emit, make_console, to_json_text
 from trimdock.report.progress import finish as finish_progress
 
@@ -43,6 +44,11 @@ NoVerifyOption = Annotated[
 ]
 FormatOption = Annotated[
     OutputFormat,
+    typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
+]
+# The commands that report findings (lint, scan, check) offer every finding format.
+FindingFormatOption = Annotated[
+    FindingFormat,
     typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
 ]
 OutputOption = Annotated[

@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 
 from trimdock import __version__
-from trimdock.cli.common import ConfigOption, NoColorOption, OutputOption, QuietOption, settings
+from trimdock.cli.common import (
+    ConfigOption,
+    FindingFormatOption,
+    NoColorOption,
+    OutputOption,
+    QuietOption,
+    settings,
+)
 from trimdock.cli.completion import complete_rule_ids
 from trimdock.context.rules import RULES as CONTEXT_RULES
 from trimdock.report.formats import FindingFormat, render_findings
@@ -31,10 +38,7 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Argument(help="Dockerfiles to check ('-' reads stdin). Default: ./Dockerfile."),
         ] = None,
-        fmt: Annotated[
-            FindingFormat,
-            typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
-        ] = FindingFormat.TEXT,
+        fmt: FindingFormatOption = FindingFormat.TEXT,
         output: OutputOption = None,
         no_color: NoColorOption = False,
         quiet: QuietOption = False,

@@ -13,6 +13,7 @@ import typer
 from trimdock import __version__
 from trimdock.cli.common import (
     ConfigOption,
+    FindingFormatOption,
     ImageArgument,
     NoColorOption,
     NoVerifyOption,
@@ -50,10 +51,7 @@ def register(app: typer.Typer) -> None:
 def scan(
     image: ImageArgument,
     platform: PlatformOption = None,
-    format: Annotated[
-        FindingFormat,
-        typer.Option("--format", "-F", help="Report format.", case_sensitive=False),
-    ] = FindingFormat.TEXT,
+    format: FindingFormatOption = FindingFormat.TEXT,
     output: OutputOption = None,
     no_color: NoColorOption = False,
     quiet: QuietOption = False,

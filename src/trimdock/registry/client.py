@@ -3,7 +3,10 @@ and layer blobs streamed with transparent resumption.
 
 * Auth: a request is first sent as it is; a 401 names the scheme. `Bearer` gets a token from
   the realm (with the stored credentials, if any, as basic auth; scope `repository:R:pull`);
-  `Basic` sends the stored credentials. One retry after authenticating.
+  `Basic` sends the stored credentials. One retry after authenticating. A token is fetched
+  again before it expires (`expires_in`, bearer.py) and whenever the registry refuses it (a
+  long analysis outlives short-lived tokens). A plain-HTTP realm is only used on loopback:
+  the stored password goes to it.
 * Retries: 429, 5xx and connection failures are retried with exponential backoff (0.5 s
   doubling, at most `ATTEMPTS` tries, a server's `Retry-After` honoured up to 10 s).
 * 401/403/404 are one clear line naming the reference; never a traceback.
@@ -16,8 +19,8 @@ and layer blobs streamed with transparent resumption.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
+import urllib.parse
 from typing import Any
 
 import requests
@@ -25,13 +28,13 @@ import urllib3.exceptions
 
 from trimdock.errors import ImageSourceError, UsageError
 from trimdock.registry.auth import Credentials, credentials_for
-from trimdock.registry.names import RegistryName
+from trimdock.registry.bearer import Challenge, Token, parse_challenge, parse_token_answer
+from trimdock.registry.names import RegistryName, is_loopback_host
 
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.5
 TIMEOUT = (10.0, 60.0)  # connect, read
 MAX_DOCUMENT = 4 << 20
-_CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 _RETRY = {429, 500, 502, 503, 504}
 _TRANSIENT: tuple[type[BaseException], ...] = (
     requests.exceptions.ConnectionError,
@@ -65,6 +68,8 @@ class RegistryClient:
         self._credentials: Credentials | None = None
         self._credentials_read = False
         self._authorization: str | None = None
+        self._token: Token | None = None
+        self._token_query: dict[str, str] = {}  # the bearer challenge's realm and parameters
 
     def close(self) -> None:
         self.session.close()
@@ -88,6 +93,8 @@ class RegistryClient:
         authenticated = False
         delay = BACKOFF_SECONDS
         for attempt in range(1, ATTEMPTS + 1):
+            if self._token is not None and self._token.due(time.monotonic()):
+                self._fetch_token()
             headers: dict[str, str] = {}
             if accept:
                 headers["Accept"] = accept
@@ -115,9 +122,10 @@ class RegistryClient:
                 time.sleep(delay)
                 delay *= 2
                 continue
+            challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
             if response.status_code == 401 and not authenticated:
                 response.close()
-                self._authenticate(response)
+                self._authenticate(challenge)
                 authenticated = True
                 continue
             if response.status_code in _RETRY and attempt < ATTEMPTS:
@@ -128,16 +136,30 @@ class RegistryClient:
                 continue
             if response.status_code >= 400:
                 response.close()
-                raise self._status_error(response.status_code, path)
+                raise self._status_error(response.status_code, path, challenge)
             return response
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
-    def _status_error(self, status: int, path: str) -> ImageSourceError:
+    def _status_error(
+        self, status: int, path: str, challenge: Challenge | None = None
+    ) -> ImageSourceError:
         what = "image" if path.startswith("manifests/") else f"blob {path.rsplit('/', 1)[-1][:19]}"
+        credentials = self._credentials_once()
+        error = challenge.error if challenge else ""
+        if status == 401 and credentials and error == "insufficient_scope":
+            # The token service took the credentials but granted no pull on this repository.
+            return self.error(
+                f"access denied to {self.name.repository}: the token service grants "
+                f"{credentials.username} no pull access"
+            )
+        if status == 401 and error == "invalid_token":
+            return self.error(
+                "the registry refused the token its token service issued (invalid_token)"
+            )
         if status == 401:
             how = (
                 "the stored credentials were refused"
-                if self._credentials_once()
+                if credentials
                 else f"no credentials stored for {self.name.registry} "
                 f"(docker login {self.name.registry})"
             )
@@ -150,39 +172,55 @@ class RegistryClient:
             return self.error(f"the registry kept failing ({status}) after {ATTEMPTS} attempts")
         return self.error(f"the registry answered {status} for the {what}")
 
-    def _authenticate(self, response: requests.Response) -> None:
-        challenge = response.headers.get("WWW-Authenticate", "")
-        scheme, _, params = challenge.partition(" ")
+    def _authenticate(self, challenge: Challenge) -> None:
         credentials = self._credentials_once()
-        if scheme.lower() == "basic":
+        if challenge.scheme == "basic":
             if credentials is None:
                 raise self._status_error(401, "manifests/")
             self._authorization = requests.auth._basic_auth_str(
                 credentials.username, credentials.password
             )
             return
-        if scheme.lower() != "bearer":
-            raise self.error(f"unsupported authentication scheme {scheme!r}")
-        fields = dict(_CHALLENGE.findall(params))
-        realm = fields.pop("realm", "")
-        if not realm.startswith(("https://", "http://")):
+        if challenge.scheme != "bearer":
+            raise self.error(f"unsupported authentication scheme {challenge.scheme!r}")
+        fields = dict(challenge.params)
+        fields.pop("error", None)
+        fields.pop("error_description", None)
+        realm = fields.get("realm", "")
+        parts = urllib.parse.urlsplit(realm)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
             raise self.error("the registry's bearer challenge has no usable realm")
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+            raise self.error(
+                f"the registry's token service {realm} is plain HTTP off loopback: "
+                "credentials would travel in clear text"
+            )
+        # The registry names the scope it wants (pull on this repository); without one, ask
+        # for exactly that: a token is never broader than this image needs.
         fields.setdefault("scope", f"repository:{self.name.repository}:pull")
+        self._token_query = fields
+        self._fetch_token()
+
+    def _fetch_token(self) -> None:
+        query = dict(self._token_query)
+        realm = query.pop("realm")
+        credentials = self._credentials_once()
         auth = (credentials.username, credentials.password) if credentials else None
+        requested_at = time.monotonic()
         try:
-            answer = self.session.get(realm, params=fields, auth=auth, timeout=TIMEOUT)
+            answer = self.session.get(realm, params=query, auth=auth, timeout=TIMEOUT)
         except requests.exceptions.RequestException as exc:
             raise self.error(f"cannot get a token from {realm} ({_short(exc)})") from exc
         if answer.status_code in (401, 403):
             raise self._status_error(answer.status_code, "manifests/")
         try:
-            document = answer.json()
-            token = document.get("token") or document.get("access_token")
-        except (ValueError, AttributeError):
+            token = parse_token_answer(answer.json(), requested_at)
+        except ValueError:
             token = None
-        if not isinstance(token, str) or not token:
+        if token is None:
             raise self.error(f"the token service {realm} gave no token ({answer.status_code})")
-        self._authorization = f"Bearer {token}"
+        self._token = token
+        self._authorization = f"Bearer {token.value}"
 
     # -- documents and blobs -------------------------------------------------------------------
 
