@@ -113,3 +113,16 @@ def test_layer_entries_round_trip(tmp_path: Path) -> None:
     layers.save(key(7), ENTRIES, 4096)
     assert layers.load(key(7)) == (ENTRIES, 4096)
     assert decode(b"not zlib") is None
+
+
+def test_many_chunks_round_trip_and_any_truncation_is_refused() -> None:
+    # Several frames, each decompressed piece by piece: no chunk boundary may lose an entry.
+    entries = tuple(
+        LayerEntry(f"d{i // 1000}/{'n' * (i % 200)}{i}", EntryType.FILE, i, 0o644, mtime=i)
+        for i in range(3 * 4096 + 17)
+    )
+    data = encode(entries, 123)
+    assert decode(data) == (entries, 123)
+    for cut in (len(data) - 1, len(data) // 2, 20, 9, 8, 3):
+        assert decode(data[:cut]) is None, cut
+    assert decode(data + b"trailing") is None

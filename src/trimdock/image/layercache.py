@@ -19,7 +19,7 @@ from __future__ import annotations
 import marshal
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from trimdock.cache.store import ResultCache
 from trimdock.image.model import EntryType, LayerEntry
@@ -47,6 +47,8 @@ def row(e: LayerEntry) -> Row:
 
 
 CHUNK = 4096
+# Compressed bytes fed to the decompressor at a time, and the most it returns per call.
+_PIECE = 1 << 18
 
 
 def encode(entries: Iterable[LayerEntry], tar_size: int | Callable[[], int]) -> bytes:
@@ -76,27 +78,69 @@ def tar_size_of(data: bytes) -> int | None:
     return struct.unpack(">Q", data[:8])[0] if len(data) >= 8 else None
 
 
+class DecodeError(ValueError):
+    """Encoded headers that do not decode (a damaged or foreign cache file)."""
+
+
+def iter_decode(data: bytes) -> Iterator[LayerEntry]:
+    """The headers of encoded headers, one chunk of `CHUNK` built at a time: a big layer's
+    entries never all exist as objects at once. Raises `DecodeError` where they stop
+    decoding (entries before that point have been yielded)."""
+    if tar_size_of(data) is None:
+        raise DecodeError("too short")
+    # Decompressed a piece at a time: the whole decompressed form is three times the
+    # compressed one and would double the memory a big layer costs while it is read.
+    unpacker = zlib.decompressobj()
+    compressed = memoryview(data)[8:]
+    pending = b""
+    at = 0
+    while True:
+        if len(pending) < 4 or len(pending) < 4 + int.from_bytes(pending[:4], "big"):
+            if unpacker.eof:  # the stream ended: nothing may follow, no frame may be cut
+                if (
+                    pending
+                    or unpacker.unused_data
+                    or unpacker.unconsumed_tail
+                    or at < len(compressed)
+                ):
+                    raise DecodeError("a chunk runs past the end, or data follows it")
+                return
+            try:
+                if at >= len(compressed) and not unpacker.unconsumed_tail:
+                    more = unpacker.flush()
+                    if not more:
+                        if pending or not unpacker.eof:
+                            raise DecodeError("a chunk runs past the end")
+                        return
+                elif unpacker.unconsumed_tail:
+                    more = unpacker.decompress(unpacker.unconsumed_tail, _PIECE)
+                else:
+                    more = unpacker.decompress(compressed[at : at + _PIECE], _PIECE)
+                    at += _PIECE
+            except zlib.error as exc:
+                raise DecodeError(str(exc)) from None
+            pending += more
+            continue
+        length = int.from_bytes(pending[:4], "big")
+        frame, pending = pending[4 : 4 + length], pending[4 + length :]
+        try:
+            chunk = [
+                LayerEntry(path, _TYPES[kind], size, mode, uid, gid, mtime, link, major, minor)
+                for path, kind, size, mode, uid, gid, mtime, link, major, minor in marshal.loads(
+                    frame
+                )
+            ]
+        except (ValueError, TypeError, KeyError, EOFError) as exc:
+            raise DecodeError(str(exc) or type(exc).__name__) from None
+        yield from chunk
+
+
 def decode(data: bytes) -> tuple[tuple[LayerEntry, ...], int] | None:
     """The headers and tar size of encoded headers, or None when they do not decode."""
     size = tar_size_of(data)
     try:
-        frames = memoryview(zlib.decompress(data[8:]))
-        entries_list: list[LayerEntry] = []
-        at = 0
-        while at < len(frames):
-            (length,) = struct.unpack_from(">I", frames, at)
-            end = at + 4 + length
-            if end > len(frames):
-                return None
-            entries_list.extend(
-                LayerEntry(path, _TYPES[kind], size, mode, uid, gid, mtime, link, major, minor)
-                for path, kind, size, mode, uid, gid, mtime, link, major, minor in marshal.loads(
-                    frames[at + 4 : end]
-                )
-            )
-            at = end
-        entries = tuple(entries_list)
-    except (ValueError, TypeError, KeyError, EOFError, zlib.error, struct.error):
+        entries = tuple(iter_decode(data))
+    except DecodeError:
         return None
     return None if size is None else (entries, size)
 

@@ -42,7 +42,7 @@ from trimdock.engine.layerdb import LayerDb, chain_ids
 from trimdock.errors import EngineError, ImageSourceError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
 from trimdock.image.imageconfig import ParsedConfig, parse_image_config
-from trimdock.image.layercache import LayerCache, decode, encode, tar_size_of
+from trimdock.image.layercache import DecodeError, LayerCache, encode, iter_decode, tar_size_of
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference
 from trimdock.image.tarentry import is_unsafe_path
@@ -82,15 +82,14 @@ class _StoreLayer:
     folder: Path
     encoded: bytes
 
-    @property
-    def headers(self) -> tuple[LayerEntry, ...]:
-        decoded = decode(self.encoded)
-        if decoded is None:
-            raise self.error("its cached headers do not decode (trimdock cache clear)")
-        return decoded[0]
+    def headers(self) -> Iterator[LayerEntry]:
+        try:
+            yield from iter_decode(self.encoded)
+        except DecodeError:
+            raise self.error("its cached headers do not decode (trimdock cache clear)") from None
 
     def entries(self) -> Iterator[LayerEntry]:
-        return iter(self.headers)
+        return self.headers()
 
     def open(self) -> AbstractContextManager[Iterator[tuple[LayerEntry, IO[bytes] | None]]]:
         return self._open()
@@ -107,7 +106,7 @@ class _StoreLayer:
     def _with_bodies(
         self, readers: list[_BodyReader]
     ) -> Iterator[tuple[LayerEntry, IO[bytes] | None]]:
-        for entry in self.headers:
+        for entry in self.headers():
             if entry.type is not EntryType.FILE:
                 yield entry, None
                 continue

@@ -526,7 +526,9 @@ def finish(plan: Plan, digests: Mapping[str, str]) -> ReclaimReport:
     """Step 2: duplicates from the candidates' digests, then everything summed per category
     and layer, biggest first."""
     assigned = list(plan.assigned)
-    index_of = {file.path: i for i, file in enumerate(plan.files)} if plan.candidates else {}
+    # Only the candidates' indexes: a map of every path would be the report's biggest object.
+    wanted = {path for group in plan.candidates for path in group}
+    index_of = {file.path: i for i, file in enumerate(plan.files) if file.path in wanted}
     hashed = 0
     for group in plan.candidates:
         by_digest: dict[str, list[int]] = defaultdict(list)
