@@ -17,8 +17,8 @@ class Ecosystem(StrEnum):
     GO = "Go"
     MAVEN = "Maven"
     RUBYGEMS = "RubyGems"
-    # OSV keys rpm packages by distribution ("Red Hat", "Rocky Linux", "openSUSE", ...); the
-    # inventory and SBOM carry them, the matcher has no rpm ordering or distribution map yet.
+    # OSV keys rpm packages by distribution ("Red Hat", "Rocky Linux", "openSUSE", ...): the
+    # matcher finds the records of the image's distribution (trimdock.security.vuln.rpmdistro).
     RPM = "RPM"
 
 
