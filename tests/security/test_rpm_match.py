@@ -167,6 +167,27 @@ def test_quiet(package: Package, os: OsInfo) -> None:
     assert _ids([package], os) == []
 
 
+def test_versions_list_matches_with_or_without_a_zero_epoch() -> None:
+    record = {
+        "id": "ALSA-2024:0001",
+        "modified": "2024-01-10T00:00:00Z",
+        "affected": [
+            {
+                "package": {"ecosystem": "AlmaLinux:9", "name": "zlib"},
+                "versions": ["0:1.2.11-40.el9", "1.2.11-39.el9"],
+            }
+        ],
+    }
+    database = _db(record)
+    for version, hit in (
+        ("1.2.11-40.el9", True),
+        ("0:1.2.11-39.el9", True),
+        ("1.2.11-41.el9", False),
+    ):
+        rows = match_inventory([_rpm("zlib", version)], database, ALMA_9)
+        assert [r.id for r in rows] == (["ALSA-2024:0001"] if hit else [])
+
+
 def test_no_os_release_no_rpm_match() -> None:
     libs = _rpm("openssl-libs", "1:3.0.7-24.el9", source="openssl")
     assert match_inventory([libs], RECORDS, None) == []

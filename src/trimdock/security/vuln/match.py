@@ -22,7 +22,7 @@ from trimdock.security.vuln.database import Database
 from trimdock.security.vuln.records import Affected, OsvRecord, Range
 from trimdock.security.vuln.rpmdistro import rpm_target
 from trimdock.security.vuln.severity import Level, record_severity
-from trimdock.security.vuln.versions import Compare, comparator, compare_semver
+from trimdock.security.vuln.versions import Compare, comparator, compare_rpm, compare_semver
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,9 @@ def range_affects(rng: Range, version: str, compare: Compare) -> tuple[bool, str
 def affects(affected: Affected, version: str) -> tuple[bool, str | None]:
     compare = comparator(affected.ecosystem)
     hit = version in affected.versions
+    if not hit and compare is compare_rpm and affected.versions:
+        # rpm versions are written with or without a zero epoch ("0:1.2-3" is "1.2-3").
+        hit = any(compare_rpm(version, listed) == 0 for listed in affected.versions)
     fixes: list[str] = []
     for rng in affected.ranges:
         if rng.type not in ("ECOSYSTEM", "SEMVER") or compare is None:
