@@ -9,7 +9,9 @@ takes on the same image. Inputs:
 * the 1.4 GB benchmark archive of bench/layers_bench.py (built and saved by it, cached in
   $TRIMDOCK_BENCH_CACHE), 132,000 entries;
 * a Debian image with packages (default: the security tests' fixture, Debian slim + python3
-  + curl + a venv; `--image` names another, e.g. one with 300 Debian packages), saved once.
+  + curl + a venv; `--image` names another, e.g. one with 300 Debian packages), saved once,
+  and the same image read from the engine (its layer store: `scan` reads it in one pass, as
+  `layers` does).
 
 `scan` runs without a vulnerability database (`--db` of an empty folder): loading OSV data is
 a fixed cost that does not depend on the image. Both commands verify layer digests. Runs
@@ -49,8 +51,7 @@ def saved(image: str) -> Path:
     return path
 
 
-def compare(label: str, archive: Path, runs: int, empty_db: Path) -> None:
-    source = f"docker-archive:{archive}"
+def compare(label: str, source: str, runs: int, empty_db: Path, size: str = "") -> None:
     argvs = {
         "layers": [str(BIN / "trimdock"), "layers", source],
         "scan": [str(BIN / "trimdock"), "scan", source, "--db", str(empty_db)],
@@ -61,12 +62,12 @@ def compare(label: str, archive: Path, runs: int, empty_db: Path) -> None:
         for name, argv in argvs.items():
             sample = measure(argv)
             if sample.code != 0:
-                raise SystemExit(f"{name} failed on {archive} (exit {sample.code})")
+                raise SystemExit(f"{name} failed on {source} (exit {sample.code})")
             samples[name].append(sample)
     wall = {n: statistics.median(s.seconds for s in v) for n, v in samples.items()}
     cpu = {n: statistics.median(s.cpu_seconds for s in v) for n, v in samples.items()}
     rss = {n: max(s.peak_rss_mb for s in v) for n, v in samples.items()}
-    print(f"{label}: {archive.stat().st_size / 1e9:.2f} GB, {runs} runs, load {load:.1f}")
+    print(f"{label}: {size}{runs} runs, load {load:.1f}")
     for name in argvs:
         print(
             f"  {name:<7} wall {wall[name]:6.2f} s  cpu {cpu[name]:6.2f} s  "
@@ -89,7 +90,10 @@ def main() -> None:
     compileall.compile_dir(Path(trimdock.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as empty:
         if args.archive.exists():
-            compare("benchmark archive", args.archive, args.runs, Path(empty))
+            size = f"{args.archive.stat().st_size / 1e9:.2f} GB, "
+            compare(
+                "benchmark archive", f"docker-archive:{args.archive}", args.runs, Path(empty), size
+            )
         else:
             print(f"{args.archive} missing: run bench/layers_bench.py first", file=sys.stderr)
         image = args.image
@@ -97,7 +101,10 @@ def main() -> None:
             from tests.security.images import pyold_image
 
             image = pyold_image(Path(empty) / "ctx")
-        compare(f"Debian image {image}", saved(image), args.runs, Path(empty))
+        archive = saved(image)
+        size = f"{archive.stat().st_size / 1e9:.2f} GB, "
+        compare(f"Debian image {image}", f"docker-archive:{archive}", args.runs, Path(empty), size)
+        compare(f"Debian image {image} from the engine", image, args.runs, Path(empty))
 
 
 if __name__ == "__main__":

@@ -41,24 +41,24 @@ tiny
 """
 
 
-def real_rpmdb(tmp_path: Path) -> bytes:
+def real_rpmdb(tmp_path: Path, spec: str = SPEC) -> bytes:
     """An rpmdb.sqlite written by rpm (Debian's rpm package, installed by scripts/scan-tools.sh)
-    holding one package built by rpmbuild from SPEC."""
+    holding the packages rpmbuild builds from `spec`."""
     top = tmp_path / "rpmbuild"
     (top / "SPECS").mkdir(parents=True)
-    (top / "SPECS" / "tiny.spec").write_text(SPEC)
+    (top / "SPECS" / "tiny.spec").write_text(spec)
     sqlite = ["--define", "_db_backend sqlite"]
     subprocess.run(
         ["rpmbuild", "--define", f"_topdir {top}", *sqlite, "-bb", str(top / "SPECS/tiny.spec")],
         check=True,
         capture_output=True,
     )
-    (package,) = (top / "RPMS" / "noarch").glob("*.rpm")
+    packages = [str(p) for p in sorted((top / "RPMS" / "noarch").glob("*.rpm"))]
     db = tmp_path / "db"
     db.mkdir()
     subprocess.run(["rpm", *sqlite, "--dbpath", str(db), "--initdb"], check=True)
     subprocess.run(
-        ["rpm", *sqlite, "--dbpath", str(db), "-i", "--nodeps", "--justdb", str(package)],
+        ["rpm", *sqlite, "--dbpath", str(db), "-i", "--nodeps", "--justdb", *packages],
         check=True,
         capture_output=True,
     )

@@ -58,7 +58,9 @@ def test_dpkg_database_rewritten_by_later_layers(
     assert telnet["source"] == {"name": "inetutils", "version": "2.4-2"}
     # Debian 10 ended in 2024: the base is a finding.
     eol = [f for f in document["findings"] if f["rule"] == "TD902"]
-    assert [f["message"] for f in eol] == ["Debian 10 reached end of life on 2024-06-30"]
+    assert [f["message"] for f in eol] == [
+        "Debian 10 reached end of life on 2024-06-30 (per Debian's distro-info-data 0.58+deb12u7)"
+    ]
 
 
 def test_distroless_apk_and_npm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

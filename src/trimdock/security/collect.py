@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO
 
+from trimdock.image.kept import KeptBodies
 from trimdock.image.model import EntryType, Image, LayerEntry
 from trimdock.layers.overlay import Overlay
 
@@ -264,9 +265,11 @@ def collect(image: Image, selectors: tuple[Selector, ...] = (INVENTORY,)) -> Col
     same pass.
 
     Sources whose layers can hand over a selected file's bytes while iterating their headers
-    (`entries_reading`: archives, layouts) are read once. Others (the engine source, whose
-    headers are cached and whose bytes come from a saved archive) give their headers first;
-    only the layers holding a selected file are then opened for bytes.
+    (`entries_reading`: archives, layouts) are read once; so are the engine's layer store's
+    (`open()` yields each header with a reader that opens the file only when read). Others
+    (the engine's save path, registries) give their headers first, from a cache or a first
+    read; only the layers holding a selected file are then opened for bytes, since opening
+    one means saving or downloading it again.
     """
     result = Collected(overlay=Overlay(source=image.reference))
     pick = _Gate(selectors).picker()
@@ -279,16 +282,20 @@ def collect(image: Image, selectors: tuple[Selector, ...] = (INVENTORY,)) -> Col
     later: list[tuple[int, dict[str, Kind]]] = []
     for layer in image.layers:
         index = layer.index
-        reading = getattr(layer.content, "entries_reading", None)
+        content = layer.content
+        reading = getattr(content, "entries_reading", None)
         if callable(reading):
 
             def take(entry: LayerEntry, kind: Kind, reader: IO[bytes], index: int = index) -> None:
                 _keep(result, index, entry, kind, reader)
 
             result.overlay.apply(reading(pick, take))
+        elif _lazy_bodies(image, content):
+            with content.open() as stream:
+                result.overlay.apply(_read_picked(stream, pick, result, index))
         else:
             picks: dict[str, Kind] = {}
-            result.overlay.apply(_pick(layer.content.entries(), pick, picks))
+            result.overlay.apply(_pick(content.entries(), pick, picks))
             if picks:
                 later.append((index, picks))
         result.layer_count += 1
@@ -299,6 +306,28 @@ def collect(image: Image, selectors: tuple[Selector, ...] = (INVENTORY,)) -> Col
                 if kind is not None and reader is not None:
                     _keep(result, index, entry, kind, reader)
     return result
+
+
+def _lazy_bodies(image: Image, content: object) -> bool:
+    """Whether the layer's `open()` costs what `entries()` costs: the engine's layer store,
+    whose headers come from the engine's records and whose readers open a file of the layer
+    folder on their first read. (The engine's save path also says "docker-daemon", but it
+    keeps bodies (`KeptBodies`) because its `open()` saves the whole image once more.)"""
+    return image.source == "docker-daemon" and not isinstance(content, KeptBodies)
+
+
+def _read_picked(
+    stream: Iterator[tuple[LayerEntry, IO[bytes] | None]],
+    pick: Pick,
+    result: Collected,
+    index: int,
+) -> Iterator[LayerEntry]:
+    for entry, reader in stream:
+        if reader is not None and entry.type is EntryType.FILE:
+            kind = pick(entry)
+            if kind is not None:
+                _keep(result, index, entry, kind, reader)
+        yield entry
 
 
 def _keep(result: Collected, layer: int, entry: LayerEntry, kind: Kind, reader: IO[bytes]) -> None:

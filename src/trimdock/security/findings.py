@@ -160,10 +160,11 @@ def scan_findings(
             Finding(
                 EOL,
                 Severity.ERROR,
-                f"{os.pretty_name} reached end of life on {os.eol.isoformat()}",
+                f"{os.pretty_name} reached end of life on {os.eol.isoformat()}"
+                f" (per {os.eol_source})",
                 ImageLocation(ref, "/" + os.path, os.layer),
                 title=RULES[EOL].title,
-                evidence=(("eol", os.eol.isoformat()),),
+                evidence=(("eol", os.eol.isoformat()), ("eol_source", os.eol_source)),
             )
         )
     for vuln in result.vulnerabilities or ():

@@ -17,8 +17,8 @@ class Ecosystem(StrEnum):
     GO = "Go"
     MAVEN = "Maven"
     RUBYGEMS = "RubyGems"
-    # OSV keys rpm packages by distribution ("Red Hat", "Rocky Linux", "openSUSE", ...); the
-    # inventory and SBOM carry them, the matcher has no rpm ordering or distribution map yet.
+    # OSV keys rpm packages by distribution ("Red Hat", "Rocky Linux", "openSUSE", ...): the
+    # matcher finds the records of the image's distribution (trimdock.security.vuln.rpmdistro).
     RPM = "RPM"
 
 
@@ -53,11 +53,13 @@ class Package:
 
 @dataclass(frozen=True)
 class EolEntry:
-    """End of life of one distribution release, as published by the distribution."""
+    """End of life of one distribution release, as published by the distribution, and where
+    trimdock's copy of that date comes from (`source`: a sentence a finding can quote)."""
 
     distribution: str
     release: str
     eol: dt.date
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class OsInfo:
     layer: int = 0
     path: str = "etc/os-release"
     eol: dt.date | None = None
+    eol_source: str = ""  # where the date comes from (trimdock.security.osrelease)
+    eol_confirmed: bool = False  # the date was checked against a file here (tests)
 
     def is_eol(self, today: dt.date) -> bool:
         return self.eol is not None and self.eol < today

@@ -226,7 +226,13 @@ def evaluate_policy(
             )
     os = result.inventory.os
     if policy.forbid_eol and os is not None and os.is_eol(today):
-        out.append(Violation("forbid-eol", f"{os.pretty_name} is end of life"))
+        assert os.eol is not None
+        out.append(
+            Violation(
+                "forbid-eol",
+                f"{os.pretty_name} is end of life since {os.eol.isoformat()} (per {os.eol_source})",
+            )
+        )
     if policy.forbid_secrets:
         for secret in result.secrets:
             out.append(

@@ -72,6 +72,8 @@ def scan_json(
             "pretty_name": os.pretty_name,
             "codename": os.codename,
             "eol": os.eol.isoformat() if os.eol else None,
+            "eol_source": os.eol_source or None,
+            "eol_confirmed": os.eol_confirmed,
             "layer": os.layer,
         },
         "packages": [package_json(p) for p in inventory.packages],
@@ -122,6 +124,8 @@ def summary_lines(result: ScanResult, database: Sequence[str]) -> list[str]:
     os = inventory.os
     if os is not None:
         eol = f", end of life {os.eol.isoformat()}" if os.eol else ", end of life unknown"
+        if os.eol and not os.eol_confirmed:
+            eol += f" (per {os.eol_source})"  # a date no file here confirms says so
         lines.append(f"OS {os.pretty_name}{eol}")
     counts = Counter(p.ecosystem.value for p in inventory.visible)
     summary = ", ".join(f"{n} {eco}" for eco, n in sorted(counts.items())) or "none"

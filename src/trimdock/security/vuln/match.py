@@ -5,7 +5,9 @@ A package is affected when its version is in the record's `versions` list, or in
 installed package does not carry: OSV lists the affected versions of such records in `versions`,
 and that list is what matches. Debian and Alpine records name the source package, so a binary
 package is matched by its source name and version, against the records of its own release
-(`Debian:12`). Records about one vulnerability (linked by `aliases`) are merged into one row.
+(`Debian:12`). rpm packages are matched against the records of the image's distribution, keyed
+as that distribution keys them (trimdock.security.vuln.rpmdistro). Records about one
+vulnerability (linked by `aliases`) are merged into one row.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from dataclasses import dataclass
 from trimdock.security.model import Ecosystem, OsInfo, Package
 from trimdock.security.vuln.database import Database
 from trimdock.security.vuln.records import Affected, OsvRecord, Range
+from trimdock.security.vuln.rpmdistro import rpm_target
 from trimdock.security.vuln.severity import Level, record_severity
-from trimdock.security.vuln.versions import Compare, comparator, compare_semver
+from trimdock.security.vuln.versions import Compare, comparator, compare_rpm, compare_semver
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ def range_affects(rng: Range, version: str, compare: Compare) -> tuple[bool, str
 def affects(affected: Affected, version: str) -> tuple[bool, str | None]:
     compare = comparator(affected.ecosystem)
     hit = version in affected.versions
+    if not hit and compare is compare_rpm and affected.versions:
+        # rpm versions are written with or without a zero epoch ("0:1.2-3" is "1.2-3").
+        hit = any(compare_rpm(version, listed) == 0 for listed in affected.versions)
     fixes: list[str] = []
     for rng in affected.ranges:
         if rng.type not in ("ECOSYSTEM", "SEMVER") or compare is None:
@@ -105,12 +111,44 @@ def _ecosystem_matches(affected: Affected, package: Package, os: OsInfo | None) 
     return affected.ecosystem == package.ecosystem.value
 
 
+def _candidates(
+    package: Package, database: Database, os: OsInfo | None
+) -> list[tuple[OsvRecord, Affected]]:
+    """The records that may concern the package: same ecosystem (and release), same name."""
+    if package.ecosystem is Ecosystem.RPM:
+        return _rpm_candidates(package, database, os)
+    name, _ = _lookup_name_version(package)
+    return [
+        (record, affected)
+        for record, affected in database.lookup(package.ecosystem.value, name)
+        if _ecosystem_matches(affected, package, os)
+    ]
+
+
+def _rpm_candidates(
+    package: Package, database: Database, os: OsInfo | None
+) -> list[tuple[OsvRecord, Affected]]:
+    target = rpm_target(os)
+    if target is None:
+        return []
+    names = [package.source_name or package.name]
+    if target.binary_names and package.name not in names:
+        names.append(package.name)
+    found: list[tuple[OsvRecord, Affected]] = []
+    for name in names:
+        for record, affected in database.lookup(target.base, name):
+            if not target.accepts(affected.ecosystem):
+                continue
+            if affected.binaries and package.name not in affected.binaries:
+                continue  # the fixed source ships other binaries than this one
+            found.append((record, affected))
+    return found
+
+
 def match_package(package: Package, database: Database, os: OsInfo | None) -> list[Vulnerability]:
-    name, version = _lookup_name_version(package)
+    _, version = _lookup_name_version(package)
     hits: list[tuple[OsvRecord, Affected, str | None]] = []
-    for record, affected in database.lookup(package.ecosystem.value, name):
-        if not _ecosystem_matches(affected, package, os):
-            continue
+    for record, affected in _candidates(package, database, os):
         inside, fixed = affects(affected, version)
         if inside:
             hits.append((record, affected, fixed))

@@ -32,6 +32,8 @@ class Affected:
     ranges: tuple[Range, ...]
     versions: frozenset[str]
     severity: str = ""  # ecosystem_specific / database_specific severity of this package
+    # SUSE/openSUSE: the binary rpms the fixed source ships (`ecosystem_specific.binaries`).
+    binaries: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -111,4 +113,19 @@ def _affected(item: Mapping[str, Any]) -> Affected:
         versions=frozenset(_text(v) for v in item.get("versions") or ()),
         severity=_severity_word(item.get("ecosystem_specific"))
         or _severity_word(item.get("database_specific")),
+        binaries=_binaries(item.get("ecosystem_specific")),
     )
+
+
+def _binaries(block: Any) -> frozenset[str]:
+    """`binaries` as SUSE writes it: a list of {binary name: version} maps (plain names are
+    taken too)."""
+    if not isinstance(block, Mapping) or not isinstance(block.get("binaries"), list):
+        return frozenset()
+    names: set[str] = set()
+    for item in block["binaries"]:
+        if isinstance(item, Mapping):
+            names.update(k for k in item if isinstance(k, str))
+        elif isinstance(item, str):
+            names.add(item)
+    return frozenset(names)

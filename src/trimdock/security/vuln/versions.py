@@ -10,9 +10,15 @@ the rules are implemented here from the tools' own definitions and tested on eve
   version by setuptools' historic key, as pip did.
 * npm, Go (and OSV `SEMVER` ranges): Semantic Versioning 2.0 precedence (`v` prefix allowed).
 * Maven: `ComparableVersion`'s rules (trimdock.security.vuln.maven).
+* RPM (Red Hat, Rocky Linux, AlmaLinux, openSUSE, SUSE): rpm's `rpmvercmp` on each part of
+  `[epoch:]version[-release]` (rpm's `rpmverCmp`). The shared tables have no RPM file: the
+  RPM table is tests/security/fixtures/rpm-versions.txt (rpm's own test cases), checked in the
+  tests against this code and against the installed rpm itself. `univers`, not a dependency,
+  was not added for this one ordering: rpm's definition is forty lines and the table and rpm
+  are the oracles.
 
-RPM has no ordering here yet (rpm packages are inventoried, not matched). `GIT` ranges are
-never compared: they name commits, and a record's `versions` list is what matches them.
+`GIT` ranges are never compared: they name commits, and a record's `versions` list is what
+matches them.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ from packaging.version import InvalidVersion, Version
 from trimdock.security.vuln.maven import compare_maven
 
 Compare = Callable[[str, str], int]
+
+# The OSV ecosystems whose versions are rpm's (`RPM` is trimdock's own name for an inventoried
+# rpm package before its distribution is known).
+RPM_ECOSYSTEMS = ("RPM", "Red Hat", "Rocky Linux", "AlmaLinux", "openSUSE", "SUSE")
 
 
 def _sign(value: int) -> int:
@@ -245,6 +255,102 @@ def compare_alpine(a: str, b: str) -> int:
     return 0
 
 
+# -- RPM --------------------------------------------------------------------------------------
+
+
+def _rpm_alnum(char: str) -> bool:
+    # rpm's risalnum: ASCII letters and digits only (a UTF-8 letter is a separator to rpm).
+    return char.isascii() and char.isalnum()
+
+
+def rpmvercmp(a: str, b: str) -> int:
+    """rpm's `rpmvercmp` (rpmio/rpmvercmp.c, rpm 4.18): alternating runs of digits and of
+    letters compared one by one, any other character a separator; digits beat letters; `~`
+    sorts before everything (even the end), `^` after the end but before anything else."""
+    if a == b:
+        return 0
+    i = j = 0
+    la, lb = len(a), len(b)
+    while i < la or j < lb:
+        while i < la and not _rpm_alnum(a[i]) and a[i] not in "~^":
+            i += 1
+        while j < lb and not _rpm_alnum(b[j]) and b[j] not in "~^":
+            j += 1
+        ca = a[i] if i < la else ""
+        cb = b[j] if j < lb else ""
+        if ca == "~" or cb == "~":
+            if ca != "~":
+                return 1
+            if cb != "~":
+                return -1
+            i += 1
+            j += 1
+            continue
+        if ca == "^" or cb == "^":
+            if not ca:
+                return -1
+            if not cb:
+                return 1
+            if ca != "^":
+                return 1
+            if cb != "^":
+                return -1
+            i += 1
+            j += 1
+            continue
+        if not (ca and cb):
+            break
+        numeric = ca.isdigit()
+        same_kind = str.isdigit if numeric else str.isalpha
+        start_a, start_b = i, j
+        while i < la and a[i].isascii() and same_kind(a[i]):
+            i += 1
+        while j < lb and b[j].isascii() and same_kind(b[j]):
+            j += 1
+        one, two = a[start_a:i], b[start_b:j]
+        if not two:
+            # Different kinds of segment: a number is newer than letters.
+            return 1 if numeric else -1
+        if numeric:
+            one, two = one.lstrip("0"), two.lstrip("0")
+            if len(one) != len(two):
+                return 1 if len(one) > len(two) else -1
+        if one != two:
+            return 1 if one > two else -1
+    if i >= la and j >= lb:
+        return 0
+    return -1 if i >= la else 1
+
+
+def _rpm_split(evr: str) -> tuple[str, str, str | None]:
+    """rpm's `parseEVR`: an epoch when digits run up to a `:` (else 0), the release after the
+    last `-` (None without a dash; an empty release after a trailing dash is still one)."""
+    evr = evr.strip()
+    digits = 0
+    while digits < len(evr) and evr[digits].isascii() and evr[digits].isdigit():
+        digits += 1
+    epoch, rest = "0", evr
+    if digits < len(evr) and evr[digits] == ":":
+        epoch, rest = evr[:digits] or "0", evr[digits + 1 :]
+    version, dash, release = rest.rpartition("-")
+    return (epoch, version, release) if dash else (epoch, rest, None)
+
+
+def compare_rpm(a: str, b: str) -> int:
+    """`[epoch:]version[-release]` as rpm 4.18 orders them (its Lua `rpm.vercmp`): epochs,
+    versions, then releases by `rpmvercmp`, where a version with a release, even an empty
+    one, is newer than the same version without ("1.0" < "1.0-" < "1.0-0"), as the table
+    checked against rpm says."""
+    ea, va, ra = _rpm_split(a)
+    eb, vb, rb = _rpm_split(b)
+    result = rpmvercmp(ea, eb) or rpmvercmp(va, vb)
+    if result or ra == rb:
+        return result
+    if ra is None or rb is None:
+        return -1 if ra is None else 1
+    return rpmvercmp(ra, rb)
+
+
 # -- PyPI ---------------------------------------------------------------------------------------
 
 _LEGACY_COMPONENT = re.compile(r"(\d+ | [a-z]+ | \.| -)", re.VERBOSE)
@@ -329,6 +435,7 @@ COMPARATORS: dict[str, Compare] = {
     "Go": compare_semver,
     "Maven": compare_maven,
     "SEMVER": compare_semver,
+    **dict.fromkeys(RPM_ECOSYSTEMS, compare_rpm),
 }
 
 
