@@ -19,6 +19,7 @@ from trimdock.dockerfile import parse
 from trimdock.dockerfile.source import read_dockerfile
 from trimdock.errors import UsageError
 from trimdock.fix.apply import FixOutcome, attach_fixes, fix_text
+from trimdock.fix.archive import member_reader
 from trimdock.fix.dockerignore import as_fix, propose, whole_context_copy
 from trimdock.fix.render import document, retry_note, summary, table, unified_diff, verdict
 from trimdock.fix.verdict import Verdict
@@ -32,11 +33,16 @@ class FixFormat(StrEnum):
     JSON = "json"
 
 
-def fix_file(name: str, lint_settings: LintSettings, *, unsafe: bool) -> FixOutcome:
+def fix_file(
+    name: str, lint_settings: LintSettings, *, unsafe: bool, context: Path | None = None
+) -> FixOutcome:
+    """The fixes of one file; `context` (default: the file's folder) lets fixes read the
+    archives it holds."""
     if name == "-":
         raise UsageError("fixes rewrite a file: give its path, not stdin ('-')")
     label, text = read_dockerfile(name)
-    return fix_text(text, label, lint_settings, unsafe=unsafe)
+    directory = context if context is not None else Path(name).parent
+    return fix_text(text, label, lint_settings, unsafe=unsafe, members=member_reader(directory))
 
 
 def fix_for_lint(
@@ -149,8 +155,14 @@ def register(app: typer.Typer) -> None:
         raw = settings(config)
         section = raw.section("lint", CONFIG_KEYS)
         lint_settings = settings_from_config(section, f"{raw.path or '.trimdock.toml'} [lint]")
-        outcome = fix_file(file, lint_settings, unsafe=unsafe_fixes)
         directory = context if context is not None else Path(file).parent
+        # The file is read first: a missing file is the error to report, not its folder.
+        outcome = fix_file(
+            file,
+            lint_settings,
+            unsafe=unsafe_fixes,
+            context=directory if directory.is_dir() else None,
+        )
         if not directory.is_dir():
             raise UsageError("build context is not a directory", source=str(directory))
         outcome = with_ignore(outcome, directory, Path(file), lint_settings, unsafe=unsafe_fixes)
@@ -166,7 +178,14 @@ def register(app: typer.Typer) -> None:
             label, text = read_dockerfile(file)
 
             def refix(exclude: frozenset[str]) -> FixOutcome:
-                return fix_text(text, label, lint_settings, unsafe=unsafe_fixes, exclude=exclude)
+                return fix_text(
+                    text,
+                    label,
+                    lint_settings,
+                    unsafe=unsafe_fixes,
+                    exclude=exclude,
+                    members=member_reader(directory),
+                )
 
             verdict_ = decide(directory, outcome, refix, tag=_tag(outcome), keep_images=keep_images)
             outcome = verdict_.outcome
