@@ -105,7 +105,7 @@ def _holds(
     return after < before
 
 
-def _edit_lines(index: LineIndex, fix: Fix) -> tuple[tuple[int, int], ...]:
+def edit_lines(index: LineIndex, fix: Fix) -> tuple[tuple[int, int], ...]:
     ranges: list[tuple[int, int]] = []
     for edit in fix.edits:
         first = index.line_at(edit.start)
@@ -157,7 +157,7 @@ def fix_text(
         rounds = number
         index = LineIndex(current)
         applied.extend(
-            AppliedFix(c.rule_id, number, _line(c), c.autofix, _edit_lines(index, c.autofix))
+            AppliedFix(c.rule_id, number, _line(c), c.autofix, edit_lines(index, c.autofix))
             for c in chosen
             if c.autofix
         )
