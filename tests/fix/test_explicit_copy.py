@@ -198,3 +198,33 @@ def test_verified_same_files_except_the_denied_ones(tmp_path: Path) -> None:
         for side in ("after", "before"):
             if image_exists(f"{tag}-{side}"):
                 docker("rmi", f"{tag}-{side}")
+
+
+def test_a_retry_without_another_fix_keeps_the_rewrite_once(tmp_path: Path) -> None:
+    """After the rounds, the rewrite is a round of its own; when another fix is dropped after a
+    rejection, the retry proposes it again (once) on the new text."""
+    from trimdock.cli.fix import with_ignore
+    from trimdock.fix.apply import fix_text
+    from trimdock.fix.verdict import without
+    from trimdock.rules.engine import LintSettings
+
+    dockerfile = _context(tmp_path)
+    text = DOCKERFILE.replace("USER", "RUN mkdir -p /srv/a\nRUN mkdir -p /srv/b\nUSER")
+    dockerfile.write_text(text)
+    settings = LintSettings()
+
+    def fixed(exclude: frozenset[str] = frozenset()) -> FixOutcome:
+        again = fix_text(text, str(dockerfile), settings, unsafe=True, exclude=exclude)
+        return with_ignore(again, tmp_path, dockerfile, settings, unsafe=True, exclude=exclude)
+
+    outcome = fixed()
+    assert [(a.rule_id, a.round) for a in outcome.applied] == [("TD116", 1), ("TD101", 2)]
+    merge = outcome.applied[0]
+    retried = without(outcome, [merge], fixed)
+    assert [(a.rule_id, a.round) for a in retried.applied] == [("TD101", 1)]
+    assert retried.text == text.replace("COPY --chown=65534:65534 . .\n", EXPLICIT)
+    assert retried.ignore is not None
+    # the rewrite itself rejected: the deny-list is proposed instead
+    denied = without(outcome, [outcome.applied[1]], fixed)
+    assert [a.rule_id for a in denied.applied] == ["TD116", "TD101"]
+    assert not denied.applied[1].fix.edits and "COPY --chown=65534:65534 . .\n" in denied.text
