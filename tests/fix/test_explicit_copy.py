@@ -195,7 +195,7 @@ def test_verified_same_files_except_the_denied_ones(tmp_path: Path) -> None:
             )
         assert docker("run", "--rm", f"{tag}-after").strip() == "ok"
     finally:
-        for side in ("after", "before"):
+        for side in ("after", "before", "after-rebuild", "before-rebuild"):
             if image_exists(f"{tag}-{side}"):
                 docker("rmi", f"{tag}-{side}")
 

@@ -99,6 +99,6 @@ def test_npm_ci_verified_with_the_same_content(tmp_path: Path, npm_base: str) ->
         assert docker("run", "--rm", f"{tag}-after").strip() == "hello npm"
         assert docker("run", "--rm", f"{tag}-before").strip() == "hello npm"
     finally:
-        for name in ("after", "before"):
+        for name in ("after", "before", "after-rebuild", "before-rebuild"):
             if image_exists(f"{tag}-{name}"):
                 docker("rmi", f"{tag}-{name}")
