@@ -14,6 +14,9 @@ DOCKERFILE = 'FROM busybox:latest\n# the app\nCOPY . /app\nUSER 65534:65534\nCMD
 
 
 def _context(root: Path, ignore: str | None = None) -> Path:
+    """A context with too many top-level entries to list them (see test_explicit_copy)."""
+    for number in range(8):
+        (root / f"mod{number}.py").write_text(f"N = {number}\n")
     (root / "run.sh").write_text("#!/bin/sh\necho ok\n")
     (root / ".git").mkdir()
     (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")

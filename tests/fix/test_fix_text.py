@@ -71,7 +71,9 @@ CASES = [
         "RUN curl -fsSLo /tmp/sdk.tgz https://x/sdk.tgz \\\n    # unpack\n"
         "    && tar -xzf /tmp/sdk.tgz -C /tmp \\\n    && cp /tmp/sdk/bin/tool /usr/local/bin/ \\\n"
         "    && rm -rf /tmp/sdk /tmp/sdk.tgz\n",
-        "    # unpack\n    && tar -xzf /tmp/sdk.tgz -C /tmp sdk/bin/tool \\\n",
+        # downloaded, so not inspected: both spellings of the member, in turn
+        "    # unpack\n    && { tar -xzf /tmp/sdk.tgz -C /tmp sdk/bin/tool 2>/dev/null"
+        " || tar -xzf /tmp/sdk.tgz -C /tmp ./sdk/bin/tool; } \\\n",
     ),
     (
         "TD108",

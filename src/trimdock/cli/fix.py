@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -18,9 +18,12 @@ from trimdock.cli.common import ConfigOption, settings
 from trimdock.dockerfile import parse
 from trimdock.dockerfile.source import read_dockerfile
 from trimdock.errors import UsageError
-from trimdock.fix.apply import FixOutcome, attach_fixes, fix_text
+from trimdock.fix.apply import AppliedFix, FixOutcome, attach_fixes, edit_lines, fix_text
+from trimdock.fix.archive import member_reader
 from trimdock.fix.dockerignore import as_fix, propose, whole_context_copy
+from trimdock.fix.explicit import propose_explicit
 from trimdock.fix.render import document, retry_note, summary, table, unified_diff, verdict
+from trimdock.fix.text import LineIndex, apply_edits
 from trimdock.fix.verdict import Verdict
 from trimdock.report.finding import FileLocation, Finding
 from trimdock.report.output import to_json_text, write_atomically
@@ -32,11 +35,16 @@ class FixFormat(StrEnum):
     JSON = "json"
 
 
-def fix_file(name: str, lint_settings: LintSettings, *, unsafe: bool) -> FixOutcome:
+def fix_file(
+    name: str, lint_settings: LintSettings, *, unsafe: bool, context: Path | None = None
+) -> FixOutcome:
+    """The fixes of one file; `context` (default: the file's folder) lets fixes read the
+    archives it holds."""
     if name == "-":
         raise UsageError("fixes rewrite a file: give its path, not stdin ('-')")
     label, text = read_dockerfile(name)
-    return fix_text(text, label, lint_settings, unsafe=unsafe)
+    directory = context if context is not None else Path(name).parent
+    return fix_text(text, label, lint_settings, unsafe=unsafe, members=member_reader(directory))
 
 
 def fix_for_lint(
@@ -64,19 +72,44 @@ def with_ignore(
     lint_settings: LintSettings,
     *,
     unsafe: bool,
+    exclude: Collection[str] = (),
 ) -> FixOutcome:
-    """TD101's fix (`.dockerignore` additions, unsafe) joined to the Dockerfile's fixes: it
-    needs the build context, which only `trimdock fix` has."""
+    """TD101's fix joined to the Dockerfile's fixes (unsafe; it needs the build context, which
+    only `trimdock fix` has): the whole-context COPY replaced by the entries it takes where that
+    is sound, `.dockerignore` additions otherwise. A fix whose key is in `exclude` was rejected
+    by a verification: the next way is tried."""
     lines = whole_context_copy(outcome.text, outcome.path, lint_settings)
     if lines is None:
         return outcome
+    explicit = propose_explicit(context, dockerfile, outcome.text, outcome.path, lines)
+    if explicit is not None:
+        # After the rounds, on their text: a round of its own.
+        applied = AppliedFix(
+            "TD101",
+            outcome.rounds + 1,
+            lines[0],
+            explicit.fix,
+            edit_lines(LineIndex(outcome.text), explicit.fix),
+        )
+        if applied.key not in exclude:
+            if not unsafe:
+                return replace(outcome, unsafe_available=outcome.unsafe_available + 1)
+            return replace(
+                outcome,
+                text=apply_edits(outcome.text, explicit.fix.edits),
+                applied=(*outcome.applied, applied),
+                rounds=applied.round,
+                ignore=explicit.ignore,
+            )
     proposal = propose(context, dockerfile)
     if proposal is None:
         return outcome
     if not unsafe:
         return replace(outcome, unsafe_available=outcome.unsafe_available + 1)
-    applied = as_fix(proposal, lines, max(outcome.rounds, 1))
-    return replace(outcome, applied=(*outcome.applied, applied), ignore=proposal)
+    deny = as_fix(proposal, lines, max(outcome.rounds, 1))
+    if deny.key in exclude:
+        return outcome
+    return replace(outcome, applied=(*outcome.applied, deny), ignore=proposal)
 
 
 def with_fixes(
@@ -149,8 +182,14 @@ def register(app: typer.Typer) -> None:
         raw = settings(config)
         section = raw.section("lint", CONFIG_KEYS)
         lint_settings = settings_from_config(section, f"{raw.path or '.trimdock.toml'} [lint]")
-        outcome = fix_file(file, lint_settings, unsafe=unsafe_fixes)
         directory = context if context is not None else Path(file).parent
+        # The file is read first: a missing file is the error to report, not its folder.
+        outcome = fix_file(
+            file,
+            lint_settings,
+            unsafe=unsafe_fixes,
+            context=directory if directory.is_dir() else None,
+        )
         if not directory.is_dir():
             raise UsageError("build context is not a directory", source=str(directory))
         outcome = with_ignore(outcome, directory, Path(file), lint_settings, unsafe=unsafe_fixes)
@@ -166,7 +205,22 @@ def register(app: typer.Typer) -> None:
             label, text = read_dockerfile(file)
 
             def refix(exclude: frozenset[str]) -> FixOutcome:
-                return fix_text(text, label, lint_settings, unsafe=unsafe_fixes, exclude=exclude)
+                again = fix_text(
+                    text,
+                    label,
+                    lint_settings,
+                    unsafe=unsafe_fixes,
+                    exclude=exclude,
+                    members=member_reader(directory),
+                )
+                return with_ignore(
+                    again,
+                    directory,
+                    Path(file),
+                    lint_settings,
+                    unsafe=unsafe_fixes,
+                    exclude=exclude,
+                )
 
             verdict_ = decide(directory, outcome, refix, tag=_tag(outcome), keep_images=keep_images)
             outcome = verdict_.outcome

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from trimdock.dockerfile import parse
 from trimdock.dockerfile.model import Dockerfile
 from trimdock.fix.providers import PROVIDERS, Target
+from trimdock.fix.providers.base import MemberReader, no_context
 from trimdock.fix.text import LineIndex, apply_edits, overlaps
 from trimdock.report.finding import Applicability, FileLocation, Finding, Fix
 from trimdock.rules.analysis import Analysis
@@ -66,11 +67,15 @@ class FixOutcome:
 
 
 def attach_fixes(
-    dockerfile: Dockerfile, findings: Sequence[Finding], settings: LintSettings | None = None
+    dockerfile: Dockerfile,
+    findings: Sequence[Finding],
+    settings: LintSettings | None = None,
+    members: MemberReader = no_context,
 ) -> list[Finding]:
-    """`findings` with `autofix` set where a provider knows a rewrite."""
+    """`findings` with `autofix` set where a provider knows a rewrite (`members` reads the
+    archives of the build context, when it is known)."""
     options = (settings or LintSettings()).options
-    target = Target(dockerfile, Analysis.build(dockerfile, options))
+    target = Target(dockerfile, Analysis.build(dockerfile, options), members)
     attached: list[Finding] = []
     for finding in findings:
         provider = PROVIDERS.get(finding.rule_id)
@@ -100,7 +105,7 @@ def _holds(
     return after < before
 
 
-def _edit_lines(index: LineIndex, fix: Fix) -> tuple[tuple[int, int], ...]:
+def edit_lines(index: LineIndex, fix: Fix) -> tuple[tuple[int, int], ...]:
     ranges: list[tuple[int, int]] = []
     for edit in fix.edits:
         first = index.line_at(edit.start)
@@ -116,6 +121,7 @@ def fix_text(
     *,
     unsafe: bool,
     exclude: Collection[str] = (),
+    members: MemberReader = no_context,
 ) -> FixOutcome:
     """Apply every safe fix (and the unsafe ones with `unsafe`) in rounds until stable;
     fixes whose `AppliedFix.key` is in `exclude` are left out (a retry after a rejection)."""
@@ -126,7 +132,7 @@ def fix_text(
     rounds = 0
     for number in range(1, MAX_ROUNDS + 1):
         dockerfile = parse(current, path)
-        findings = attach_fixes(dockerfile, lint(dockerfile, settings), settings)
+        findings = attach_fixes(dockerfile, lint(dockerfile, settings), settings, members)
         errors = _parser_errors(dockerfile)
         counts: dict[str, int] = {}
         for finding in findings:
@@ -151,7 +157,7 @@ def fix_text(
         rounds = number
         index = LineIndex(current)
         applied.extend(
-            AppliedFix(c.rule_id, number, _line(c), c.autofix, _edit_lines(index, c.autofix))
+            AppliedFix(c.rule_id, number, _line(c), c.autofix, edit_lines(index, c.autofix))
             for c in chosen
             if c.autofix
         )

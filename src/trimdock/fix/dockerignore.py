@@ -1,4 +1,5 @@
-"""TD101's fix: `.dockerignore` additions for a whole-context COPY (unsafe).
+"""TD101's fix where listing the context is not sound (`fix.explicit` lists it where it is):
+`.dockerignore` additions for a whole-context COPY (unsafe).
 
 Replacing `COPY . .` with the explicit sources the build uses is not sound in general: what the
 program reads at run time (`CMD python app.py` imports modules, a server reads its templates)

@@ -122,8 +122,8 @@ def without(outcome: FixOutcome, dropped: Collection[AppliedFix], refix: Refix) 
         rounds = 1 if any(a.fix.edits for a in kept) else 0
         return replace(outcome, text=text, applied=kept, rounds=rounds, ignore=ignore)
     again = refix(frozenset(a.key for a in dropped))
-    if ignore_fix is None:
-        return again
+    if ignore_fix is None or any(a.rule_id == "TD101" for a in again.applied):
+        return again  # the refix proposes TD101's fix itself (`trimdock fix` does)
     return replace(again, applied=(*again.applied, ignore_fix), ignore=ignore)
 
 

@@ -34,6 +34,8 @@ class Narrowable:
     tar: Command
     directory: str
     kept: tuple[str, ...]
+    # The archive file as written after `-f` (None when tar reads its standard input).
+    archive: str | None = None
 
     def members(self) -> tuple[str, ...] | None:
         """The member names to extract, None when a kept path is not a literal."""
@@ -42,18 +44,23 @@ class Narrowable:
         return tuple(posixpath.relpath(path, self.directory) for path in self.kept)
 
 
-def _full_extraction(command: Command) -> str | None:
-    """The `-C` directory ('' for the working directory) of a tar that extracts every member."""
+def _full_extraction(command: Command) -> tuple[str, str | None] | None:
+    """The `-C` directory ('' for the working directory) and the `-f` archive (None: standard
+    input) of a tar that extracts every member."""
     args = command.args
     if not args or command.has_flag(*_RENAMING):
         return None
     directory = ""
+    archive: str | None = None
     pending: list[str] = []  # values owed to the option letters seen
     extracting = False
     for position, arg in enumerate(args):
         if pending:
-            if pending.pop(0) == "C":
+            letter = pending.pop(0)
+            if letter == "C":
                 directory = arg
+            elif letter == "f":
+                archive = arg
             continue
         if arg.startswith("--"):
             name, _eq, value = arg.partition("=")
@@ -63,6 +70,8 @@ def _full_extraction(command: Command) -> str | None:
                     pending.append("C" if name == "--directory" else "f")
                 elif name == "--directory":
                     directory = value
+                else:
+                    archive = value
             continue
         bundle = arg[1:] if arg.startswith("-") else arg if position == 0 else ""
         if not bundle or not bundle.isalpha():
@@ -71,7 +80,7 @@ def _full_extraction(command: Command) -> str | None:
         pending.extend(letter for letter in bundle if letter in _SHORT_VALUE)
     if not extracting or pending:
         return None
-    return directory
+    return directory, (None if archive == "-" else archive)
 
 
 def _under(path: str, root: str) -> bool:
@@ -88,9 +97,10 @@ def narrowable(script: Script, workdir: str) -> list[Narrowable]:
     for index, command in enumerate(commands):
         if command.name != "tar" or command.via:
             continue
-        directory = _full_extraction(command)
-        if directory is None or "$" in directory:
+        extraction = _full_extraction(command)
+        if extraction is None or "$" in extraction[0]:
             continue
+        directory, archive = extraction
         target = posixpath.normpath(posixpath.join(workdir, directory or "."))
         kept: list[str] = []
         for later in commands[index + 1 :]:
@@ -103,7 +113,7 @@ def narrowable(script: Script, workdir: str) -> list[Narrowable]:
             removed = [posixpath.normpath(posixpath.join(workdir, o)) for o in later.operands]
             tree = [r for r in removed if r != "/" and (r == target or _under(r, target))]
             if tree and kept and all(any(k == r or _under(k, r) for r in tree) for k in kept):
-                found.append(Narrowable(command, target, tuple(kept)))
+                found.append(Narrowable(command, target, tuple(kept), archive))
             break
     return found
 

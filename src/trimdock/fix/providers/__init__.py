@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from trimdock.fix.providers import layers, packages, runtime, stages
+from trimdock.fix.providers import extract, layers, packages, runtime, stages
 from trimdock.fix.providers.base import PROVIDERS, Provider, Target
 
-_FAMILIES = (layers, packages, runtime, stages)
+_FAMILIES = (extract, layers, packages, runtime, stages)
 
 __all__ = ["PROVIDERS", "Provider", "Target"]

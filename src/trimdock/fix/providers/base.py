@@ -16,6 +16,15 @@ from trimdock.fix.text import LineIndex
 from trimdock.report.finding import FileLocation, Finding, Fix, FixEdit
 from trimdock.rules.analysis import Analysis, StageFacts
 
+# The member names of an archive in the build context (a path relative to it); None when there
+# is no context, no such file, or it is not a tar the reader knows. The I/O is the caller's
+# (`trimdock.fix.archive`): providers stay pure.
+MemberReader = Callable[[str], frozenset[str] | None]
+
+
+def no_context(_relative: str) -> frozenset[str] | None:
+    return None
+
 
 @dataclass(frozen=True)
 class Site:
@@ -33,9 +42,12 @@ class Site:
 class Target:
     """The parsed file a fix is computed on, with offsets and per-instruction look-ups."""
 
-    def __init__(self, dockerfile: Dockerfile, analysis: Analysis) -> None:
+    def __init__(
+        self, dockerfile: Dockerfile, analysis: Analysis, members: MemberReader = no_context
+    ) -> None:
         self.dockerfile = dockerfile
         self.analysis = analysis
+        self.members = members
         self.index = LineIndex(dockerfile.text)
         self.text = dockerfile.text
 

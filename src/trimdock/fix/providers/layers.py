@@ -16,7 +16,6 @@ from trimdock.fix.providers.base import (
     shell_run,
 )
 from trimdock.report.finding import Applicability, Finding, Fix, FixEdit
-from trimdock.rules.extract import narrowable
 
 # Commands whose effect on the shell (directory, variables, options) would reach the command
 # merged after them: such RUNs are separate on purpose.
@@ -213,36 +212,3 @@ def remove_archive(target: Target, finding: Finding) -> Fix | None:
         f"remove the downloaded {archive} in the RUN that used it",
         (archive,),
     )
-
-
-@provides("TD123")
-def extract_members(target: Target, finding: Finding) -> Fix | None:
-    """Name the kept paths as members of the tar that extracted the whole archive. Unsafe: an
-    archive whose entries start with `./` has no member `sdk/bin/tool` and the build fails
-    (which `fix --verify` catches); declined when a kept path is not a literal."""
-    site = target.site_of(finding)
-    if site is None:
-        return None
-    command = target.command_at(site, finding)
-    if command is None:
-        return None
-    workdir = site.facts.workdirs[site.position]
-    for item in narrowable(target.script(site), workdir):
-        if item.tar is not command:
-            continue
-        members = item.members()
-        found = target.command_text(command)
-        if members is None or found is None:
-            return None
-        start, _end, text = found
-        # The command's span may run over a line continuation: insert after its last word.
-        trimmed = text.rstrip()
-        while trimmed.endswith(target.escape):
-            trimmed = trimmed[: -len(target.escape)].rstrip()
-        at = start + len(trimmed)
-        return Fix(
-            (FixEdit(at, at, "".join(f" {m}" for m in members)),),
-            Applicability.UNSAFE,
-            f"extract only {', '.join(members)} from the archive",
-        )
-    return None

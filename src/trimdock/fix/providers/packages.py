@@ -25,6 +25,9 @@ UNSAFE = Applicability.UNSAFE
 APT_LISTS = ("/var/lib/apt/lists/*",)
 PIP_CACHE = ("*/.cache/pip", "*/.cache")
 NPM_CACHE = ("*/.npm",)
+# npm writes a debug log of every run named after its time: the fixed build's log has another
+# name, so the original's is "lost" whatever the fix does.
+NPM_LOGS = ("*/.npm/_logs/*",)
 
 
 def _option_fix(
@@ -195,4 +198,5 @@ def npm_ci(target: Target, finding: Finding) -> Fix | None:
         (FixEdit(start + match.start(), start + match.end(), "ci"),),
         UNSAFE,
         f"replace `npm {word}` by `npm ci`, which installs exactly the lock",
+        NPM_LOGS,
     )
