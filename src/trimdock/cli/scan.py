@@ -31,7 +31,7 @@ from trimdock.report.output import emit, to_json_text
 from trimdock.security.findings import POLICY, RULES, scan_findings
 from trimdock.security.policy import Policy, Violation, evaluate_policy, parse_policy
 from trimdock.security.render import scan_json, summary_lines
-from trimdock.security.scanner import ScanResult, scan_image
+from trimdock.security.scanner import ScanResult, scan_image, scan_request
 from trimdock.security.vuln.database import Database, default_db_dir, load_database
 from trimdock.security.vuln.severity import Level
 
@@ -97,7 +97,7 @@ def scan(
     min_level = _severity(severity)
     database, db_names = _database(db, raw)
     today = dt.datetime.now(dt.UTC).date()
-    with open_image(image, platform=platform, verify=not no_verify) as img:
+    with open_image(image, platform=platform, verify=not no_verify, keep=scan_request()) as img:
         result = scan_image(img, database)
     if sbom is not None:
         # Imported on demand: the SBOM libraries take longer to import than a small scan.

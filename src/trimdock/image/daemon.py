@@ -12,9 +12,11 @@ How it reads an image without writing the archive to disk:
 3. `entries()` then serves the kept headers (memory grows with the number of entries, never
    with layer bytes). The same pass keeps what the reclaim analysis reads
    (`trimdock.image.kept`: package database files, digests of files big enough to be
-   duplicates), so `layers NAME` never saves twice. `open()` needs other file bytes: the first
-   call saves the image once more into an anonymous temporary archive (freed when the
-   `open_image` block ends) and reads it with the docker-archive source, digests verified.
+   duplicates), so `layers NAME` never saves twice; and what the caller's `BodyRequest`
+   asks for (`scan`'s selected files), so `scan NAME` never saves twice either. `open()`
+   needs other file bytes (or bytes past the request's budget): the first call saves the
+   image once more into an anonymous temporary archive (freed when the `open_image` block
+   ends), with a one-line note, and reads it with the docker-archive source, digests verified.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
@@ -36,7 +38,8 @@ from trimdock.image.kept import (
     DIGEST_MIN,
     MAX_KEPT_BODY,
     MAX_KEPT_TOTAL,
-    content_digest,
+    BodyRequest,
+    DigestingReader,
     database_file,
 )
 from trimdock.image.layer import TarLayer
@@ -76,8 +79,9 @@ class ChunkStream(io.RawIOBase):
 
 
 class _CachedLayer:
-    """A daemon layer: headers, kept bodies and digests from the streaming pass, other bytes
-    from a lazily saved archive (`trimdock.image.kept.KeptBodies`)."""
+    """A daemon layer: headers, kept bodies, digests and requested reads from the streaming
+    pass, other bytes from a lazily saved archive (`trimdock.image.kept.KeptBodies`,
+    `KeptReads`)."""
 
     def __init__(
         self,
@@ -97,6 +101,9 @@ class _CachedLayer:
     def kept_digest(self, path: str) -> str | None:
         return self._kept.digests.get(path)
 
+    def kept_reads(self) -> Mapping[int, bytes | None]:
+        return self._kept.reads
+
     def entries(self) -> Iterator[LayerEntry]:
         return iter(self._entries)
 
@@ -105,23 +112,28 @@ class _CachedLayer:
 
 
 class _Kept:
-    """One layer's bodies and digests kept by the streaming pass (first copy of a path)."""
+    """One layer's bodies and digests kept by the streaming pass (first copy of a path), and
+    the request's reads by entry position (every copy: the position tells them apart)."""
 
     def __init__(self) -> None:
         self.bodies: dict[str, bytes] = {}
         self.digests: dict[str, str] = {}
+        self.reads: dict[int, bytes | None] = {}
 
 
 class _Scan:
     """What one pass over the save stream found."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, request: BodyRequest[Any] | None = None) -> None:
         self.source = source
+        self.request = request
         self.entries: dict[str, tuple[LayerEntry, ...]] = {}
         self.sizes: dict[str, int] = {}
         self.documents: dict[str, bytes] = {}  # sha256 digest -> JSON bytes
         self.kept: dict[str, _Kept] = {}
         self.kept_total = 0
+        self.reads_total = 0
+        self.reads_dropped = 0  # requested reads past the budget (their layers open again)
 
 
 def _scan_save_stream(stream: IO[bytes], scan: _Scan) -> None:
@@ -186,28 +198,58 @@ def _scan_layer(reader: IO[bytes], name: str, scan: _Scan) -> None:
     found: list[LayerEntry] = []
     with probe.open() as items:
         for entry, body in items:
-            found.append(entry)
             if body is not None:
-                _keep(entry, body, kept, scan)
+                _keep(entry, len(found), body, kept, scan)
+            found.append(entry)
     if probe.computed_diff_id:
         scan.entries[probe.computed_diff_id] = tuple(found)
         scan.sizes[probe.computed_diff_id] = probe.uncompressed_size or 0
         scan.kept[probe.computed_diff_id] = kept
 
 
-def _keep(entry: LayerEntry, body: IO[bytes], kept: _Kept, scan: _Scan) -> None:
-    """Keep what the reclaim analysis would otherwise save the image again for."""
+def _keep(entry: LayerEntry, position: int, body: IO[bytes], kept: _Kept, scan: _Scan) -> None:
+    """Keep what the reclaim analysis and the caller's request would otherwise save the image
+    again for. The body streams by once: a kept database body is handed to the request as
+    bytes, and a digested body is hashed while the request reads its head."""
     path = entry.path
+    request = scan.request
+    tag = None if request is None or entry.type is not EntryType.FILE else request.pick(entry)
     if database_file(path):
         if (
             path not in kept.bodies
             and entry.size <= MAX_KEPT_BODY
             and scan.kept_total + entry.size <= MAX_KEPT_TOTAL
         ):
-            kept.bodies[path] = body.read()
+            data = body.read()
+            kept.bodies[path] = data
             scan.kept_total += entry.size
+            body = io.BytesIO(data)
     elif entry.size >= DIGEST_MIN and path not in kept.digests:
-        kept.digests[path] = content_digest(body)
+        digesting = DigestingReader(body)
+        if request is not None and tag is not None:
+            _read_requested(request, tag, entry, position, cast(IO[bytes], digesting), kept, scan)
+        kept.digests[path] = digesting.finish()
+        return
+    if request is not None and tag is not None:
+        _read_requested(request, tag, entry, position, body, kept, scan)
+
+
+def _read_requested(
+    request: BodyRequest[Any],
+    tag: object,
+    entry: LayerEntry,
+    position: int,
+    body: IO[bytes],
+    kept: _Kept,
+    scan: _Scan,
+) -> None:
+    data = request.read(tag, entry, body)
+    size = len(data) if data else 0
+    if scan.reads_total + size > request.budget:
+        scan.reads_dropped += 1  # not kept: `kept_reads` lacks it, the caller opens the layer
+        return
+    kept.reads[position] = data
+    scan.reads_total += size
 
 
 @contextmanager
@@ -232,10 +274,15 @@ def engine_reader() -> str:
 
 @contextmanager
 def open_daemon_image(
-    ref: ImageReference, *, verify: bool = True, note: Callable[[str], None]
+    ref: ImageReference,
+    *,
+    verify: bool = True,
+    note: Callable[[str], None],
+    keep: BodyRequest[Any] | None = None,
 ) -> Iterator[Image]:
     """An engine image: from the engine's layer store when this machine can read it
-    (`trimdock.image.layerstore`), else from its save stream, with a one-line `note` why."""
+    (`trimdock.image.layerstore`), else from its save stream, with a one-line `note` why.
+    `keep` is only needed on the save path (the store opens single files cheaply)."""
     reader = engine_reader()
     with ExitStack() as stack:
         client = EngineClient.connect(image=ref.text)
@@ -256,21 +303,29 @@ def open_daemon_image(
                     f"cannot read the engine's layer store: {reason}", source=ref.text
                 )
             note(f"{ref.text}: reading the image through docker save: {reason}")
-        yield stack.enter_context(open_saved_image(client, ref, verify=verify))
+        yield stack.enter_context(
+            open_saved_image(client, ref, verify=verify, keep=keep, note=note)
+        )
 
 
 @contextmanager
 def open_saved_image(
-    client: EngineClient, ref: ImageReference, *, verify: bool = True
+    client: EngineClient,
+    ref: ImageReference,
+    *,
+    verify: bool = True,
+    keep: BodyRequest[Any] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> Iterator[Image]:
-    """The image through one pass over the engine's `docker save` stream (module docstring)."""
+    """The image through one pass over the engine's `docker save` stream (module docstring),
+    keeping what `keep` asks for; `note` hears when a second save is needed after all."""
     source = ref.text
     with ExitStack() as stack:
         with client.errors("inspect the image"):
             attrs = client.api.inspect_image(ref.target)
         image_id = str(attrs.get("Id", ""))
         diff_ids = [str(d) for d in (attrs.get("RootFS") or {}).get("Layers") or []]
-        scan = _Scan(source)
+        scan = _Scan(source, keep)
 
         def save_stream() -> Iterator[bytes]:
             # By id, not name: the stream then carries no tags (as the engine's `named=False`).
@@ -293,7 +348,15 @@ def open_saved_image(
             raise ImageSourceError(
                 "the engine's inspect and the saved config disagree on the layers", source=source
             )
-        archive = _LazyArchive(source, client, save_stream, stack, verify)
+        # Said only when a request went over its budget: callers that ask for no bodies
+        # (`--export`, `explore`) save again by design, and know it.
+        why = None
+        if keep is not None and scan.reads_dropped:
+            why = (
+                f"{scan.reads_dropped} file bodies to read went past the "
+                f"{keep.budget >> 20} MiB kept from the first pass"
+            )
+        archive = _LazyArchive(source, client, save_stream, stack, verify, note, why)
         contents: list[LayerContent] = []
         blobs: list[BlobRef] = []
         for index, diff_id in enumerate(parsed.diff_ids):
@@ -336,12 +399,16 @@ class _LazyArchive:
         stream: Callable[[], Iterator[bytes]],
         stack: ExitStack,
         verify: bool,
+        note: Callable[[str], None] | None,
+        why: str | None,
     ) -> None:
         self._source = source
         self._client = client
         self._stream = stream
         self._stack = stack
         self._verify = verify
+        self._note = note
+        self._why = why
         self._layers: dict[str, TarLayer] | None = None
 
     def unavailable(self) -> AbstractContextManager[IO[bytes]]:
@@ -362,6 +429,8 @@ class _LazyArchive:
             tempfile.TemporaryFile(prefix="trimdock-save-", suffix=".tar")  # noqa: SIM115
         )
         path = Path(f"/proc/{os.getpid()}/fd/{out.fileno()}")
+        if self._note is not None and self._why is not None:
+            self._note(f"{self._source}: saving the image a second time: {self._why}")
 
         with self._client.errors("save the image"):
             for chunk in self._stream():

@@ -19,8 +19,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import Any
 
 from trimdock.image.files import open_file_image
+from trimdock.image.kept import BodyRequest
 from trimdock.image.model import Image
 from trimdock.image.reference import Transport, parse_reference
 
@@ -36,6 +38,7 @@ def open_image(
     verify: bool = True,
     note: Callable[[str], None] = note_on_stderr,
     insecure: bool = False,
+    keep: BodyRequest[Any] | None = None,
 ) -> AbstractContextManager[Image]:
     """Open an image by reference (see `trimdock.image.reference`).
 
@@ -44,12 +47,14 @@ def open_image(
     header-only reads of uncompressed layers seek over file data from the first read.
     `note` hears about a slower path taken than the usual one (one line, no prefix needed).
     `insecure` allows plain HTTP to a registry on loopback (`docker://127.0.0.1:5000/...`).
+    `keep` names the file bodies the caller will read, for sources that would otherwise read
+    the image twice to serve them (the engine's save stream; `trimdock.image.kept`).
     """
     ref = parse_reference(reference)
     if ref.transport is Transport.DOCKER_DAEMON:
         from trimdock.image.daemon import open_daemon_image
 
-        return open_daemon_image(ref, verify=verify, note=note)
+        return open_daemon_image(ref, verify=verify, note=note, keep=keep)
     if ref.transport is Transport.DOCKER:
         from trimdock.image.registry import open_registry_image
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO
 
-from trimdock.image.kept import KeptBodies
+from trimdock.image.kept import BodyRequest, KeptBodies, KeptReads
 from trimdock.image.model import EntryType, Image, LayerEntry
 from trimdock.layers.overlay import Overlay
 
@@ -260,6 +260,17 @@ def _is_shared_library(name: str) -> bool:
     return name.endswith(".so") or ".so." in name
 
 
+def body_request(selectors: tuple[Selector, ...] = (INVENTORY,)) -> BodyRequest[Kind]:
+    """What `collect(image, selectors)` will read, for `open_image(keep=...)`: the same pick
+    and the same bounded reads, so a source that streams the image once (the engine's save
+    path) keeps exactly the bytes `collect` then takes from it."""
+    return BodyRequest(pick=_Gate(selectors).picker(), read=_read_body)
+
+
+def _read_body(kind: Kind, entry: LayerEntry, reader: IO[bytes]) -> bytes | None:
+    return _read(reader, kind, entry.size)
+
+
 def collect(image: Image, selectors: tuple[Selector, ...] = (INVENTORY,)) -> Collected:
     """Apply every layer's headers to the overlay, reading the selected files' bytes in the
     same pass.
@@ -268,8 +279,9 @@ def collect(image: Image, selectors: tuple[Selector, ...] = (INVENTORY,)) -> Col
     (`entries_reading`: archives, layouts) are read once; so are the engine's layer store's
     (`open()` yields each header with a reader that opens the file only when read). Others
     (the engine's save path, registries) give their headers first, from a cache or a first
-    read; only the layers holding a selected file are then opened for bytes, since opening
-    one means saving or downloading it again.
+    read; the selected files' bytes then come from what that read kept (`KeptReads`: the save
+    path opened with `keep=body_request(selectors)`), and only a layer with a selected file
+    not kept is opened, since opening one means saving or downloading it again.
     """
     result = Collected(overlay=Overlay(source=image.reference))
     pick = _Gate(selectors).picker()
@@ -279,7 +291,7 @@ def collect(image: Image, selectors: tuple[Selector, ...] = (INVENTORY,)) -> Col
         prefetch = getattr(layer.content, "prefetch_digest", None)
         if callable(prefetch):
             prefetch()
-    later: list[tuple[int, dict[str, Kind]]] = []
+    later: list[tuple[int, dict[int, tuple[LayerEntry, Kind]]]] = []
     for layer in image.layers:
         index = layer.index
         content = layer.content
@@ -294,17 +306,32 @@ def collect(image: Image, selectors: tuple[Selector, ...] = (INVENTORY,)) -> Col
             with content.open() as stream:
                 result.overlay.apply(_read_picked(stream, pick, result, index))
         else:
-            picks: dict[str, Kind] = {}
+            picks: dict[int, tuple[LayerEntry, Kind]] = {}
             result.overlay.apply(_pick(content.entries(), pick, picks))
-            if picks:
+            kept = content.kept_reads() if isinstance(content, KeptReads) else {}
+            if picks.keys() <= kept.keys():
+                for position, (entry, kind) in picks.items():
+                    _add(result, index, entry, kind, kept[position])
+            else:
                 later.append((index, picks))
         result.layer_count += 1
     for index, picks in later:
-        with image.layers[index].content.open() as stream:
-            for entry, reader in stream:
-                kind = picks.get(entry.path)
-                if kind is not None and reader is not None:
-                    _keep(result, index, entry, kind, reader)
+        content = image.layers[index].content
+        kept = content.kept_reads() if isinstance(content, KeptReads) else {}
+        with content.open() as stream:
+            # By position: both copies of a path a layer holds twice are read, and the kept
+            # ones are not read again.
+            for position, (entry, reader) in enumerate(stream):
+                chosen = picks.get(position)
+                if chosen is None or reader is None:
+                    continue
+                if position in kept:
+                    _add(result, index, entry, chosen[1], kept[position])
+                else:
+                    _keep(result, index, entry, chosen[1], reader)
+    if later:
+        # Layer order, as a single pass gives them (the sort is stable within a layer).
+        result.hits.sort(key=lambda hit: hit.layer)
     return result
 
 
@@ -331,19 +358,22 @@ def _read_picked(
 
 
 def _keep(result: Collected, layer: int, entry: LayerEntry, kind: Kind, reader: IO[bytes]) -> None:
-    data = _read(reader, kind, entry.size)
+    _add(result, layer, entry, kind, _read(reader, kind, entry.size))
+
+
+def _add(result: Collected, layer: int, entry: LayerEntry, kind: Kind, data: bytes | None) -> None:
     if data is not None:
         result.hits.append(FileHit(layer, entry.path, kind, data, entry.mode, entry.size))
 
 
 def _pick(
-    entries: Iterator[LayerEntry], pick: Pick, picks: dict[str, Kind]
+    entries: Iterator[LayerEntry], pick: Pick, picks: dict[int, tuple[LayerEntry, Kind]]
 ) -> Iterator[LayerEntry]:
-    for entry in entries:
+    for position, entry in enumerate(entries):
         if entry.type is EntryType.FILE:
             kind = pick(entry)
             if kind is not None:
-                picks[entry.path] = kind
+                picks[position] = (entry, kind)
         yield entry
 
 

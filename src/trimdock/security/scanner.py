@@ -6,9 +6,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from trimdock.image.kept import BodyRequest
 from trimdock.image.model import Image
 from trimdock.layers.overlay import K_DIR, Node, Overlay
-from trimdock.security.collect import INVENTORY, Collected, Kind, collect
+from trimdock.security.collect import (
+    INVENTORY,
+    Collected,
+    Kind,
+    Selector,
+    body_request,
+    collect,
+)
 from trimdock.security.inventory import build_inventory
 from trimdock.security.model import Inventory
 from trimdock.security.secrets import (
@@ -26,6 +34,16 @@ if TYPE_CHECKING:
     from trimdock.security.vuln.match import Vulnerability
 
 
+# The files `scan` reads: one tuple for the pass and for what the source keeps for it.
+SCAN_SELECTORS: tuple[Selector, ...] = (INVENTORY, SECRETS)
+
+
+def scan_request() -> BodyRequest[Kind]:
+    """The file bodies `scan_image` will read, to pass as `open_image(keep=...)`: the
+    engine's save path then keeps them from its only pass (no second `docker save`)."""
+    return body_request(SCAN_SELECTORS)
+
+
 @dataclass(frozen=True)
 class ScanResult:
     """Everything `trimdock scan` found in one image. `vulnerabilities` is None when no
@@ -39,7 +57,7 @@ class ScanResult:
 
 
 def scan_image(image: Image, database: Database | None) -> ScanResult:
-    collected = collect(image, (INVENTORY, SECRETS))
+    collected = collect(image, SCAN_SELECTORS)
     inventory = build_inventory(image, collected)
     if database is not None:
         from trimdock.security.vuln.match import match_inventory
