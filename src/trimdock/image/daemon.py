@@ -49,6 +49,7 @@ from trimdock.image.reference import ImageReference, Transport
 from trimdock.image.store import MAX_DOCUMENT, TarStore
 from trimdock.image.tarparse import FileReader, TarFormatError, Window, parse
 from trimdock.report.progress import current
+from trimdock.report.units import count, human_bytes
 
 SAVE_CHUNK = 1 << 20
 
@@ -353,8 +354,8 @@ def open_saved_image(
         why = None
         if keep is not None and scan.reads_dropped:
             why = (
-                f"{scan.reads_dropped} file bodies to read went past the "
-                f"{keep.budget >> 20} MiB kept from the first pass"
+                f"{count(scan.reads_dropped, 'file body', 'file bodies')} to read went past "
+                f"the {human_bytes(keep.budget)} kept from the first pass"
             )
         archive = _LazyArchive(source, client, save_stream, stack, verify, note, why)
         contents: list[LayerContent] = []
