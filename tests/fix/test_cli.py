@@ -139,3 +139,30 @@ def test_fix_json_names_each_fix_and_the_lines_its_edits_replace(
     assert by_rule["TD104"]["removes"] == ["/var/lib/apt/lists/*"]
     assert document["verification"] is None
     assert path.read_text() == FIXED
+
+
+@pytest.mark.parametrize(
+    ("extra", "needs"),
+    [
+        ("RUN <<EOF\necho hi > /x\nEOF\n", "line 6 uses a heredoc"),
+        ("RUN --mount=type=cache,target=/root/.cache true\n", "line 6 uses RUN --mount"),
+    ],
+)
+def test_verify_says_buildkit_only_files_cannot_be_verified_before_building(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, needs: str
+) -> None:
+    # No engine is asked: the legacy builder would refuse the file with a parse error.
+    path = _write(tmp_path, DIRTY + extra)
+    assert run(["fix", "--verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"trimdock: {path}: cannot verify: {needs}, which only BuildKit builds")
+    assert err.count("\n") == 1
+    assert path.read_text() == DIRTY + extra
+
+
+def test_verify_is_quiet_about_files_the_legacy_builder_builds() -> None:
+    from trimdock.dockerfile import parse
+    from trimdock.fix.verify import buildkit_features
+
+    plain = "FROM busybox:latest\nRUN echo '<<EOF' > /x\nCOPY --chown=1:1 a /a\n"
+    assert buildkit_features(parse(plain, "Dockerfile")) is None

@@ -206,3 +206,15 @@ def test_one_bad_fix_is_dropped_and_the_good_one_kept(tmp_path: Path) -> None:
     assert after is not None
     assert after.filesystem.layers == result.verification.before.filesystem.layers - 1
     assert not image_exists(f"{tag}-retry-after")
+
+
+def test_an_original_the_engine_refuses_is_one_line_about_the_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The engine answers 400 to a file it cannot parse: a failed build, not an engine fault.
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM busybox:latest\nRUN apk add curl\nFROBNICATE now\n")
+    assert run(["fix", "--verify", "--unsafe-fixes", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"trimdock: {path}: the original does not build (legacy builder): ")
+    assert "FROBNICATE" in err.upper() and err.count("\n") == 1

@@ -8,10 +8,13 @@ import re
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import docker.errors
 
 from trimdock.errors import EngineError
 from trimdock.host.engine import Engine
@@ -53,6 +56,18 @@ class Filesystem:
     steps: tuple[str, ...] = ()
 
 
+@contextmanager
+def _refused_as_failed() -> Iterator[None]:
+    """The engine answering 4xx to a build refuses the Dockerfile (a parse error, say): a
+    failed build, not an engine fault."""
+    try:
+        yield
+    except docker.errors.APIError as exc:
+        if not exc.is_client_error() or isinstance(exc, docker.errors.NotFound):
+            raise
+        raise BuildFailed(str(exc.explanation or exc)) from None
+
+
 class Builder:
     """Builds on one engine connection; remembers every tag it made so they can be removed."""
 
@@ -70,7 +85,7 @@ class Builder:
             started = time.monotonic()
             steps = cached = 0
             log: list[str] = []
-            with self.engine.errors("build"):
+            with self.engine.errors("build"), _refused_as_failed():
                 stream = api.build(
                     path=str(context),
                     dockerfile=str(dockerfile),

@@ -54,6 +54,18 @@ class Verification:
         return self.failure is None and self.comparison is not None and self.comparison.accepted
 
 
+def buildkit_features(dockerfile: Dockerfile) -> str | None:
+    """What in the file the legacy builder (the only one the engine's API build offers
+    here) cannot build, as "line N uses a heredoc"; None when nothing is."""
+    for stage in dockerfile.stages:
+        for instruction in stage.instructions:
+            if instruction.heredocs:
+                return f"line {instruction.line} uses a heredoc"
+            if instruction.keyword == "RUN" and instruction.flag("mount") is not None:
+                return f"line {instruction.line} uses RUN --mount"
+    return None
+
+
 def volatile_file(dockerfile: Dockerfile, context: Path) -> str | None:
     """The first often-edited file the final stage copies from the context (its edit throws
     away the most cache), as a path relative to the context."""
@@ -93,6 +105,13 @@ def verify(
     context: Path, outcome: FixOutcome, *, tag: str, keep_images: bool = False
 ) -> Verification:
     """Build both files on the engine and compare them (images removed unless kept)."""
+    needs = buildkit_features(parse(outcome.original, outcome.path))
+    if needs is not None:
+        raise DockerfileError(
+            f"cannot verify: {needs}, which only BuildKit builds, and --verify builds with "
+            "the engine API's legacy builder (run without --verify)",
+            source=outcome.path,
+        )
     builder = Builder()
     removes = outcome.removes
     ignore = _ignore(context, outcome)
