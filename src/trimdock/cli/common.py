@@ -42,6 +42,12 @@ NoVerifyOption = Annotated[
         "only for archives you trust).",
     ),
 ]
+InsecureOption = Annotated[
+    bool,
+    typer.Option(
+        "--insecure", help="docker://: plain HTTP to a registry on loopback (127.0.0.1:5000)."
+    ),
+]
 FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-F", help="Report format.", case_sensitive=False),

@@ -15,6 +15,7 @@ from trimdock.cli.common import (
     ConfigOption,
     FindingFormatOption,
     ImageArgument,
+    InsecureOption,
     NoColorOption,
     NoVerifyOption,
     OutputOption,
@@ -84,6 +85,7 @@ def scan(
             case_sensitive=False,
         ),
     ] = None,
+    insecure: InsecureOption = False,
     no_verify: NoVerifyOption = False,
 ) -> None:
     """Inventory (SBOM), known vulnerabilities (offline), attack surface and secrets.
@@ -97,7 +99,9 @@ def scan(
     min_level = _severity(severity)
     database, db_names = _database(db, raw)
     today = dt.datetime.now(dt.UTC).date()
-    with open_image(image, platform=platform, verify=not no_verify, keep=scan_request()) as img:
+    with open_image(
+        image, platform=platform, verify=not no_verify, insecure=insecure, keep=scan_request()
+    ) as img:
         result = scan_image(img, database)
     if sbom is not None:
         # Imported on demand: the SBOM libraries take longer to import than a small scan.

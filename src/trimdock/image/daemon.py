@@ -34,14 +34,7 @@ from trimdock.errors import ImageSourceError, UsageError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
 from trimdock.image.files import load_store
 from trimdock.image.imageconfig import parse_image_config, sha256_digest
-from trimdock.image.kept import (
-    DIGEST_MIN,
-    MAX_KEPT_BODY,
-    MAX_KEPT_TOTAL,
-    BodyRequest,
-    DigestingReader,
-    database_file,
-)
+from trimdock.image.kept import BodyRequest, Keeper, KeptLayer
 from trimdock.image.layer import TarLayer
 from trimdock.image.layerstore import StoreUnavailable, open_store_image, store_unavailable
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
@@ -89,7 +82,7 @@ class _CachedLayer:
         entries: tuple[LayerEntry, ...],
         diff_id: str,
         archive: Callable[[str], TarLayer],
-        kept: _Kept,
+        kept: KeptLayer,
     ) -> None:
         self._entries = entries
         self._diff_id = diff_id
@@ -112,29 +105,24 @@ class _CachedLayer:
         return self._archive(self._diff_id).open()
 
 
-class _Kept:
-    """One layer's bodies and digests kept by the streaming pass (first copy of a path), and
-    the request's reads by entry position (every copy: the position tells them apart)."""
-
-    def __init__(self) -> None:
-        self.bodies: dict[str, bytes] = {}
-        self.digests: dict[str, str] = {}
-        self.reads: dict[int, bytes | None] = {}
-
-
 class _Scan:
     """What one pass over the save stream found."""
 
     def __init__(self, source: str, request: BodyRequest[Any] | None = None) -> None:
         self.source = source
-        self.request = request
+        self.keeper = Keeper(request)
         self.entries: dict[str, tuple[LayerEntry, ...]] = {}
         self.sizes: dict[str, int] = {}
         self.documents: dict[str, bytes] = {}  # sha256 digest -> JSON bytes
-        self.kept: dict[str, _Kept] = {}
-        self.kept_total = 0
-        self.reads_total = 0
-        self.reads_dropped = 0  # requested reads past the budget (their layers open again)
+        self.kept: dict[str, KeptLayer] = {}
+
+    @property
+    def reads_total(self) -> int:
+        return self.keeper.reads_total
+
+    @property
+    def reads_dropped(self) -> int:
+        return self.keeper.reads_dropped
 
 
 def _scan_save_stream(stream: IO[bytes], scan: _Scan) -> None:
@@ -195,62 +183,13 @@ def _scan_layer(reader: IO[bytes], name: str, scan: _Scan) -> None:
         diff_id="",
         verify=True,
     )
-    kept = _Kept()
-    found: list[LayerEntry] = []
+    kept = KeptLayer()
     with probe.open() as items:
-        for entry, body in items:
-            if body is not None:
-                _keep(entry, len(found), body, kept, scan)
-            found.append(entry)
+        found = list(scan.keeper.keeping(items, kept))
     if probe.computed_diff_id:
         scan.entries[probe.computed_diff_id] = tuple(found)
         scan.sizes[probe.computed_diff_id] = probe.uncompressed_size or 0
         scan.kept[probe.computed_diff_id] = kept
-
-
-def _keep(entry: LayerEntry, position: int, body: IO[bytes], kept: _Kept, scan: _Scan) -> None:
-    """Keep what the reclaim analysis and the caller's request would otherwise save the image
-    again for. The body streams by once: a kept database body is handed to the request as
-    bytes, and a digested body is hashed while the request reads its head."""
-    path = entry.path
-    request = scan.request
-    tag = None if request is None or entry.type is not EntryType.FILE else request.pick(entry)
-    if database_file(path):
-        if (
-            path not in kept.bodies
-            and entry.size <= MAX_KEPT_BODY
-            and scan.kept_total + entry.size <= MAX_KEPT_TOTAL
-        ):
-            data = body.read()
-            kept.bodies[path] = data
-            scan.kept_total += entry.size
-            body = io.BytesIO(data)
-    elif entry.size >= DIGEST_MIN and path not in kept.digests:
-        digesting = DigestingReader(body)
-        if request is not None and tag is not None:
-            _read_requested(request, tag, entry, position, cast(IO[bytes], digesting), kept, scan)
-        kept.digests[path] = digesting.finish()
-        return
-    if request is not None and tag is not None:
-        _read_requested(request, tag, entry, position, body, kept, scan)
-
-
-def _read_requested(
-    request: BodyRequest[Any],
-    tag: object,
-    entry: LayerEntry,
-    position: int,
-    body: IO[bytes],
-    kept: _Kept,
-    scan: _Scan,
-) -> None:
-    data = request.read(tag, entry, body)
-    size = len(data) if data else 0
-    if scan.reads_total + size > request.budget:
-        scan.reads_dropped += 1  # not kept: `kept_reads` lacks it, the caller opens the layer
-        return
-    kept.reads[position] = data
-    scan.reads_total += size
 
 
 @contextmanager

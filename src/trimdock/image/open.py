@@ -48,7 +48,8 @@ def open_image(
     `note` hears about a slower path taken than the usual one (one line, no prefix needed).
     `insecure` allows plain HTTP to a registry on loopback (`docker://127.0.0.1:5000/...`).
     `keep` names the file bodies the caller will read, for sources that would otherwise read
-    the image twice to serve them (the engine's save stream; `trimdock.image.kept`).
+    the image twice to serve them (the engine's save stream, registries: they keep them from
+    their one read, and registries cache them; `trimdock.image.kept`).
     """
     ref = parse_reference(reference)
     if ref.transport is Transport.DOCKER_DAEMON:
@@ -58,5 +59,7 @@ def open_image(
     if ref.transport is Transport.DOCKER:
         from trimdock.image.registry import open_registry_image
 
-        return open_registry_image(ref, platform=platform, verify=verify, insecure=insecure)
+        return open_registry_image(
+            ref, platform=platform, verify=verify, insecure=insecure, keep=keep
+        )
     return open_file_image(ref, platform, verify)

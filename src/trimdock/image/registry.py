@@ -5,18 +5,28 @@ manifest (a list/index picks `--platform`, default the host's, else linux/amd64)
 stream: blob digest and DiffID). Layers are never stored whole: they are decompressed and
 parsed as they download. Layer headers proven by their DiffID go to the per-layer cache, and
 the config too, by digest: a second analysis of the image downloads nothing but its manifest.
+
+The download that reads a layer's headers also keeps (`trimdock.image.kept.Keeper`, as the
+engine's save path does) what analyses would otherwise download the layer again for: the
+reclaim analysis' package database files and duplicate candidates' digests, and the bodies the
+caller's `BodyRequest` names (`scan`). Those go to the cache too (`trimdock.image.keptcache`),
+so a second `layers` or `scan` needs no blob. A layer whose headers are cached but whose kept
+data is not (evicted, or read without the request) is downloaded once when that data is asked
+for, and everything it keeps is cached then.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import IO, Any, cast
 
 from trimdock.cache.store import ResultCache
 from trimdock.image.assemble import BlobRef, assemble_image, check_digest, layer_label
 from trimdock.image.imageconfig import parse_image_config
+from trimdock.image.kept import BodyRequest, Keeper, KeptLayer
+from trimdock.image.keptcache import KeptCache
 from trimdock.image.layer import TarLayer
 from trimdock.image.layercache import LayerCache
 from trimdock.image.model import Image, LayerContent, LayerEntry
@@ -35,8 +45,15 @@ CONFIG_KIND = "image-config"
 
 @contextmanager
 def open_registry_image(
-    ref: ImageReference, *, platform: str | None, verify: bool, insecure: bool
+    ref: ImageReference,
+    *,
+    platform: str | None,
+    verify: bool,
+    insecure: bool,
+    keep: BodyRequest[Any] | None = None,
 ) -> Iterator[Image]:
+    """The image `ref` names in its registry; `keep`: bodies the caller will read, kept from
+    the download that reads the headers (module docstring)."""
     name = parse_registry_name(ref.text)
     with ExitStack() as stack:
         client = RegistryClient(name, insecure=insecure)
@@ -48,6 +65,8 @@ def open_registry_image(
         if not isinstance(layers, list) or len(layers) != len(parsed.diff_ids):
             raise client.error("the manifest's layers do not match the config's DiffIDs")
         cache = LayerCache()
+        kept_cache = KeptCache()
+        keeper = Keeper(keep)
         contents: list[LayerContent] = []
         blobs: list[BlobRef] = []
         for index, (descriptor, diff_id) in enumerate(zip(layers, parsed.diff_ids, strict=True)):
@@ -69,7 +88,7 @@ def open_registry_image(
                 blob_digest=blob,
                 verify=verify,
             )
-            contents.append(_CachedLayer(tar, diff_id, cache, verify))
+            contents.append(_CachedLayer(tar, diff_id, cache, kept_cache, keeper, verify))
             blobs.append(
                 BlobRef(
                     opener=opener,
@@ -160,27 +179,79 @@ def _config(client: RegistryClient, manifest: dict[str, Any]) -> tuple[str, byte
 
 
 class _CachedLayer:
-    """A registry layer whose headers come from the per-layer cache when its DiffID is there;
-    otherwise it downloads, and headers proven by the digest checks are cached."""
+    """A registry layer whose headers and kept data come from the per-layer cache when its
+    DiffID is there; otherwise it downloads once, keeping, and what the digest checks proved
+    is cached (`trimdock.image.kept.KeptBodies`, `KeptReads`)."""
 
-    def __init__(self, tar: TarLayer, diff_id: str, cache: LayerCache, verify: bool) -> None:
+    def __init__(
+        self,
+        tar: TarLayer,
+        diff_id: str,
+        cache: LayerCache,
+        kept_cache: KeptCache,
+        keeper: Keeper,
+        verify: bool,
+    ) -> None:
         self._tar = tar
         self._diff_id = diff_id
         self._cache = cache
+        self._kept_cache = kept_cache
+        self._keeper = keeper
         self._verify = verify
+        self._kept: KeptLayer | None = None  # bodies and digests, from a download or the cache
+        self._reads: dict[int, bytes | None] | None = None  # the request's, likewise
 
     def entries(self) -> Iterator[LayerEntry]:
         hit = self._cache.load(self._diff_id)
         if hit is not None:
             yield from hit[0]
             return
+        yield from self._download()
+
+    def _download(self) -> Iterator[LayerEntry]:
+        kept = KeptLayer()
         seen: list[LayerEntry] = []
-        for entry in self._tar.entries():
-            seen.append(entry)
-            yield entry
+        with self._tar.open() as items:
+            for entry in self._keeper.keeping(items, kept):
+                seen.append(entry)
+                yield entry
         # The iterator ended: the whole blob was read and (with verify) its digests matched.
+        request = self._keeper.request
+        self._kept = kept
+        self._reads = kept.reads if request is not None else None
         if self._verify and self._tar.uncompressed_size is not None:
             self._cache.save(self._diff_id, seen, self._tar.uncompressed_size)
+            self._kept_cache.save_kept(self._diff_id, kept)
+            if request is not None and request.key:
+                self._kept_cache.save_reads(self._diff_id, request.key, kept.reads)
+
+    def _download_again(self) -> None:
+        """Headers came from the cache, kept data did not: one download keeps it all."""
+        for _ in self._download():
+            pass
+
+    def _kept_layer(self) -> KeptLayer:
+        if self._kept is None:
+            self._kept = self._kept_cache.load_kept(self._diff_id)
+        if self._kept is None:
+            self._download_again()  # sets it
+        return self._kept if self._kept is not None else KeptLayer()
+
+    def kept_body(self, path: str) -> bytes | None:
+        return self._kept_layer().bodies.get(path)
+
+    def kept_digest(self, path: str) -> str | None:
+        return self._kept_layer().digests.get(path)
+
+    def kept_reads(self) -> Mapping[int, bytes | None]:
+        request = self._keeper.request
+        if request is None:
+            return {}  # nothing asked for up front: the caller opens the layer
+        if self._reads is None and request.key:
+            self._reads = self._kept_cache.load_reads(self._diff_id, request.key)
+        if self._reads is None:
+            self._download_again()
+        return self._reads or {}
 
     def open(self) -> AbstractContextManager[Iterator[tuple[LayerEntry, IO[bytes] | None]]]:
         return self._tar.open()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO
 
-from trimdock.image.kept import BodyRequest, KeptBodies, KeptReads
+from trimdock.image.kept import BodyRequest, KeptBodies, KeptReads, code_key
 from trimdock.image.model import EntryType, Image, LayerEntry
 from trimdock.layers.overlay import Overlay
 
@@ -264,7 +264,25 @@ def body_request(selectors: tuple[Selector, ...] = (INVENTORY,)) -> BodyRequest[
     """What `collect(image, selectors)` will read, for `open_image(keep=...)`: the same pick
     and the same bounded reads, so a source that streams the image once (the engine's save
     path) keeps exactly the bytes `collect` then takes from it."""
-    return BodyRequest(pick=_Gate(selectors).picker(), read=_read_body)
+    return BodyRequest(pick=_Gate(selectors).picker(), read=_read_body, key=_key(selectors))
+
+
+def _key(selectors: tuple[Selector, ...]) -> str:
+    """The request's id for sources that cache its reads per layer (`code_key`: the code of
+    the picks and of the reading, and the gates and limits)."""
+    gates = [
+        (
+            sorted(s.names),
+            sorted(s.extensions),
+            s.name_prefixes,
+            sorted(s.folders),
+            s.executables,
+            s.pick.__qualname__,
+        )
+        for s in selectors
+    ]
+    limits = sorted((kind.value, limit) for kind, limit in _LIMITS.items())
+    return code_key((*(s.pick for s in selectors), _read), (gates, limits, _GO_BLOB))
 
 
 def _read_body(kind: Kind, entry: LayerEntry, reader: IO[bytes]) -> bytes | None:
