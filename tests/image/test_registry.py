@@ -319,3 +319,19 @@ def test_credentials_from_a_credential_helper(
     monkeypatch.setenv("DOCKER_CONFIG", str(config))
     assert layers_json(capsys, reference, "--insecure")["totals"]["wasted_bytes"] == 100_000
     assert (helper.parent / "asked").read_text().strip() == locked.host
+
+
+def test_diff_reads_registry_images_over_loopback_plain_http(
+    pushed: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # diff takes the same --insecure as layers and scan: registry and archive sides agree.
+    capsys.readouterr()
+    a, b = pushed["delete_dir"], pushed["opaque"]
+    assert run(["diff", a, b, "--insecure", "-F", "json"]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    archives = (pushed["delete_dir-archive"], pushed["opaque-archive"])
+    assert run(["diff", *archives, "-F", "json"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert remote["files"] == local["files"] and remote["packages"] == local["packages"]
+    assert run(["diff", a, b, "-F", "json"]) == 2  # plain HTTP only when asked for
+    assert "--insecure" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import typer
 from trimdock.cli.common import (
     IMAGE_HELP,
     FormatOption,
+    InsecureOption,
     NoColorOption,
     NoVerifyOption,
     OutputOption,
@@ -62,6 +63,7 @@ def diff(
         typer.Option("--depth", help="Directory depth files are grouped by.", min=1),
     ] = DEFAULT_DEPTH,
     no_verify: NoVerifyOption = False,
+    insecure: InsecureOption = False,
 ) -> None:
     """Compare two images: size, layers, files, packages, waste and reclaimable content.
 
@@ -70,8 +72,12 @@ def diff(
     options = OutputOptions(format, output, no_color, quiet)
     limit = None if max_growth is None else parse_max_waste(max_growth, source="--max-growth")
     reclaim = ReclaimOptions()
-    side_a = summarize_side(image_a, platform=platform, verify=not no_verify, options=reclaim)
-    side_b = summarize_side(image_b, platform=platform, verify=not no_verify, options=reclaim)
+    side_a = summarize_side(
+        image_a, platform=platform, verify=not no_verify, insecure=insecure, options=reclaim
+    )
+    side_b = summarize_side(
+        image_b, platform=platform, verify=not no_verify, insecure=insecure, options=reclaim
+    )
     result = diff_images(side_a, side_b, depth=depth)
     gate = None if limit is None else growth_gate(result, limit)
     deliver(

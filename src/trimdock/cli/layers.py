@@ -16,6 +16,7 @@ from trimdock.cli.common import (
     ConfigOption,
     FormatOption,
     ImageArgument,
+    InsecureOption,
     NoColorOption,
     NoVerifyOption,
     OutputOption,
@@ -182,12 +183,7 @@ def layers(
             "hashes same-size files).",
         ),
     ] = False,
-    insecure: Annotated[
-        bool,
-        typer.Option(
-            "--insecure", help="docker://: plain HTTP to a registry on loopback (127.0.0.1:5000)."
-        ),
-    ] = False,
+    insecure: InsecureOption = False,
     no_verify: NoVerifyOption = False,
 ) -> None:
     """Per-layer size and exact, blamed waste; dive-compatible figures; CI gate; time travel.

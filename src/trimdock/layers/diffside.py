@@ -48,9 +48,10 @@ def summarize_side(
     *,
     platform: str | None = None,
     verify: bool = True,
+    insecure: bool = False,
     options: ReclaimOptions | None = None,
 ) -> DiffSide:
-    with open_image(reference, platform=platform, verify=verify) as img:
+    with open_image(reference, platform=platform, verify=verify, insecure=insecure) as img:
         overlay = Overlay(source=img.reference)
         for layer in img.layers:
             prefetch = getattr(layer.content, "prefetch_digest", None)
