@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +12,7 @@ from tests.layers.builders import d, f, ln, opq, sym, wh
 from trimdock.errors import UnsafePathError
 from trimdock.image.model import EntryType, LayerEntry
 from trimdock.layers.analysis import WasteAnalysis, WastedPath, analyze_layers, summarize
-from trimdock.layers.overlay import Overlay
+from trimdock.layers.overlay import FREEZE_AFTER, Overlay
 
 
 def run(*layers: list[LayerEntry], **kwargs: object) -> WasteAnalysis:
@@ -295,3 +297,36 @@ def test_nodes_share_one_int_object_per_mtime_mode_and_size() -> None:
     first = nodes[0]
     assert first is not None and first.e_mtime == mtime and first.e_mode == 0o644
     assert first.e_nbytes == size and first.d_size == size
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_apply_leaves_the_cycle_collector_as_it_found_it_even_on_bad_input(
+    collecting: bool,
+) -> None:
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        overlay = Overlay()
+        overlay.apply([f("a", 1)])
+        assert gc.isenabled() is collecting
+        with pytest.raises(UnsafePathError):
+            overlay.apply([f("../escape", 1)])
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_only_a_big_layer_moves_the_live_objects_out_of_the_collectors_sight() -> None:
+    gc.unfreeze()
+    try:
+        overlay = Overlay()
+        overlay.apply([f(f"small{i}", 1) for i in range(FREEZE_AFTER - 1)])
+        assert gc.get_freeze_count() == 0
+        overlay.apply([f(f"big{i}", 1) for i in range(FREEZE_AFTER)])
+        frozen = gc.get_freeze_count()
+        assert frozen > 2 * FREEZE_AFTER  # both layers' nodes
+        # Frozen nodes are still freed by reference counting.
+        del overlay
+        assert gc.get_freeze_count() < frozen - 2 * FREEZE_AFTER
+    finally:
+        gc.unfreeze()
