@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,8 +11,8 @@ from hypothesis import strategies as st
 from tests.layers.builders import d, f, ln, opq, sym, wh
 from trimdock.errors import UnsafePathError
 from trimdock.image.model import EntryType, LayerEntry
-from trimdock.layers.analysis import WasteAnalysis, WastedPath, analyze_layers
-from trimdock.layers.overlay import Overlay
+from trimdock.layers.analysis import WasteAnalysis, WastedPath, analyze_layers, summarize
+from trimdock.layers.overlay import FREEZE_AFTER, Overlay
 
 
 def run(*layers: list[LayerEntry], **kwargs: object) -> WasteAnalysis:
@@ -262,3 +264,69 @@ def test_matches_a_brute_force_overlay_and_every_byte_is_accounted(
 
 def node_type(kind: int) -> str:
     return {1: "dir", 2: "file", 4: "hardlink"}[kind]
+
+
+def test_summarize_releases_the_bookkeeping_only_it_reads_and_keeps_the_filesystem() -> None:
+    overlay = Overlay()
+    overlay.apply([d("w"), f("w/f", 40_000, mtime=1), f("w/g", 9)])
+    overlay.apply([d("w"), f("w/f", 45_000, mtime=2), wh("w/g")])
+    a = summarize(overlay)
+    assert a.wasted_paths[0] == WastedPath("w/f", "overwritten", 40_000, 1, 0, 1)
+    assert [file.path for file in a.dive.inefficient_files] == ["/w/f", "/w/g"]
+    # dive's records and the wasted groups are gone; the exact filesystem is intact.
+    assert overlay.groups == {} and overlay.f_repeated == []
+    node = overlay.lookup("w/f")
+    assert node is not None and node.f == -1
+    assert [(path, n.e_nbytes) for path, n in overlay.walk()] == [("w", 0), ("w/f", 45_000)]
+    with pytest.raises(RuntimeError):
+        summarize(overlay)
+    with pytest.raises(RuntimeError):
+        overlay.apply([f("x", 1)])
+
+
+def test_nodes_share_one_int_object_per_mtime_mode_and_size() -> None:
+    overlay = Overlay()
+    # Built apart, as decoded headers would be, so only the overlay can make them one object.
+    mtime, size = int("1700000000"), int("123456")
+    overlay.apply([f(f"a{i}", int(str(size)), mtime=int(str(mtime))) for i in range(3)])
+    nodes = [overlay.lookup(f"a{i}") for i in range(3)]
+    assert all(n is not None for n in nodes)
+    metas = {id(n.e_meta) for n in nodes if n is not None}
+    sizes = {id(n.e_nbytes) for n in nodes if n is not None}
+    assert len(metas) == 1 and len(sizes) == 1
+    first = nodes[0]
+    assert first is not None and first.e_mtime == mtime and first.e_mode == 0o644
+    assert first.e_nbytes == size and first.d_size == size
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_apply_leaves_the_cycle_collector_as_it_found_it_even_on_bad_input(
+    collecting: bool,
+) -> None:
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        overlay = Overlay()
+        overlay.apply([f("a", 1)])
+        assert gc.isenabled() is collecting
+        with pytest.raises(UnsafePathError):
+            overlay.apply([f("../escape", 1)])
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_only_a_big_layer_moves_the_live_objects_out_of_the_collectors_sight() -> None:
+    gc.unfreeze()
+    try:
+        overlay = Overlay()
+        overlay.apply([f(f"small{i}", 1) for i in range(FREEZE_AFTER - 1)])
+        assert gc.get_freeze_count() == 0
+        overlay.apply([f(f"big{i}", 1) for i in range(FREEZE_AFTER)])
+        frozen = gc.get_freeze_count()
+        assert frozen > 2 * FREEZE_AFTER  # both layers' nodes
+        # Frozen nodes are still freed by reference counting.
+        del overlay
+        assert gc.get_freeze_count() < frozen - 2 * FREEZE_AFTER
+    finally:
+        gc.unfreeze()

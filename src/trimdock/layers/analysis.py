@@ -134,7 +134,10 @@ def analyze_layers(
 
 
 def summarize(overlay: Overlay, *, top: int | None = None) -> WasteAnalysis:
-    """Freeze an overlay's accumulated figures."""
+    """Freeze an overlay's accumulated figures, then release the bookkeeping only this reads
+    (`Overlay.release_bookkeeping`): an overlay is summarized once, after its last layer."""
+    if overlay.released:
+        raise RuntimeError("an overlay is summarized once")
     layers = tuple(
         _layer_figures(counter, overlay.wasted_by_layer[counter.index])
         for counter in overlay.layers
@@ -151,7 +154,7 @@ def summarize(overlay: Overlay, *, top: int | None = None) -> WasteAnalysis:
         WastedPath(path, kind, -negative, files, shipped, hidden_by)
         for negative, path, shipped, hidden_by, kind, files in kept
     ]
-    return WasteAnalysis(
+    analysis = WasteAnalysis(
         layers=layers,
         size=size,
         visible_size=size - wasted,
@@ -162,6 +165,9 @@ def summarize(overlay: Overlay, *, top: int | None = None) -> WasteAnalysis:
         dive=_dive_figures(overlay, layers, top),
         hidden_files=tuple(overlay.hidden_files),
     )
+    del groups, kept, wasted_paths
+    overlay.release_bookkeeping()
+    return analysis
 
 
 def _layer_figures(counter: LayerCounter, wasted: int) -> LayerFigures:

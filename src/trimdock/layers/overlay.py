@@ -22,6 +22,7 @@ work is a few dict look-ups (parent directories of a layer are cached by path).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -65,6 +66,10 @@ OVERWRITTEN = "overwritten"  # a later entry at the same path
 METADATA = "metadata"  # rewritten with the same size and mtime: chmod/chown copied the file
 
 REMOVALS = frozenset({DELETED, OPAQUE_DIR, REPLACED})
+
+# A layer with this many entries makes the collector's full passes costly enough to freeze
+# (see `Overlay.apply`); small ones (tests, tiny images) leave the collector as it was.
+FREEZE_AFTER = 10_000
 
 D_ABSENT = -1  # not in dive's stacked tree
 D_DIR = -2  # an explicit directory in dive's stacked tree (size 0)
@@ -206,6 +211,10 @@ class Overlay:
         self.f_sum_cum = 0
         self.f_wasted = 0
         self.f_repeated: list[tuple[str, Node]] = []  # paths dive saw in two or more layers
+        # One int object per distinct value: most entries share their mtime and mode (a
+        # package's files) and many their size, and a big int costs 32 bytes per node.
+        self._ints: dict[int, int] = {}
+        self.released = False
         self._layer = -1
         self._counter = LayerCounter(-1)
 
@@ -213,6 +222,25 @@ class Overlay:
 
     def apply(self, entries: Iterable[LayerEntry]) -> LayerCounter:
         """Apply the next layer's entries (tar order) and return its figures."""
+        # The trie makes no reference cycles, yet every node is a tracked container: left on,
+        # the cycle collector would rescan the whole trie again and again as it grows (a
+        # third of the run's CPU time on a 100k-file image). So it is off while a layer is
+        # applied, and after a big layer everything alive is moved out of its sight
+        # (`gc.freeze`): the nodes are freed by reference counting like any object.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            counter = self._apply(entries)
+            if counter.entries >= FREEZE_AFTER:
+                gc.freeze()
+            return counter
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _apply(self, entries: Iterable[LayerEntry]) -> LayerCounter:
+        if self.released:
+            raise RuntimeError("layers applied to an overlay already summarized")
         layer = len(self.layers)
         self._layer = layer
         counter = LayerCounter(layer)
@@ -226,6 +254,7 @@ class Overlay:
         layer_dirs: dict[str, Node] = {"": root}
         dir_entries: list[tuple[str, Node]] = []
         kinds = _KIND
+        same = self._ints.setdefault
         # Hot loop: counters live in locals and are added to the totals at the end.
         n_entries = n_bytes = n_dive = n_added = n_visible = f_min = f_cum = 0
         for entry in entries:
@@ -246,7 +275,7 @@ class Overlay:
             if node is None:
                 node = kids[name] = Node()
             kind = kinds[entry.type]
-            size = entry.size if kind == K_FILE else 0
+            size = same(entry.size, entry.size) if kind == K_FILE else 0
             if kind == K_SYMLINK:
                 nbytes = len(entry.link.encode("utf-8", "surrogateescape"))
             else:
@@ -262,7 +291,8 @@ class Overlay:
             node.e_layer = layer
             node.e_kind = kind
             node.e_nbytes = nbytes
-            node.e_meta = (entry.mtime << 12) | (entry.mode & 0o7777)
+            node_meta = (entry.mtime << 12) | (entry.mode & 0o7777)
+            node.e_meta = same(node_meta, node_meta)
             node.e_inode = None
             # dive: an explicit entry sets the payload of its node for this layer.
             node.touch = layer
@@ -522,6 +552,17 @@ class Overlay:
         self.f_sum_min -= record - smallest
         self.f_wasted += record + size
         self.f_repeated.append((path, node))
+
+    def release_bookkeeping(self) -> None:
+        """Drop what only `summarize` reads (dive's efficiency records, the wasted groups):
+        a tenth of the overlay, freed before the reclaim analysis builds its file list.
+        The filesystem views stay; applying or summarizing again is an error."""
+        self.released = True
+        for _path, node in self.f_repeated:
+            node.f = -1
+        self.f_repeated = []
+        self.groups = {}
+        self._ints = {}
 
     # -- reading ----------------------------------------------------------------------------
 
