@@ -27,6 +27,7 @@ from isal.igzip_lib import IsalError
 
 from trimdock.errors import ImageSourceError
 from trimdock.image.digests import BlobOpener, DigestPool, Extent, PendingDigest
+from trimdock.image.layercache import DecodeError, HeaderEncoder, LayerCache, iter_decode
 from trimdock.image.model import EntryType, LayerEntry
 from trimdock.image.streams import (
     Compression,
@@ -73,6 +74,7 @@ class TarLayer:
         self.diff_id = diff_id
         self.blob_digest = blob_digest
         self._seekable = seekable
+        self._verify = verify
         self._verified = not verify
         self._digests = digests
         self._extent = extent
@@ -86,9 +88,56 @@ class TarLayer:
     # -- LayerContent -------------------------------------------------------------------------
 
     def entries(self) -> Iterator[LayerEntry]:
+        cached = self._cached_headers()
+        if cached is not None:
+            yield from self._checked(cached)
+            return
+        # A seekable layer whose DiffID this read proves goes to the per-layer cache: the next
+        # analysis of any image with this layer decodes its headers instead of parsing them.
+        saver = HeaderEncoder() if self._cacheable() else None
         with self._members() as members:
             for entry, _offset, _window in members:
+                if saver is not None:
+                    saver.add(entry)
                 yield entry
+        if saver is not None and self._verified and self.uncompressed_size is not None:
+            LayerCache().save_encoded(self.diff_id, saver.finish(self.uncompressed_size))
+
+    def _cacheable(self) -> bool:
+        """Whether headers may be served from / kept in the cache: the layer is checked
+        against a known DiffID (not `--no-verify`) and can be hashed without parsing it."""
+        return self._verify and bool(self.diff_id) and self._seekable
+
+    def _cached_headers(self) -> bytes | None:
+        """The cached headers of this layer when they can be used: its DiffID will be proven
+        by hashing alone (an uncompressed blob on the digest worker, or already proven)."""
+        if not self._cacheable():
+            return None
+        encoded = LayerCache().load_encoded(self.diff_id)
+        if encoded is None or self._verified:
+            return encoded
+        if self._digests is None:
+            return None
+        try:
+            with self._opener() as raw:
+                compression = sniff(read_prefix(raw))
+        except _CORRUPT as exc:
+            raise self._corrupt(exc) from exc
+        if compression is not Compression.NONE:
+            return None  # hashing a compressed blob means decompressing it: parse it instead
+        self.compression = compression
+        self.prefetch_digest()
+        return encoded
+
+    def _checked(self, encoded: bytes) -> Iterator[LayerEntry]:
+        """Cached headers, then the digest check the parsed path would make at its end: the
+        analysis never outlives a blob that is not the layer the headers belong to."""
+        try:
+            yield from iter_decode(encoded)
+        except DecodeError:
+            raise self._error("its cached headers do not decode (trimdock cache clear)") from None
+        if self._pending is not None:
+            self._check_background_digest(self._pending)
 
     @contextmanager
     def open(self) -> Iterator[Iterator[tuple[LayerEntry, IO[bytes] | None]]]:

@@ -51,26 +51,38 @@ CHUNK = 4096
 _PIECE = 1 << 18
 
 
+class HeaderEncoder:
+    """Encodes headers as they are added: only `CHUNK` of them are ever held as rows at once
+    (for sources that learn a layer's headers while they read it for something else)."""
+
+    def __init__(self) -> None:
+        self._packer = zlib.compressobj(1)
+        self._parts: list[bytes] = []
+        self._chunk: list[Row] = []
+
+    def add(self, entry: LayerEntry) -> None:
+        self._chunk.append(row(entry))
+        if len(self._chunk) == CHUNK:
+            self._pack()
+
+    def _pack(self) -> None:
+        frame = marshal.dumps(self._chunk)
+        self._parts.append(self._packer.compress(struct.pack(">I", len(frame)) + frame))
+        self._chunk = []
+
+    def finish(self, tar_size: int) -> bytes:
+        self._pack()
+        self._parts.append(self._packer.flush())
+        return struct.pack(">Q", tar_size) + b"".join(self._parts)
+
+
 def encode(entries: Iterable[LayerEntry], tar_size: int | Callable[[], int]) -> bytes:
     """Encode headers as they come (`tar_size`: the size, or a function giving it once the
-    entries are exhausted): only `CHUNK` of them are ever held as rows at once."""
-    packer = zlib.compressobj(1)
-    parts: list[bytes] = []
-    chunk: list[Row] = []
-
-    def pack(rows: list[Row]) -> None:
-        frame = marshal.dumps(rows)
-        parts.append(packer.compress(struct.pack(">I", len(frame)) + frame))
-
+    entries are exhausted)."""
+    encoder = HeaderEncoder()
     for entry in entries:
-        chunk.append(row(entry))
-        if len(chunk) == CHUNK:
-            pack(chunk)
-            chunk = []
-    pack(chunk)
-    parts.append(packer.flush())
-    size = tar_size if isinstance(tar_size, int) else tar_size()
-    return struct.pack(">Q", size) + b"".join(parts)
+        encoder.add(entry)
+    return encoder.finish(tar_size if isinstance(tar_size, int) else tar_size())
 
 
 def tar_size_of(data: bytes) -> int | None:

@@ -1,0 +1,95 @@
+"""Archive layers and the per-layer cache: a verified read keeps its headers by DiffID, later
+reads decode them instead of parsing the layer, and the digest check still runs every time."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+import trimdock.image.layer
+from trimdock.cache.store import ResultCache
+from trimdock.cli.main import run
+from trimdock.errors import ImageSourceError
+from trimdock.image.layercache import LayerCache
+from trimdock.image.open import open_image
+
+from .conftest import BuiltImage
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TRIMDOCK_CACHE_DIR", str(folder))
+    monkeypatch.delenv("TRIMDOCK_CACHE_MAX", raising=False)
+    return folder
+
+
+def _report(capsys: pytest.CaptureFixture[str], reference: str, *flags: str) -> dict:  # type: ignore[type-arg]
+    capsys.readouterr()
+    assert run(["layers", reference, *flags, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def _cached(folder: Path, diff_ids: list[str]) -> list[bool]:
+    layers = LayerCache(ResultCache(folder, 1 << 30))
+    return [layers.load_encoded(diff_id) is not None for diff_id in diff_ids]
+
+
+def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the layer was parsed")
+
+    monkeypatch.setattr(trimdock.image.layer, "parse", refuse)
+
+
+def test_a_verified_read_caches_the_headers_and_the_next_read_uses_them(
+    basic_image: BuiltImage,
+    cache_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reference = f"docker-archive:{basic_image.archive}"
+    diff_ids = basic_image.inspect["RootFS"]["Layers"]
+    first = _report(capsys, reference, "--no-reclaim")
+    assert _cached(cache_dir, diff_ids) == [True] * len(diff_ids)
+    _no_parsing(monkeypatch)  # from here on, a parsed layer fails the test
+    assert _report(capsys, reference, "--no-reclaim") == first
+
+
+def test_no_verify_neither_reads_nor_writes_the_cache(
+    basic_image: BuiltImage, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    diff_ids = basic_image.inspect["RootFS"]["Layers"]
+    _report(capsys, f"docker-archive:{basic_image.archive}", "--no-verify", "--no-reclaim")
+    assert _cached(cache_dir, diff_ids) == [False] * len(diff_ids)
+
+
+def test_cached_headers_do_not_skip_the_digest_check(
+    basic_image: BuiltImage,
+    cache_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The genuine archive fills the cache; a copy with one layer's bytes changed (same size,
+    # same claimed DiffID) must still fail, though its headers now come from the cache.
+    _report(capsys, f"docker-archive:{basic_image.archive}", "--no-reclaim")
+    data = bytearray(basic_image.archive.read_bytes())
+    with tarfile.open(basic_image.archive) as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))  # type: ignore[arg-type]
+        member = outer.getmember(manifest[0]["Layers"][3])
+    at = data.index(b"two two\n", member.offset_data, member.offset_data + member.size)
+    data[at : at + 8] = b"TWO TWO\n"
+    tampered = tmp_path / "tampered.tar"
+    tampered.write_bytes(bytes(data))
+    _no_parsing(monkeypatch)
+    expected = basic_image.inspect["RootFS"]["Layers"][3]
+    with (
+        pytest.raises(ImageSourceError, match=f"DiffID mismatch: expected {expected}"),
+        open_image(f"docker-archive:{tampered}") as image,
+    ):
+        for layer in image.layers:
+            list(layer.content.entries())
