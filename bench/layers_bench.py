@@ -9,9 +9,9 @@ debian:bookworm-slim: 100,000 small files and ten 80 MB files, then later layers
 directory of 20,000 files and three big files, overwrite big and small files, and chmod 10,000
 small files and a big file. It saves it with `docker save` and runs, alternately:
 
-* `trimdock layers docker-archive:FILE` (report to /dev/null) vs `dive --ci --source
-  docker-archive FILE`: wall time and peak RSS of each process (from wait4), ratio
-  trimdock/dive;
+* `trimdock layers docker-archive:FILE` (report to /dev/null; per-layer cache off, then
+  warm, and `--no-verify`) vs `dive --ci --source docker-archive FILE`: wall time and peak
+  RSS of each process (from wait4), ratio trimdock/dive;
 * the same with the image name (the local engine): `trimdock layers NAME` (the engine's
   overlay2 layer store; per-layer cache off, then warm) vs `dive --ci NAME` (dive's docker
   resolver, i.e. `docker save`), and trimdock through the save stream too
@@ -230,7 +230,7 @@ def compare_reclaim(archive: Path, runs: int) -> None:
     load = os.getloadavg()[0]
     for _ in range(runs):
         for name, argv in variants.items():
-            sample = measure(argv)
+            sample = measure(argv, {"TRIMDOCK_CACHE_MAX": "0"})  # both parse every layer
             if sample.code not in (0, 1):
                 raise SystemExit(f"{name} failed ({sample.code})")
             samples[name].append(sample)
@@ -386,15 +386,23 @@ def main() -> None:
                 args.runs,
             )
     if not args.skip_archive:
-        compare(
-            "docker-archive (same file)",
-            {
-                "trimdock": [*trimdock, f"docker-archive:{archive}"],
-                "trimdock --no-verify": [*trimdock, "--no-verify", f"docker-archive:{archive}"],
-            },
-            [*dive, "--source", "docker-archive", str(archive)],
-            args.runs,
-        )
+        with tempfile.TemporaryDirectory() as cache:
+            warm = {"TRIMDOCK_CACHE_DIR": cache}
+            off = {"TRIMDOCK_CACHE_MAX": "0"}
+            measure([*trimdock, f"docker-archive:{archive}"], warm)  # fill the cache
+            compare(
+                "docker-archive (same file)",
+                {
+                    "trimdock (cache off)": ([*trimdock, f"docker-archive:{archive}"], off),
+                    "trimdock (warm cache)": ([*trimdock, f"docker-archive:{archive}"], warm),
+                    "trimdock --no-verify": (
+                        [*trimdock, "--no-verify", f"docker-archive:{archive}"],
+                        off,
+                    ),
+                },
+                [*dive, "--source", "docker-archive", str(archive)],
+                args.runs,
+            )
     if not args.skip_series:
         series(args.runs)
     if not args.skip_small:

@@ -93,3 +93,31 @@ def test_cached_headers_do_not_skip_the_digest_check(
     ):
         for layer in image.layers:
             list(layer.content.entries())
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["parsed", "cached"])
+def test_layers_reports_nothing_from_a_tampered_archive_when_its_checks_are_deferred(
+    basic_image: BuiltImage,
+    cache_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    warm: bool,
+) -> None:
+    # `layers` lets the digest worker run on past each layer and checks every digest before
+    # the report: a changed layer must still end the run with the mismatch and no output.
+    if warm:
+        _report(capsys, f"docker-archive:{basic_image.archive}")
+    data = bytearray(basic_image.archive.read_bytes())
+    with tarfile.open(basic_image.archive) as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))  # type: ignore[arg-type]
+        member = outer.getmember(manifest[0]["Layers"][3])
+    at = data.index(b"two two\n", member.offset_data, member.offset_data + member.size)
+    data[at : at + 8] = b"TWO TWO\n"
+    tampered = tmp_path / "tampered.tar"
+    tampered.write_bytes(bytes(data))
+    capsys.readouterr()
+    for fmt in ("json", "text"):
+        assert run(["layers", f"docker-archive:{tampered}", "--format", fmt]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert "DiffID mismatch" in captured.err and captured.err.count("\n") == 1

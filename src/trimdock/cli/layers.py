@@ -241,13 +241,14 @@ def layers(
             )
             return
         overlay = Overlay(source=img.reference)
-        for entries in _entries(img):
+        for entries in _entries(img, defer_digests=True):
             overlay.apply(entries)
         analysis = summarize(overlay, top=limit)
         reclaim: tuple[ReclaimReport, Achievable] | None = None
         if not no_reclaim:
             report = reclaim_image(img, overlay, ReclaimOptions(purpose=chosen_purpose))
             reclaim = (report, achievable(analysis.size, analysis.wasted, report))
+        _finish_digests(img)  # before anything is reported
         # The HTML page pictures the final filesystem: only it keeps the overlay, the run's
         # biggest object, past this point.
         kept = overlay if format is OutputFormat.HTML else None
@@ -376,15 +377,28 @@ def _thresholds(
     )
 
 
-def _entries(img: Image) -> Iterator[Iterator[LayerEntry]]:
+def _entries(img: Image, *, defer_digests: bool = False) -> Iterator[Iterator[LayerEntry]]:
     """Each layer's headers in order; every layer's digest check is queued at once (sources
-    that hash on a worker process or thread), so hashing overlaps the whole analysis."""
+    that hash on a worker process or thread), so hashing overlaps the whole analysis.
+    `defer_digests`: no layer waits for its digest; `_finish_digests` must follow."""
     for layer in img.layers:
+        if defer_digests:
+            defer = getattr(layer.content, "defer_digest_check", None)
+            if callable(defer):
+                defer()
         prefetch = getattr(layer.content, "prefetch_digest", None)
         if callable(prefetch):
             prefetch()
     analysed = track(img.layers, "analysing", size=_layer_bytes, label=_layer_name)
     return (layer.content.entries() for layer in analysed)
+
+
+def _finish_digests(img: Image) -> None:
+    """Every deferred digest check, in layer order: the first mismatch raises."""
+    for layer in img.layers:
+        finish = getattr(layer.content, "finish_digest_check", None)
+        if callable(finish):
+            finish()
 
 
 def _layer_bytes(layer: Layer) -> int:

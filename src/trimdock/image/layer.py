@@ -79,6 +79,10 @@ class TarLayer:
         self._digests = digests
         self._extent = extent
         self._pending: PendingDigest | None = None
+        # Deferred: a read does not wait for the background digest at the layer's end; the
+        # caller must call `finish_digest_check` before it reports anything.
+        self._deferred = False
+        self._unsaved: HeaderEncoder | None = None
         self.compression: Compression | None = None
         self.uncompressed_size: int | None = None
         # Set after a full streamed read; with an empty `diff_id` nothing is compared (the
@@ -100,8 +104,25 @@ class TarLayer:
                 if saver is not None:
                     saver.add(entry)
                 yield entry
-        if saver is not None and self._verified and self.uncompressed_size is not None:
-            LayerCache().save_encoded(self.diff_id, saver.finish(self.uncompressed_size))
+        if saver is not None:
+            self._unsaved = saver
+            self._save_when_verified()
+
+    def _save_when_verified(self) -> None:
+        if self._unsaved is not None and self._verified and self.uncompressed_size is not None:
+            LayerCache().save_encoded(self.diff_id, self._unsaved.finish(self.uncompressed_size))
+            self._unsaved = None
+
+    def defer_digest_check(self) -> None:
+        """Let reads end without waiting for the background digest (the worker hashes while
+        the caller goes on with other layers); `finish_digest_check` must follow."""
+        self._deferred = True
+
+    def finish_digest_check(self) -> None:
+        """Wait for and compare a deferred background digest (raises on a mismatch)."""
+        if self._pending is not None:
+            self._check_background_digest(self._pending)
+        self._save_when_verified()
 
     def _cacheable(self) -> bool:
         """Whether headers may be served from / kept in the cache: the layer is checked
@@ -136,7 +157,7 @@ class TarLayer:
             yield from iter_decode(encoded)
         except DecodeError:
             raise self._error("its cached headers do not decode (trimdock cache clear)") from None
-        if self._pending is not None:
+        if self._pending is not None and not self._deferred:
             self._check_background_digest(self._pending)
 
     @contextmanager
@@ -238,7 +259,7 @@ class TarLayer:
             yield item[0], item[1], window
         if tar_hash is not None and blob_hash is not None:
             self._check_stream_digests(blob_hash, tar_hash)
-        elif self._pending is not None:
+        elif self._pending is not None and not self._deferred:
             self._check_background_digest(self._pending)
 
     def _check_background_digest(self, pending: PendingDigest) -> None:
