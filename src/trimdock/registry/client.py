@@ -52,6 +52,33 @@ def _short(exc: BaseException) -> str:
     return text[:200]
 
 
+# What requests/urllib3 nest inside "HTTPConnectionPool(...): Max retries exceeded ...", in the
+# words a user acts on; the first that matches anywhere in the chain of causes wins.
+_NETWORK_PROBLEMS = (
+    (("Connection refused",), "connection refused"),
+    (("Name or service not known", "Temporary failure in name resolution", "nodename nor"),
+     "the host name does not resolve"),
+    (("timed out", "Timeout"), f"no answer within {TIMEOUT[0]:g} s"),
+    (("Connection reset", "Connection aborted", "RemoteDisconnected", "IncompleteRead"),
+     "the connection was dropped"),
+    (("No route to host", "Network is unreachable"), "no route to the host"),
+)  # fmt: skip
+
+
+def network_problem(exc: BaseException) -> str:
+    """One short phrase for a failed request (not the library's nested repr)."""
+    texts: list[str] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(texts) < 10:
+        texts.append(f"{type(cause).__name__}: {cause}")
+        cause = cause.__cause__ or cause.__context__
+    joined = " | ".join(texts)
+    for needles, phrase in _NETWORK_PROBLEMS:
+        if any(needle in joined for needle in needles):
+            return phrase
+    return _short(exc)
+
+
 class RegistryClient:
     def __init__(self, name: RegistryName, *, insecure: bool = False) -> None:
         if insecure and not name.loopback:
@@ -117,7 +144,7 @@ class RegistryClient:
                 if attempt == ATTEMPTS:
                     raise self.error(
                         f"cannot reach the registry {self.name.api_host} after {attempt} attempts "
-                        f"({_short(exc)})"
+                        f"({network_problem(exc)})"
                     ) from exc
                 time.sleep(delay)
                 delay *= 2
