@@ -128,3 +128,46 @@ def test_lines_cut_from_chunks_read_the_same_as_whole_lines(chunk_size: int) -> 
     lines = tar_split_lines(make_tar(tarfile.PAX_FORMAT))  # each line ends in a newline
     stream = io.BytesIO(b"".join(lines))
     assert read_tar_split(split_lines(stream, chunk_size)) == read_tar_split(lines)
+
+
+def tricky_tar(fmt: int, **options: object) -> bytes:
+    """Headers the fast reading must hand to the parser, between plain ones."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=fmt, **options) as tar:  # type: ignore[call-overload]
+
+        def add(name: str, data: bytes = b"", **extra: object) -> None:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1_700_000_000
+            for key, value in extra.items():
+                setattr(info, key, value)
+            tar.addfile(info, io.BytesIO(data) if data else None)
+
+        add("plain/a", b"a" * 700)
+        add("./dot/b", b"b")
+        add("big-uid", b"c", uid=8**8, gid=8**9)  # base-256 (GNU) or a PAX record
+        add("dev/sda", type=tarfile.BLKTYPE, devmajor=8, devminor=1)
+        add("p" * 90 + "/" + "q" * 90, b"split between prefix and name")
+        add("later/link", type=tarfile.LNKTYPE, linkname="./plain/a")
+        add("plain/c", b"d" * 513, mtime=1_700_000_000.5)
+        add("üñí/côdé", b"e")
+        add("plain/d")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options"),
+    [
+        (tarfile.GNU_FORMAT, {}),
+        (tarfile.PAX_FORMAT, {}),
+        # A global PAX header first: its records hold for every entry after it.
+        (tarfile.PAX_FORMAT, {"pax_headers": {"uid": "4242", "comment": "global"}}),
+    ],
+)
+def test_rows_read_every_header_as_the_parser_does(fmt: int, options: dict[str, object]) -> None:
+    tar = tricky_tar(fmt, **options)
+    expected = tuple(entry for entry, _ in parse(Window(stream=io.BytesIO(tar))))
+    assert read_tar_split(tar_split_lines(tar)) == (expected, len(tar))
+    assert len(expected) == 9
+    if options:
+        assert {entry.uid for entry in expected if entry.path != "big-uid"} == {4242}

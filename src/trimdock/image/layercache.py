@@ -22,13 +22,13 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from trimdock.cache.store import ResultCache
+from trimdock.image.model import EntryRow as Row
 from trimdock.image.model import EntryType, LayerEntry
 
 KIND = "layer-entries-2"  # -2: length-prefixed chunks
 _TYPES = {kind.value: kind for kind in EntryType}
-
-
-Row = tuple[str, str, int, int, int, int, int, str, int, int]
+# Builds a `LayerEntry` from a complete tuple without the keyword handling of its constructor.
+_entry = tuple.__new__
 
 
 def row(e: LayerEntry) -> Row:
@@ -61,19 +61,44 @@ class HeaderEncoder:
         self._chunk: list[Row] = []
 
     def add(self, entry: LayerEntry) -> None:
-        self._chunk.append(row(entry))
+        self.add_row(row(entry))
+
+    def add_row(self, entry: Row) -> None:
+        self._chunk.append(entry)
         if len(self._chunk) == CHUNK:
             self._pack()
 
+    def add_frames(self, frames: bytes) -> None:
+        """Rows another `HeaderEncoder` packed (`frames()`), after the ones added so far."""
+        if self._chunk:
+            self._pack()
+        self._parts.append(self._packer.compress(frames))
+
     def _pack(self) -> None:
+        self._parts.append(self._packer.compress(self._frame()))
+
+    def _frame(self) -> bytes:
         frame = marshal.dumps(self._chunk)
-        self._parts.append(self._packer.compress(struct.pack(">I", len(frame)) + frame))
         self._chunk = []
+        return struct.pack(">I", len(frame)) + frame
 
     def finish(self, tar_size: int) -> bytes:
         self._pack()
         self._parts.append(self._packer.flush())
         return struct.pack(">Q", tar_size) + b"".join(self._parts)
+
+
+class FrameEncoder(HeaderEncoder):
+    """Packs rows into frames without compressing them: the part of a layer read elsewhere,
+    handed to the `HeaderEncoder` of the whole layer (`add_frames`)."""
+
+    def _pack(self) -> None:
+        self._parts.append(self._frame())
+
+    def frames(self) -> bytes:
+        if self._chunk:
+            self._pack()
+        return b"".join(self._parts)
 
 
 def encode(entries: Iterable[LayerEntry], tar_size: int | Callable[[], int]) -> bytes:
@@ -83,6 +108,14 @@ def encode(entries: Iterable[LayerEntry], tar_size: int | Callable[[], int]) -> 
     for entry in entries:
         encoder.add(entry)
     return encoder.finish(tar_size if isinstance(tar_size, int) else tar_size())
+
+
+def encode_rows(rows: Iterable[Row], tar_size: Callable[[], int]) -> bytes:
+    """`encode` for rows (`tar_size` gives the size once the rows are exhausted)."""
+    encoder = HeaderEncoder()
+    for item in rows:
+        encoder.add_row(item)
+    return encoder.finish(tar_size())
 
 
 def tar_size_of(data: bytes) -> int | None:
@@ -137,10 +170,8 @@ def iter_decode(data: bytes) -> Iterator[LayerEntry]:
         frame, pending = pending[4 : 4 + length], pending[4 + length :]
         try:
             chunk = [
-                LayerEntry(path, _TYPES[kind], size, mode, uid, gid, mtime, link, major, minor)
-                for path, kind, size, mode, uid, gid, mtime, link, major, minor in marshal.loads(
-                    frame
-                )
+                _entry(LayerEntry, (path, _TYPES[kind], size, mode, uid, gid, mtime, link, a, b))
+                for path, kind, size, mode, uid, gid, mtime, link, a, b in marshal.loads(frame)
             ]
         except (ValueError, TypeError, KeyError, EOFError) as exc:
             raise DecodeError(str(exc) or type(exc).__name__) from None

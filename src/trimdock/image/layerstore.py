@@ -35,19 +35,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
-from isal import igzip
-
 from trimdock.engine.client import EngineClient
 from trimdock.engine.layerdb import LayerDb, chain_ids
 from trimdock.errors import EngineError, ImageSourceError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
 from trimdock.image.imageconfig import ParsedConfig, parse_image_config
-from trimdock.image.layercache import DecodeError, LayerCache, encode, iter_decode, tar_size_of
+from trimdock.image.layercache import DecodeError, LayerCache, iter_decode, tar_size_of
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference
 from trimdock.image.tarentry import is_unsafe_path
-from trimdock.image.tarparse import TarFormatError
-from trimdock.image.tarsplit import TarSplitEntries, split_lines
+from trimdock.image.tarsplitpool import TarSplitError, encode_layers
 from trimdock.report.progress import current
 
 DRIVER = "overlay2"
@@ -200,20 +197,21 @@ def _record_size(folder: Path) -> int:
         return 0  # reported when the layer is read
 
 
-def _encoded_headers(folder: Path, what: str) -> bytes:
-    """The layer's headers from its tar-split, encoded (`trimdock.image.layercache`) as they
-    are parsed: the entries of a big layer never all exist as objects at once."""
+def _encoded_headers(
+    parsed: ParsedConfig, folders: list[tuple[Path, Path]], layers: list[int]
+) -> list[bytes]:
+    """The headers of `layers` (indexes) from their tar-splits, encoded
+    (`trimdock.image.layercache`) as they are parsed: the entries of a big layer never all
+    exist as objects at once."""
+    paths = [folders[index][0] / "tar-split.json.gz" for index in layers]
     try:
-        with (
-            open(folder / "tar-split.json.gz", "rb") as raw,
-            cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb")) as lines,  # type: ignore[no-untyped-call]
-        ):
-            reader = TarSplitEntries(split_lines(lines))
-            return encode(reader, lambda: reader.size)
-    except OSError as exc:
-        raise StoreUnavailable(f"cannot read the tar-split of {what} ({exc})") from exc
-    except (TarFormatError, EOFError, ValueError) as exc:
-        raise StoreUnavailable(f"the tar-split of {what} is not usable ({exc})") from exc
+        return encode_layers(paths)
+    except TarSplitError as exc:
+        index = layers[exc.index]
+        what = layer_label(index, parsed.diff_ids[index])
+        if isinstance(exc.cause, OSError):
+            raise StoreUnavailable(f"cannot read the tar-split of {what} ({exc.cause})") from exc
+        raise StoreUnavailable(f"the tar-split of {what} is not usable ({exc.cause})") from exc
 
 
 def open_store_image(
@@ -250,9 +248,9 @@ def _assemble(
     cache = LayerCache()
     progress = current()
     progress.phase("reading layers", total=sum(records))
+    folders: list[tuple[Path, Path]] = []  # (layerdb folder, overlay2 diff folder) per layer
     for index, (diff_id, chain_id) in enumerate(zip(parsed.diff_ids, chains, strict=True)):
         label = layer_label(index, diff_id)
-        progress.step(f"layer {index}")
         folder = layerdb.folder(chain_id)
         if layerdb.read(chain_id, "diff") != diff_id:
             raise StoreUnavailable(f"{label}: not in the layer store under its ChainID")
@@ -260,13 +258,19 @@ def _assemble(
         diff = data_root / DRIVER / cache_id / "diff"
         if not cache_id or "/" in cache_id or not diff.is_dir():
             raise StoreUnavailable(f"{label}: its overlay2 folder is missing")
-        encoded = cache.load_encoded(diff_id)
-        if encoded is None:
-            encoded = _encoded_headers(folder, label)
-            cache.save_encoded(diff_id, encoded)
-        tar_size = tar_size_of(encoded) or 0
-        progress.step(done=records[index])
-        contents.append(_StoreLayer(source, label, diff, encoded))
+        folders.append((folder, diff))
+    encoded = [cache.load_encoded(diff_id) for diff_id in parsed.diff_ids]
+    missing = [index for index, found in enumerate(encoded) if found is None]
+    # The layers not in the cache are read together: on two cores when there is enough work.
+    for index, headers in zip(missing, _encoded_headers(parsed, folders, missing), strict=True):
+        cache.save_encoded(parsed.diff_ids[index], headers)
+        encoded[index] = headers
+    for index, ((_, diff), found) in enumerate(zip(folders, encoded, strict=True)):
+        assert found is not None
+        label = layer_label(index, parsed.diff_ids[index])
+        progress.step(f"layer {index}", done=records[index])
+        contents.append(_StoreLayer(source, label, diff, found))
+        tar_size = tar_size_of(found) or 0
         blobs.append(
             BlobRef(opener=_no_blob, size=tar_size, media_type=LAYER_MEDIA_TYPE, uncompressed=True)
         )

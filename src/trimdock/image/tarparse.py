@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import IO
 from zlib import adler32
 
-from trimdock.image.model import EntryType, LayerEntry
+from trimdock.image.model import EntryRow, EntryType, LayerEntry
 from trimdock.image.tarentry import normalise_path
 
 BLOCK = 512
@@ -160,21 +160,87 @@ def _pax_records(data: bytes) -> dict[str, str]:
     return records
 
 
-def parse(window: Window) -> Iterator[tuple[LayerEntry, int]]:
+# Entry types a plain header may have (no PAX, GNU long-name or sparse headers): the flag's
+# type value, as a cache row stores it.
+_PLAIN: dict[int, str] = {
+    ord("0"): EntryType.FILE.value,
+    0: EntryType.FILE.value,
+    ord("7"): EntryType.FILE.value,
+    ord("5"): EntryType.DIR.value,
+    ord("2"): EntryType.SYMLINK.value,
+    ord("1"): EntryType.HARDLINK.value,
+    ord("3"): EntryType.CHAR.value,
+    ord("4"): EntryType.BLOCK.value,
+    ord("6"): EntryType.FIFO.value,
+}
+_FILE_VALUE = EntryType.FILE.value
+_USTAR = b"ustar\0"
+
+
+def plain_row(block: bytes) -> tuple[EntryRow | None, int] | None:
+    """A plain ustar/GNU header's row (None for the root entry) and content size, or None when
+    the header is anything else: `parse` then reads it (and says what is wrong with it).
+
+    For readers that know where each header is without walking the tar (tar-split segments);
+    the fields are read exactly as `parse` reads a header that has no PAX or long-name record."""
+    kind = _PLAIN.get(block[156])
+    if kind is None:
+        return None
+    try:
+        stored = int(block[148:156].rstrip(b"\0 ") or b"0", 8)
+        size = int(block[124:136].rstrip(b"\0 ") or b"0", 8)
+        mode = int(block[100:108].rstrip(b"\0 ") or b"0", 8)
+        uid = int(block[108:116].rstrip(b"\0 ") or b"0", 8)
+        gid = int(block[116:124].rstrip(b"\0 ") or b"0", 8)
+        mtime = int(block[136:148].rstrip(b"\0 ") or b"0", 8)
+    except ValueError:
+        return None  # base-256 or junk: the parser's slow path
+    # The header checksum, as `parse` checks it (Adler-32's low half is 1 + the byte sum).
+    if (stored + sum(block[148:156]) - _CHECKSUM_SPACES - (adler32(block) & 0xFFFF) + 1) % 65521:
+        return None
+    name = block[0:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+    if block[345] and block[257:263] == _USTAR:
+        prefix = block[345:500].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+        name = prefix + "/" + name
+    path = normalise_path(name)
+    if kind is _FILE_VALUE:
+        content = size
+        link = ""
+    else:
+        content = size = 0
+        if kind == "hardlink" or kind == "symlink":
+            link = block[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            if kind == "hardlink":
+                link = normalise_path(link)
+        else:
+            link = ""
+    if not path:
+        return None, content
+    if kind == "char" or kind == "block":
+        return None  # device numbers: the parser reads them
+    return (path, kind, size, mode & 0o7777, uid, gid, mtime, link, 0, 0), content
+
+
+def parse(
+    window: Window, *, start: int = 0, global_pax: dict[str, str] | None = None
+) -> Iterator[tuple[LayerEntry, int]]:
     """Every entry of the tar in `window` with the offset of its data, in tar order.
 
     The root directory entry is skipped. Raises `TarFormatError` on a bad checksum, a
-    truncated header or data, or an unsupported (GNU sparse) entry.
+    truncated header or data, or an unsupported (GNU sparse) entry. A caller that parses a tar
+    in turns with a faster reader of its own passes the offset of the next header (`start`) and
+    the global PAX records seen so far (`global_pax`, updated in place).
     """
-    offset = 0
+    offset = start
     pax: dict[str, str] = {}
-    global_pax: dict[str, str] = {}
+    if global_pax is None:
+        global_pax = {}
     long_name: str | None = None
     long_link: str | None = None
     while True:
         block = window.get(offset, BLOCK)
         if len(block) < BLOCK:
-            if offset == 0 and not block:
+            if offset == start == 0 and not block:
                 raise TarFormatError("empty layer (no tar data)")
             raise TarFormatError("unexpected end of data")
         if block == _ZERO:
@@ -233,7 +299,7 @@ def parse(window: Window) -> Iterator[tuple[LayerEntry, int]]:
             name = merged["path"]
         else:
             name = _string(block[0:100])
-            if block[257:263] == b"ustar\0" and block[345] != 0:
+            if block[257:263] == _USTAR and block[345] != 0:
                 name = _string(block[345:500]) + "/" + name
         if kind is EntryType.HARDLINK or kind is EntryType.SYMLINK:
             if long_link is not None:

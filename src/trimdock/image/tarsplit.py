@@ -12,22 +12,31 @@ the layer's folder. So the headers parsed from the segments are the very headers
 tar (same order, same hard-link targets, same whiteout files, same metadata), and the tar's
 byte size is the sum of both kinds: the DiffID's preimage, byte for byte.
 
-`read_tar_split` runs `trimdock.image.tarparse.parse` over that virtual tar: headers come from
-the segments, file content reads as zeros (the parser skips it; callers read bodies from the
-layer's folder). Lines are consumed as they come, one segment held at a time.
+`TarSplitRows` gives the entries as cache rows, one segment held at a time. The engine's
+disassembler writes one segment per entry (the previous file's padding, then the entry's
+headers), so in the common case (one plain ustar header) the segment's tail is the header and
+is read in place (`tarparse.plain_row`, 4 µs an entry). Any other segment (PAX or GNU
+long-name headers, base-256 numbers, the end of the archive, anything unexpected) is handed to
+`tarparse.parse` over the virtual tar the lines describe (headers from the segments, file
+content as zeros) for that one entry: one reading of tar headers, and the fast path only ever
+says "not mine".
 """
 
 from __future__ import annotations
 
 import binascii
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import IO
 
-from trimdock.image.model import LayerEntry
-from trimdock.image.tarparse import TarFormatError, Window, parse
+import pybase64
 
-_SEGMENT = b'{"type":2,"payload":"'
-_FILE = b'{"type":1,'
+from trimdock.image.layercache import row
+from trimdock.image.model import EntryRow, EntryType, LayerEntry
+from trimdock.image.tarparse import BLOCK, TarFormatError, Window, parse, plain_row
+
+SEGMENT = b'{"type":2,"payload":"'
+FILE = b'{"type":1,'
 # In a JSON string a quote is escaped (`\"`), so this never matches inside a name.
 _SIZE = b',"size":'
 
@@ -48,36 +57,46 @@ def split_lines(stream: IO[bytes], chunk_size: int = _CHUNK) -> Iterator[bytes]:
         yield rest
 
 
+def _segment(line: bytes) -> bytes:
+    """The raw bytes of a segment line."""
+    try:
+        return pybase64.b64decode(line[len(SEGMENT) : line.find(b'"', len(SEGMENT))], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise TarFormatError(f"invalid tar-split segment ({exc})") from None
+
+
+def file_size(line: bytes) -> int:
+    """The content size a file line records (0 when the field is left out)."""
+    at = line.find(_SIZE)
+    if at < 0:
+        return 0
+    digits = line[at + len(_SIZE) : line.find(b",", at + len(_SIZE))]
+    if not digits.isdigit():
+        raise TarFormatError("invalid tar-split file size")
+    return int(digits)
+
+
 class _VirtualTar(Window):
     """The tar the tar-split lines describe, forward-only."""
 
-    def __init__(self, lines: Iterable[bytes]) -> None:
+    def __init__(self, lines: Iterable[bytes], *, size: int = 0) -> None:
         super().__init__()
         self._lines: Iterator[bytes] = iter(lines)
-        self._segment_start = 0
+        self._segment_start = size
         self._segment = b""
-        self.size = 0  # virtual offset where the next piece begins = bytes described so far
+        self.size = size  # virtual offset where the next piece begins = bytes described so far
         self._done = False
 
     def _next_segment(self) -> bool:
         for line in self._lines:
-            if line.startswith(_SEGMENT):
-                end = line.find(b'"', len(_SEGMENT))
-                try:
-                    data = binascii.a2b_base64(line[len(_SEGMENT) : end], strict_mode=True)
-                except (binascii.Error, ValueError) as exc:
-                    raise TarFormatError(f"invalid tar-split segment ({exc})") from None
+            if line.startswith(SEGMENT):
+                data = _segment(line)
                 self._segment_start = self.size
                 self._segment = data
                 self.size += len(data)
                 return True
-            if line.startswith(_FILE):
-                at = line.find(_SIZE)
-                if at >= 0:
-                    digits = line[at + len(_SIZE) : line.find(b",", at + len(_SIZE))]
-                    if not digits.isdigit():
-                        raise TarFormatError("invalid tar-split file size")
-                    self.size += int(digits)
+            if line.startswith(FILE):
+                self.size += file_size(line)
                 continue
             if line.strip():
                 raise TarFormatError("tar-split data in an unknown format")
@@ -104,22 +123,78 @@ class _VirtualTar(Window):
         return self.size
 
 
-class TarSplitEntries:
-    """Iterating gives every entry of the layer's tar in tar order; then `size` is the tar's
-    byte size. Raises `TarFormatError` for data that is not a well-formed tar-split of a tar."""
+class TarSplitRows:
+    """Iterating gives every entry of the layer's tar as a cache row (`model.EntryRow`), in tar
+    order; then `size` is the tar's byte size. The entries `parse` reads from the tar itself;
+    `TarFormatError` where it would fail.
 
-    def __init__(self, lines: Iterable[bytes]) -> None:
-        self._tar = _VirtualTar(lines)
-        self.size = 0
+    A part of the lines can be read on its own (`trimdock.image.tarsplitpool` reads a big layer
+    on two cores): `offset` and `size` give the state where the part begins (relative to any
+    origin), and with `final=False` running out of lines ends the part instead of being an
+    error; `offset`, `size`, `ended` (the end of the archive was read) and `global_pax` then say
+    where it stopped."""
 
-    def __iter__(self) -> Iterator[LayerEntry]:
-        for entry, _offset in parse(self._tar):
-            yield entry
-        self.size = self._tar.finish()
+    def __init__(
+        self, lines: Iterable[bytes], *, offset: int = 0, size: int = 0, final: bool = True
+    ) -> None:
+        self._lines = iter(lines)
+        self._final = final
+        self.offset = offset  # virtual offset of the next header
+        self.size = size  # virtual bytes the lines read so far describe
+        self.ended = False
+        self.global_pax: dict[str, str] = {}
+
+    def __iter__(self) -> Iterator[EntryRow]:
+        lines = self._lines
+        offset = self.offset
+        size = self.size
+        global_pax = self.global_pax
+        for line in lines:
+            if line.startswith(FILE):
+                size += file_size(line)
+                continue
+            if not line.startswith(SEGMENT):
+                if line.strip():
+                    raise TarFormatError("tar-split data in an unknown format")
+                continue
+            segment = _segment(line)
+            at = offset - size
+            if at >= 0 and len(segment) - at == BLOCK and not global_pax:
+                plain = plain_row(segment[at:])
+                if plain is not None:
+                    found, content = plain
+                    size += len(segment)
+                    offset += BLOCK + ((content + BLOCK - 1) & ~(BLOCK - 1))
+                    if found is not None:
+                        yield found
+                    continue
+            # Anything else: the parser reads this entry from this segment on.
+            tar = _VirtualTar(chain((line,), lines), size=size)
+            step = next(parse(tar, start=offset, global_pax=global_pax), None)
+            if step is None:  # the end of the archive
+                self.size = tar.finish()
+                self.offset = offset
+                self.ended = True
+                return
+            entry, data_offset = step
+            yield row(entry)
+            size = tar.size
+            offset = data_offset
+            if entry.type is EntryType.FILE:
+                offset += (entry.size + BLOCK - 1) & ~(BLOCK - 1)
+        self.offset = offset
+        self.size = size
+        if self._final:
+            # No end-of-archive blocks: the parser says how the data is cut short.
+            next(parse(_VirtualTar((), size=size), start=offset, global_pax=global_pax), None)
+            raise TarFormatError("unexpected end of data")
 
 
 def read_tar_split(lines: Iterable[bytes]) -> tuple[tuple[LayerEntry, ...], int]:
     """Every entry of the layer's tar, in tar order, and the tar's byte size."""
-    reader = TarSplitEntries(lines)
-    entries = tuple(reader)
+    reader = TarSplitRows(lines)
+    entries = tuple(
+        LayerEntry(path, EntryType(kind), size, mode, uid, gid, mtime, link, major, minor)
+        for path, kind, size, mode, uid, gid, mtime, link, major, minor in reader
+    )
     return entries, reader.size

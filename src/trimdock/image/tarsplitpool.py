@@ -1,0 +1,323 @@
+"""The headers of an image's uncached layers from their tar-splits, read on two cores.
+
+Reading tar-split records is the cost of a first `trimdock layers NAME` (9 µs an entry: gunzip,
+base64, the header fields); the analysis waits for all of it, and the second core idles. So
+the work is cut in two halves by decompressed bytes (the gzip trailer gives each file's size
+without reading it): this process reads the first half, a forked child the second, and the
+child's rows come back as packed frames (`layercache.FrameEncoder`).
+
+A layer that straddles the middle is cut at a file line (the content of one entry): the engine's
+disassembler writes one segment per entry, so from a file line on, the rest can be read without
+what came before (`tarsplit.TarSplitRows` with a resume state). The halves are joined only when
+they agree (the first half ends where the second assumed it would, no end of archive and no
+global PAX header before the cut); otherwise, and whenever the child fails in any way, that
+layer is read again here, whole, so a damaged record fails with the same message either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import signal
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, cast
+
+from isal import igzip
+
+from trimdock.image.layercache import FrameEncoder, HeaderEncoder, encode_rows
+from trimdock.image.tarparse import BLOCK, TarFormatError
+from trimdock.image.tarsplit import FILE, TarSplitRows, file_size, split_lines
+
+# Below this many decompressed bytes (about 5,000 entries) one core reads everything: a fork
+# and the hand-over cost more than they save.
+MIN_SPLIT = 4 << 20
+
+
+def decompressed_size(path: Path) -> int:
+    """The size a gzip file decompresses to, from its trailer (ISIZE: modulo 4 GiB; only
+    used to share work, so a wrong value costs balance, never correctness)."""
+    with open(path, "rb") as raw:
+        raw.seek(0, os.SEEK_END)
+        if raw.tell() < 4:
+            return 0
+        raw.seek(-4, os.SEEK_END)
+        return int(struct.unpack("<I", raw.read(4))[0])
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    with (
+        open(path, "rb") as raw,
+        cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb")) as stream,  # type: ignore[no-untyped-call]
+    ):
+        yield from split_lines(stream)
+
+
+def _head(lines: Iterator[bytes], cut: int) -> Iterator[bytes]:
+    """The lines before the first file line that starts at decompressed offset `cut` or later."""
+    at = 0
+    for line in lines:
+        if at >= cut and line.startswith(FILE):
+            return
+        at += len(line) + 1
+        yield line
+
+
+def _tail(lines: Iterator[bytes], cut: int) -> Iterator[bytes]:
+    """The lines `_head` leaves out."""
+    at = 0
+    for line in lines:
+        if at >= cut and line.startswith(FILE):
+            yield line
+            yield from lines
+            return
+        at += len(line) + 1
+
+
+class TarSplitError(Exception):
+    """Layer `index` (of the paths given) cannot be read; `cause` says why."""
+
+    def __init__(self, index: int, cause: OSError | TarFormatError | EOFError | ValueError):
+        super().__init__(str(cause))
+        self.index = index
+        self.cause = cause
+
+
+def _encoded(paths: Sequence[Path], index: int) -> bytes:
+    try:
+        return encode_layer(paths[index])
+    except (OSError, TarFormatError, EOFError, ValueError) as exc:
+        raise TarSplitError(index, exc) from exc
+
+
+def encode_layer(path: Path) -> bytes:
+    """A layer's encoded headers (`layercache` format) from its tar-split, on this core."""
+    rows = TarSplitRows(_lines(path))
+    return encode_rows(rows, lambda: rows.size)
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """What the child read of a cut layer: packed rows and the part's size from the cut."""
+
+    frames: bytes
+    size: int
+    offset: int  # where the part assumed the next header was, relative to the cut
+
+
+def read_tail(path: Path, cut: int) -> _Tail | None:
+    """The part of a layer from the cut on (`_tail`), or None when no file line follows it."""
+    lines = _tail(_lines(path), cut)
+    first = next(lines, None)
+    if first is None:
+        return None
+    content = file_size(first)
+    offset = (content + BLOCK - 1) & ~(BLOCK - 1)
+    rows = TarSplitRows(_chain(first, lines), offset=offset)
+    encoder = FrameEncoder()
+    for item in rows:
+        encoder.add_row(item)
+    return _Tail(encoder.frames(), rows.size, offset)
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+@dataclass(frozen=True)
+class _Plan:
+    mine: tuple[int, ...]  # layers read whole here
+    theirs: tuple[int, ...]  # layers read whole by the child
+    cut: tuple[int, int] | None  # (layer, decompressed offset) read here up to it, then there
+
+
+def plan(sizes: Sequence[int]) -> _Plan:
+    """Which layers (by decompressed size) each core reads: the first half of the bytes here,
+    the second half in the child, one layer cut where the halves meet."""
+    # This process takes a little more: the child also reads past the first half to its cut.
+    middle = sum(sizes) * 53 // 100
+    mine: list[int] = []
+    theirs: list[int] = []
+    cut: tuple[int, int] | None = None
+    start = 0
+    for index, size in enumerate(sizes):
+        if start + size <= middle:
+            mine.append(index)
+        elif start >= middle:
+            theirs.append(index)
+        else:
+            cut = (index, middle - start)
+        start += size
+    return _Plan(tuple(mine), tuple(theirs), cut)
+
+
+def encode_layers(paths: Sequence[Path]) -> list[bytes]:
+    """Every layer's encoded headers, in order; `TarSplitError` for a layer that cannot be read
+    (OSError, `TarFormatError`, or EOFError or ValueError from a damaged gzip)."""
+    try:
+        sizes = [decompressed_size(path) for path in paths]
+    except OSError:
+        sizes = []  # reading each layer will say which one
+    if sum(sizes) < MIN_SPLIT or not hasattr(os, "fork"):
+        return [_encoded(paths, index) for index in range(len(paths))]
+    layout = plan(sizes)
+    child = _Child.start(paths, layout)
+    try:
+        return _join(paths, layout, child)
+    finally:
+        if child is not None:
+            child.stop()
+
+
+def _join(paths: Sequence[Path], layout: _Plan, child: _Child | None) -> list[bytes]:
+    results: dict[int, bytes] = {}
+    for index in layout.mine:
+        results[index] = _encoded(paths, index)
+    head: _Head | None = None
+    if layout.cut is not None:
+        index, cut = layout.cut
+        try:
+            head = read_head(paths[index], cut)
+        except (OSError, TarFormatError, EOFError, ValueError) as exc:
+            raise TarSplitError(index, exc) from exc
+    theirs = child.results() if child is not None else {}
+    for index in layout.theirs:
+        done = theirs.get(index)
+        results[index] = done if isinstance(done, bytes) else _encoded(paths, index)
+    if layout.cut is not None and head is not None:
+        index, _ = layout.cut
+        tail = theirs.get(-1, _MISSING)
+        joined = join(head, tail) if not isinstance(tail, bytes) else None
+        results[index] = joined if joined is not None else _encoded(paths, index)
+    return [results[index] for index in range(len(paths))]
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What this process read of a cut layer: the encoder holding its rows, and where the
+    reading stopped."""
+
+    encoder: HeaderEncoder
+    rows: TarSplitRows
+
+
+def read_head(path: Path, cut: int) -> _Head:
+    """The part of a layer before the cut (`_head`)."""
+    rows = TarSplitRows(_head(_lines(path), cut), final=False)
+    encoder = HeaderEncoder()
+    for item in rows:
+        encoder.add_row(item)
+    return _Head(encoder, rows)
+
+
+def join(head: _Head, tail: _Tail | None) -> bytes | None:
+    """The whole layer's encoded headers from its two parts (`tail` None: nothing followed the
+    cut), or None when the parts do not fit together and the layer must be read whole: the
+    head read the end of the archive before the cut, a global PAX header came before it (the
+    tail read on without its records), or the head's last entry ends elsewhere than where the
+    tail began."""
+    rows = head.rows
+    if tail is None:
+        return head.encoder.finish(rows.size) if rows.ended else None
+    if rows.ended or rows.global_pax or rows.offset - rows.size != tail.offset:
+        return None
+    head.encoder.add_frames(tail.frames)
+    return head.encoder.finish(rows.size + tail.size)
+
+
+_MISSING = b""  # a reply without the cut layer's part: the child could not read it
+
+
+class _Child:
+    """The forked reader of the second half; it sends one marshal'ed reply and exits."""
+
+    def __init__(self, pid: int, reply: int) -> None:
+        self._pid: int | None = pid
+        self._reply = reply
+
+    @classmethod
+    def start(cls, paths: Sequence[Path], layout: _Plan) -> _Child | None:
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:
+            return None  # no second process: this one reads everything
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # the child: never returns into the caller's code
+            status = 1
+            try:
+                os.close(read_end)
+                _serve(paths, layout, write_end)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def results(self) -> dict[int, bytes | _Tail | None]:
+        """The child's layers by index (the cut layer's part under -1: None when nothing
+        follows the cut); empty when it failed (the caller then reads its share itself)."""
+        chunks = []
+        with open(self._reply, "rb", closefd=False) as reply:
+            while chunk := reply.read(1 << 20):
+                chunks.append(chunk)
+        status = self._wait()
+        if status != 0 or not chunks:
+            return {}
+        try:
+            answer = marshal.loads(b"".join(chunks))
+        except (EOFError, ValueError, TypeError):
+            return {}
+        results: dict[int, bytes | _Tail | None] = {}
+        for index, value in answer:
+            if isinstance(value, tuple):
+                frames, size, offset = value
+                results[index] = _Tail(frames, size, offset)
+            elif isinstance(value, bytes) or value is None:
+                results[index] = value
+        return results
+
+    def _wait(self) -> int:
+        if self._pid is None:
+            return -1
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        return status
+
+    def stop(self) -> None:
+        """End the child if it still runs (this process failed first) and close the pipe."""
+        if self._pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            self._wait()
+        os.close(self._reply)
+
+
+def _serve(paths: Sequence[Path], layout: _Plan, reply: int) -> None:
+    """The child's work: its whole layers, then the cut layer's second part (a layer that fails
+    is left out of the reply: the parent reads it again and reports the problem)."""
+    answer: list[tuple[int, bytes | tuple[bytes, int, int] | None]] = []
+    for index in layout.theirs:
+        try:
+            answer.append((index, encode_layer(paths[index])))
+        except Exception:  # the parent re-reads it and reports
+            continue
+    if layout.cut is not None:
+        index, cut = layout.cut
+        try:
+            tail = read_tail(paths[index], cut)
+        except Exception:  # the parent re-reads the layer and reports
+            pass
+        else:
+            answer.append((-1, None if tail is None else (tail.frames, tail.size, tail.offset)))
+    data = marshal.dumps(answer)
+    with open(reply, "wb") as out:
+        out.write(data)
