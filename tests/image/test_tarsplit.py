@@ -10,7 +10,7 @@ import tarfile
 import pytest
 
 from trimdock.image.tarparse import TarFormatError, Window, parse
-from trimdock.image.tarsplit import read_tar_split, split_lines
+from trimdock.image.tarsplit import lines_before, lines_from, read_tar_split, split_lines
 
 
 def make_tar(fmt: int) -> bytes:
@@ -171,3 +171,23 @@ def test_rows_read_every_header_as_the_parser_does(fmt: int, options: dict[str, 
     assert len(expected) == 9
     if options:
         assert {entry.uid for entry in expected if entry.path != "big-uid"} == {4242}
+
+
+def reference_cut(lines: list[bytes], cut: int) -> tuple[list[bytes], list[bytes]]:
+    """The lines before the first file line starting at offset `cut` or later, and the rest."""
+    at = 0
+    for number, line in enumerate(lines):
+        if at >= cut and line.startswith(b'{"type":1,'):
+            return lines[:number], lines[number:]
+        at += len(line) + 1
+    return lines, []
+
+
+@pytest.mark.parametrize("chunk_size", [7, 64, 1 << 20])
+def test_a_cut_splits_the_lines_where_a_file_line_begins(chunk_size: int) -> None:
+    data = b"".join(tar_split_lines(make_tar(tarfile.PAX_FORMAT)))
+    lines = list(split_lines(io.BytesIO(data)))
+    for cut in [0, 1, *range(5, len(data) + 2, 53)]:
+        before = list(lines_before(io.BytesIO(data), cut, chunk_size))
+        after = list(lines_from(io.BytesIO(data), cut, chunk_size))
+        assert (before, after) == reference_cut(lines, cut), cut

@@ -146,3 +146,14 @@ def test_a_damaged_record_names_its_layer(
     with pytest.raises(TarSplitError, match="unknown format") as raised:
         encode_layers(paths)
     assert raised.value.index == bad
+
+
+def test_a_missing_record_is_named_on_either_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    paths = [write_tar_split(tmp_path, f"layer{n}", many_files_tar(100)) for n in range(3)]
+    paths[1].unlink()
+    monkeypatch.setattr(tarsplitpool, "MIN_SPLIT", 0)
+    with pytest.raises(TarSplitError) as raised:
+        encode_layers(paths)
+    assert raised.value.index == 1 and isinstance(raised.value.cause, FileNotFoundError)

@@ -9,7 +9,7 @@ discarded, so hashers below still see every byte). Each header's checksum is ver
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO
 from zlib import adler32
 
@@ -160,30 +160,32 @@ def _pax_records(data: bytes) -> dict[str, str]:
     return records
 
 
-# Entry types a plain header may have (no PAX, GNU long-name or sparse headers): the flag's
-# type value, as a cache row stores it.
-_PLAIN: dict[int, str] = {
-    ord("0"): EntryType.FILE.value,
-    0: EntryType.FILE.value,
-    ord("7"): EntryType.FILE.value,
-    ord("5"): EntryType.DIR.value,
-    ord("2"): EntryType.SYMLINK.value,
-    ord("1"): EntryType.HARDLINK.value,
-    ord("3"): EntryType.CHAR.value,
-    ord("4"): EntryType.BLOCK.value,
-    ord("6"): EntryType.FIFO.value,
+# Entry types a plain header may have (no PAX, GNU long-name or sparse headers), by flag byte:
+# as the `EntryType` an entry holds, or its value, as a cache row stores it.
+PLAIN_TYPES: dict[int, EntryType] = {
+    ord("0"): EntryType.FILE,
+    0: EntryType.FILE,
+    ord("7"): EntryType.FILE,
+    ord("5"): EntryType.DIR,
+    ord("2"): EntryType.SYMLINK,
+    ord("1"): EntryType.HARDLINK,
+    ord("6"): EntryType.FIFO,
 }
-_FILE_VALUE = EntryType.FILE.value
+PLAIN_VALUES: dict[int, str] = {flag: kind.value for flag, kind in PLAIN_TYPES.items()}
 _USTAR = b"ustar\0"
+_new = tuple.__new__
 
 
-def plain_row(block: bytes) -> tuple[EntryRow | None, int] | None:
+def plain_row(
+    block: bytes, kinds: Mapping[int, str] = PLAIN_VALUES
+) -> tuple[EntryRow | None, int] | None:
     """A plain ustar/GNU header's row (None for the root entry) and content size, or None when
     the header is anything else: `parse` then reads it (and says what is wrong with it).
 
     For readers that know where each header is without walking the tar (tar-split segments);
-    the fields are read exactly as `parse` reads a header that has no PAX or long-name record."""
-    kind = _PLAIN.get(block[156])
+    the fields are read exactly as `parse` reads a header that has no PAX or long-name record.
+    `kinds` gives the row's type (`PLAIN_TYPES` makes the row a `LayerEntry`'s fields)."""
+    kind = kinds.get(block[156])  # devices and special headers: not here
     if kind is None:
         return None
     try:
@@ -195,6 +197,8 @@ def plain_row(block: bytes) -> tuple[EntryRow | None, int] | None:
         mtime = int(block[136:148].rstrip(b"\0 ") or b"0", 8)
     except ValueError:
         return None  # base-256 or junk: the parser's slow path
+    if size < 0:
+        return None  # `int` reads a sign: the parser refuses the header
     # The header checksum, as `parse` checks it (Adler-32's low half is 1 + the byte sum).
     if (stored + sum(block[148:156]) - _CHECKSUM_SPACES - (adler32(block) & 0xFFFF) + 1) % 65521:
         return None
@@ -203,7 +207,7 @@ def plain_row(block: bytes) -> tuple[EntryRow | None, int] | None:
         prefix = block[345:500].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
         name = prefix + "/" + name
     path = normalise_path(name)
-    if kind is _FILE_VALUE:
+    if kind == "file":
         content = size
         link = ""
     else:
@@ -216,8 +220,6 @@ def plain_row(block: bytes) -> tuple[EntryRow | None, int] | None:
             link = ""
     if not path:
         return None, content
-    if kind == "char" or kind == "block":
-        return None  # device numbers: the parser reads them
     return (path, kind, size, mode & 0o7777, uid, gid, mtime, link, 0, 0), content
 
 
@@ -243,6 +245,15 @@ def parse(
             if offset == start == 0 and not block:
                 raise TarFormatError("empty layer (no tar data)")
             raise TarFormatError("unexpected end of data")
+        if not pax and long_name is None and long_link is None and not global_pax:
+            plain = plain_row(block, PLAIN_TYPES)
+            if plain is not None:  # the common header, read in one go
+                found, content = plain
+                data_offset = offset + BLOCK
+                if found is not None:
+                    yield _new(LayerEntry, found), data_offset
+                offset = data_offset + ((content + BLOCK - 1) & ~(BLOCK - 1))
+                continue
         if block == _ZERO:
             return
         try:

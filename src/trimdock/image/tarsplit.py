@@ -35,10 +35,10 @@ from trimdock.image.layercache import row
 from trimdock.image.model import EntryRow, EntryType, LayerEntry
 from trimdock.image.tarparse import BLOCK, TarFormatError, Window, parse, plain_row
 
-SEGMENT = b'{"type":2,"payload":"'
+SEGMENT = b'{"type":2,"payload":"'  # 21 bytes
 FILE = b'{"type":1,'
 # In a JSON string a quote is escaped (`\"`), so this never matches inside a name.
-_SIZE = b',"size":'
+_SIZE = b',"size":'  # 8 bytes
 
 
 # Lines are cut from big decompressed chunks in C: a tar-split holds about 600 bytes a tar
@@ -48,13 +48,65 @@ _CHUNK = 1 << 20
 
 def split_lines(stream: IO[bytes], chunk_size: int = _CHUNK) -> Iterator[bytes]:
     """The lines of `stream` without their line ends, read `chunk_size` bytes at a time."""
-    rest = b""
+    return _split(stream, chunk_size, b"")
+
+
+def _split(stream: IO[bytes], chunk_size: int, rest: bytes) -> Iterator[bytes]:
     while chunk := stream.read(chunk_size):
         lines = (rest + chunk).split(b"\n")
         rest = lines.pop()
         yield from lines
     if rest:
         yield rest
+
+
+_BOUNDARY = b"\n" + FILE
+
+
+def _boundary(data: bytes, start: int, cut: int) -> int:
+    """Where in `data` (whose first byte is at offset `start` and begins a line) the first file
+    line at offset `cut` or later begins, or -1."""
+    if start >= cut and data.startswith(FILE):
+        return 0
+    found = data.find(_BOUNDARY, max(cut - start - 1, 0))
+    return found + 1 if found >= 0 else -1
+
+
+def lines_before(stream: IO[bytes], cut: int, chunk_size: int = _CHUNK) -> Iterator[bytes]:
+    """`split_lines` up to the first file line that begins at offset `cut` or later (there a
+    reader may start on its own: see `TarSplitRows`)."""
+    rest = b""
+    start = 0  # the offset of rest's first byte
+    while chunk := stream.read(chunk_size):
+        data = rest + chunk
+        end = _boundary(data, start, cut)
+        if end >= 0:
+            if end:
+                yield from data[: end - 1].split(b"\n")
+            return
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        start += len(data) - len(rest)
+        yield from lines
+    if rest:
+        yield rest
+
+
+def lines_from(stream: IO[bytes], cut: int, chunk_size: int = _CHUNK) -> Iterator[bytes]:
+    """The lines `lines_before` leaves out; the lines before are never split."""
+    rest = b""
+    start = 0
+    while chunk := stream.read(chunk_size):
+        data = rest + chunk
+        begin = _boundary(data, start, cut)
+        if begin >= 0:
+            lines = data[begin:].split(b"\n")
+            rest = lines.pop()
+            return chain(lines, _split(stream, chunk_size, rest))
+        keep = data.rfind(b"\n") + 1
+        rest = data[keep:]
+        start += keep
+    return iter(())
 
 
 def _segment(line: bytes) -> bytes:
@@ -149,15 +201,25 @@ class TarSplitRows:
         offset = self.offset
         size = self.size
         global_pax = self.global_pax
+        decode = pybase64.b64decode
         for line in lines:
             if line.startswith(FILE):
-                size += file_size(line)
+                # `file_size`, inline: this loop runs once a line.
+                at = line.find(_SIZE, 10)
+                if at >= 0:
+                    digits = line[at + 8 : line.find(b",", at + 8)]
+                    if not digits.isdigit():
+                        raise TarFormatError("invalid tar-split file size")
+                    size += int(digits)
                 continue
             if not line.startswith(SEGMENT):
                 if line.strip():
                     raise TarFormatError("tar-split data in an unknown format")
                 continue
-            segment = _segment(line)
+            try:
+                segment = decode(line[21 : line.find(b'"', 21)], validate=True)
+            except (binascii.Error, ValueError):
+                segment = _segment(line)  # says what is wrong
             at = offset - size
             if at >= 0 and len(segment) - at == BLOCK and not global_pax:
                 plain = plain_row(segment[at:])

@@ -22,7 +22,9 @@ import os
 import signal
 import struct
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import IO, cast
 
@@ -30,7 +32,13 @@ from isal import igzip
 
 from trimdock.image.layercache import FrameEncoder, HeaderEncoder, encode_rows
 from trimdock.image.tarparse import BLOCK, TarFormatError
-from trimdock.image.tarsplit import FILE, TarSplitRows, file_size, split_lines
+from trimdock.image.tarsplit import (
+    TarSplitRows,
+    file_size,
+    lines_before,
+    lines_from,
+    split_lines,
+)
 
 # Below this many decompressed bytes (about 5,000 entries) one core reads everything: a fork
 # and the hand-over cost more than they save.
@@ -48,33 +56,14 @@ def decompressed_size(path: Path) -> int:
         return int(struct.unpack("<I", raw.read(4))[0])
 
 
-def _lines(path: Path) -> Iterator[bytes]:
+@contextmanager
+def _records(path: Path) -> Iterator[IO[bytes]]:
+    """The decompressed records of a tar-split file."""
     with (
         open(path, "rb") as raw,
         cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb")) as stream,  # type: ignore[no-untyped-call]
     ):
-        yield from split_lines(stream)
-
-
-def _head(lines: Iterator[bytes], cut: int) -> Iterator[bytes]:
-    """The lines before the first file line that starts at decompressed offset `cut` or later."""
-    at = 0
-    for line in lines:
-        if at >= cut and line.startswith(FILE):
-            return
-        at += len(line) + 1
-        yield line
-
-
-def _tail(lines: Iterator[bytes], cut: int) -> Iterator[bytes]:
-    """The lines `_head` leaves out."""
-    at = 0
-    for line in lines:
-        if at >= cut and line.startswith(FILE):
-            yield line
-            yield from lines
-            return
-        at += len(line) + 1
+        yield stream
 
 
 class TarSplitError(Exception):
@@ -95,8 +84,9 @@ def _encoded(paths: Sequence[Path], index: int) -> bytes:
 
 def encode_layer(path: Path) -> bytes:
     """A layer's encoded headers (`layercache` format) from its tar-split, on this core."""
-    rows = TarSplitRows(_lines(path))
-    return encode_rows(rows, lambda: rows.size)
+    with _records(path) as records:
+        rows = TarSplitRows(split_lines(records))
+        return encode_rows(rows, lambda: rows.size)
 
 
 @dataclass(frozen=True)
@@ -109,23 +99,19 @@ class _Tail:
 
 
 def read_tail(path: Path, cut: int) -> _Tail | None:
-    """The part of a layer from the cut on (`_tail`), or None when no file line follows it."""
-    lines = _tail(_lines(path), cut)
-    first = next(lines, None)
-    if first is None:
-        return None
-    content = file_size(first)
-    offset = (content + BLOCK - 1) & ~(BLOCK - 1)
-    rows = TarSplitRows(_chain(first, lines), offset=offset)
-    encoder = FrameEncoder()
-    for item in rows:
-        encoder.add_row(item)
-    return _Tail(encoder.frames(), rows.size, offset)
-
-
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
+    """The part of a layer from the cut on (`lines_from`), or None when no file line follows."""
+    with _records(path) as records:
+        lines = lines_from(records, cut)
+        first = next(lines, None)
+        if first is None:
+            return None
+        content = file_size(first)
+        offset = (content + BLOCK - 1) & ~(BLOCK - 1)
+        rows = TarSplitRows(chain((first,), lines), offset=offset)
+        encoder = FrameEncoder()
+        for item in rows:
+            encoder.add_row(item)
+        return _Tail(encoder.frames(), rows.size, offset)
 
 
 @dataclass(frozen=True)
@@ -161,8 +147,8 @@ def encode_layers(paths: Sequence[Path]) -> list[bytes]:
     try:
         sizes = [decompressed_size(path) for path in paths]
     except OSError:
-        sizes = []  # reading each layer will say which one
-    if sum(sizes) < MIN_SPLIT or not hasattr(os, "fork"):
+        sizes = None  # one core: reading each layer in turn says which one cannot be read
+    if sizes is None or sum(sizes) < MIN_SPLIT or not hasattr(os, "fork"):
         return [_encoded(paths, index) for index in range(len(paths))]
     layout = plan(sizes)
     child = _Child.start(paths, layout)
@@ -206,12 +192,13 @@ class _Head:
 
 
 def read_head(path: Path, cut: int) -> _Head:
-    """The part of a layer before the cut (`_head`)."""
-    rows = TarSplitRows(_head(_lines(path), cut), final=False)
-    encoder = HeaderEncoder()
-    for item in rows:
-        encoder.add_row(item)
-    return _Head(encoder, rows)
+    """The part of a layer before the cut (`lines_before`)."""
+    with _records(path) as records:
+        rows = TarSplitRows(lines_before(records, cut), final=False)
+        encoder = HeaderEncoder()
+        for item in rows:
+            encoder.add_row(item)
+        return _Head(encoder, rows)
 
 
 def join(head: _Head, tail: _Tail | None) -> bytes | None:
