@@ -157,3 +157,14 @@ def test_a_missing_record_is_named_on_either_path(
     with pytest.raises(TarSplitError) as raised:
         encode_layers(paths)
     assert raised.value.index == 1 and isinstance(raised.value.cause, FileNotFoundError)
+
+
+@pytest.mark.parametrize("split", [True, False])
+def test_each_layer_is_reported_done_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, split: bool
+) -> None:
+    paths = [write_tar_split(tmp_path, f"layer{n}", many_files_tar(100 + n)) for n in range(5)]
+    monkeypatch.setattr(tarsplitpool, "MIN_SPLIT", 0 if split else 1 << 40)
+    seen: list[int] = []
+    encode_layers(paths, seen.append)
+    assert sorted(seen) == list(range(5))

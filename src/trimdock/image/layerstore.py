@@ -29,7 +29,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,14 +198,17 @@ def _record_size(folder: Path) -> int:
 
 
 def _encoded_headers(
-    parsed: ParsedConfig, folders: list[tuple[Path, Path]], layers: list[int]
+    parsed: ParsedConfig,
+    folders: list[tuple[Path, Path]],
+    layers: list[int],
+    done: Callable[[int], None],
 ) -> list[bytes]:
     """The headers of `layers` (indexes) from their tar-splits, encoded
     (`trimdock.image.layercache`) as they are parsed: the entries of a big layer never all
     exist as objects at once."""
     paths = [folders[index][0] / "tar-split.json.gz" for index in layers]
     try:
-        return encode_layers(paths)
+        return encode_layers(paths, done)
     except TarSplitError as exc:
         index = layers[exc.index]
         what = layer_label(index, parsed.diff_ids[index])
@@ -261,14 +264,22 @@ def _assemble(
         folders.append((folder, diff))
     encoded = [cache.load_encoded(diff_id) for diff_id in parsed.diff_ids]
     missing = [index for index, found in enumerate(encoded) if found is None]
+    for index, found in enumerate(encoded):
+        if found is not None:
+            progress.step(f"layer {index}", done=records[index])
     # The layers not in the cache are read together: on two cores when there is enough work.
-    for index, headers in zip(missing, _encoded_headers(parsed, folders, missing), strict=True):
+    read = _encoded_headers(
+        parsed,
+        folders,
+        missing,
+        lambda at: progress.step(f"layer {missing[at]}", done=records[missing[at]]),
+    )
+    for index, headers in zip(missing, read, strict=True):
         cache.save_encoded(parsed.diff_ids[index], headers)
         encoded[index] = headers
     for index, ((_, diff), found) in enumerate(zip(folders, encoded, strict=True)):
         assert found is not None
         label = layer_label(index, parsed.diff_ids[index])
-        progress.step(f"layer {index}", done=records[index])
         contents.append(_StoreLayer(source, label, diff, found))
         tar_size = tar_size_of(found) or 0
         blobs.append(

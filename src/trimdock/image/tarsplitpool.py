@@ -21,7 +21,7 @@ import marshal
 import os
 import signal
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -141,28 +141,38 @@ def plan(sizes: Sequence[int]) -> _Plan:
     return _Plan(tuple(mine), tuple(theirs), cut)
 
 
-def encode_layers(paths: Sequence[Path]) -> list[bytes]:
+def encode_layers(
+    paths: Sequence[Path], done: Callable[[int], None] = lambda _index: None
+) -> list[bytes]:
     """Every layer's encoded headers, in order; `TarSplitError` for a layer that cannot be read
-    (OSError, `TarFormatError`, or EOFError or ValueError from a damaged gzip)."""
+    (OSError, `TarFormatError`, or EOFError or ValueError from a damaged gzip). `done(index)`
+    is called as each layer is read (for progress)."""
     try:
         sizes = [decompressed_size(path) for path in paths]
     except OSError:
         sizes = None  # one core: reading each layer in turn says which one cannot be read
     if sizes is None or sum(sizes) < MIN_SPLIT or not hasattr(os, "fork"):
-        return [_encoded(paths, index) for index in range(len(paths))]
+        encoded = []
+        for index in range(len(paths)):
+            encoded.append(_encoded(paths, index))
+            done(index)
+        return encoded
     layout = plan(sizes)
     child = _Child.start(paths, layout)
     try:
-        return _join(paths, layout, child)
+        return _join(paths, layout, child, done)
     finally:
         if child is not None:
             child.stop()
 
 
-def _join(paths: Sequence[Path], layout: _Plan, child: _Child | None) -> list[bytes]:
+def _join(
+    paths: Sequence[Path], layout: _Plan, child: _Child | None, done: Callable[[int], None]
+) -> list[bytes]:
     results: dict[int, bytes] = {}
     for index in layout.mine:
         results[index] = _encoded(paths, index)
+        done(index)
     head: _Head | None = None
     if layout.cut is not None:
         index, cut = layout.cut
@@ -172,13 +182,15 @@ def _join(paths: Sequence[Path], layout: _Plan, child: _Child | None) -> list[by
             raise TarSplitError(index, exc) from exc
     theirs = child.results() if child is not None else {}
     for index in layout.theirs:
-        done = theirs.get(index)
-        results[index] = done if isinstance(done, bytes) else _encoded(paths, index)
+        read = theirs.get(index)
+        results[index] = read if isinstance(read, bytes) else _encoded(paths, index)
+        done(index)
     if layout.cut is not None and head is not None:
         index, _ = layout.cut
         tail = theirs.get(-1, _MISSING)
         joined = join(head, tail) if not isinstance(tail, bytes) else None
         results[index] = joined if joined is not None else _encoded(paths, index)
+        done(index)
     return [results[index] for index in range(len(paths))]
 
 
