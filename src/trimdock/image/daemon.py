@@ -229,7 +229,7 @@ def open_daemon_image(
         stack.callback(client.close)
         if reader != "save":
             with client.errors("inspect the image"):
-                attrs = client.api.inspect_image(ref.target)
+                attrs = client.inspect_image(ref.target)
             data_root, driver = client.storage()
             reason = store_unavailable(client, data_root, driver)
             if reason is None:
@@ -262,7 +262,7 @@ def open_saved_image(
     source = ref.text
     with ExitStack() as stack:
         with client.errors("inspect the image"):
-            attrs = client.api.inspect_image(ref.target)
+            attrs = client.inspect_image(ref.target)
         image_id = str(attrs.get("Id", ""))
         diff_ids = [str(d) for d in (attrs.get("RootFS") or {}).get("Layers") or []]
         scan = _Scan(source, keep)
