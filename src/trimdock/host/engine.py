@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import docker.errors
-
 from trimdock.engine.client import EngineClient
 from trimdock.engine.layerdb import LayerDb
 from trimdock.errors import EngineError
@@ -79,6 +77,8 @@ class ImageNow:
 def _refused(exc: EngineError) -> bool:
     """The engine answered with an error status (e.g. 404 for an object removed meanwhile), as
     opposed to not answering or answering nonsense, which end the run."""
+    import docker.errors  # loaded with the engine connection (see trimdock.engine.client)
+
     return isinstance(exc.__cause__, docker.errors.APIError)
 
 
@@ -238,6 +238,8 @@ class Engine:
     def _disk_usage(self) -> Answer:
         """`/system/df`, waiting while another client's computation runs (`docker system df`
         or a second trimdock at the same time)."""
+        import docker.errors  # loaded with the engine connection (see trimdock.engine.client)
+
         deadline = time.monotonic() + DF_BUSY_WAIT_SECONDS
         while True:
             try:
