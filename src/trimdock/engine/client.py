@@ -108,6 +108,9 @@ def describe_connection_error(exc: BaseException, host: str, timeout: float) -> 
         )
     cause: BaseException | None = exc
     while cause is not None:
+        if isinstance(cause, http.client.HTTPException) and not isinstance(cause, OSError):
+            answer = str(cause).strip()[:80]
+            return f"the answer is not HTTP ({answer!r}): not an engine socket?"
         if isinstance(cause, PermissionError) or "Permission denied" in str(cause):
             return (
                 "permission denied on the engine socket "
