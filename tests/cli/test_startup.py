@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.engine import build_image
+from trimdock.cli import main
+from trimdock.cli.main import run
 
 # What the probe runs: the console script's `run`, then the names of every loaded module.
 PROBE = """
@@ -114,6 +116,37 @@ def test_layers_help_imports_no_source_and_no_other_command(
         "trimdock.cli.completion",
     }
     assert other_commands == set()
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["-h"], ["--version"]])
+def test_root_help_and_version_import_no_command(args: list[str], tmp_path: Path) -> None:
+    code, modules = probe(args, tmp_path)
+    assert code == (2 if not args else 0)  # no arguments: the help, as a usage error
+    commands = {m for m in modules if m.startswith("trimdock.cli.")}
+    assert commands <= {"trimdock.cli.main", "trimdock.cli.help", "trimdock.cli.signals"}
+    assert loaded(modules, NOT_FOR_HELP) == []
+
+
+def test_root_help_lists_what_the_registered_commands_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The root help lists SHORT_HELP without importing the commands: the same text as click's
+    # own list of every registered command (a command added without its line would show).
+    monkeypatch.setenv("COLUMNS", "80")
+    fresh = subprocess.run(
+        [sys.executable, "-m", "trimdock", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    main._register_commands([])
+    capsys.readouterr()
+    assert run(["--help"]) == 0
+    registered = capsys.readouterr().out
+    assert "layers" in registered.split("Commands:", 1)[1]
+    assert fresh == registered
 
 
 def test_a_usage_error_reaches_no_engine(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ Exit codes:
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import os
 import re
@@ -53,6 +54,15 @@ class _Group(TyperGroup):
             command.short_help = command.short_help or SHORT_HELP.get(cmd_name)
         return command
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        if self.commands:
+            super().format_commands(ctx, formatter)
+            return
+        # The root help, printed before any command module is imported (_register_commands):
+        # each command's one line is all it lists. tests/cli/test_startup.py compares the two.
+        with formatter.section("Commands"):
+            formatter.write_dl(list(SHORT_HELP.items()))
+
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
         try:
             return super().invoke(ctx)
@@ -68,20 +78,23 @@ class _Group(TyperGroup):
             raise
 
 
-# The parser's wording (pydantic-style) restated the way trimdock's own errors read.
-_WORDING = (
-    (re.compile(r"Value error, "), ""),
-    (re.compile(r"Input should be greater than or equal to (\S+)"), r"must be at least \1"),
-    (re.compile(r"Input should be less than or equal to (\S+)"), r"must be at most \1"),
-    (re.compile(r"Input should be a valid integer[^.]*"), "must be a whole number"),
-    (re.compile(r"Input should be a valid number[^.]*"), "must be a number"),
-)
+@functools.cache
+def _wording() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The parser's wording (pydantic-style) restated the way trimdock's own errors read;
+    compiled on the first usage error, not at every start-up."""
+    return (
+        (re.compile(r"Value error, "), ""),
+        (re.compile(r"Input should be greater than or equal to (\S+)"), r"must be at least \1"),
+        (re.compile(r"Input should be less than or equal to (\S+)"), r"must be at most \1"),
+        (re.compile(r"Input should be a valid integer[^.]*"), "must be a whole number"),
+        (re.compile(r"Input should be a valid number[^.]*"), "must be a number"),
+    )
 
 
 def _usage_message(exc: ClickUsageError) -> str:
     """One line: what was wrong, and where to read how to say it."""
     message = exc.format_message().rstrip(".")
-    for pattern, replacement in _WORDING:
+    for pattern, replacement in _wording():
         message = pattern.sub(replacement, message)
     command = exc.ctx.command_path if exc.ctx is not None else "trimdock"
     return f"{message[:1].lower()}{message[1:]} (see {command} -h)"
@@ -174,6 +187,16 @@ def _register_commands(argv: list[str] | None = None) -> None:
 
 
 _registered: set[str] = set()
+# Lines that need no command module: the root help (its list comes from SHORT_HELP, see
+# _Group.format_commands) and the version. Shell completion (typer's variable, named after the
+# program) needs every command.
+_ROOT_ONLY: tuple[list[str], ...] = ([], ["-h"], ["--help"], ["--version"])
+COMPLETION_VARIABLE = "_TRIMDOCK_COMPLETE"
+
+
+def _needs_commands(argv: list[str] | None) -> bool:
+    args = sys.argv[1:] if argv is None else argv
+    return args not in _ROOT_ONLY or COMPLETION_VARIABLE in os.environ
 
 
 def _register_module(name: str) -> bool:
@@ -206,7 +229,8 @@ def _fail(message: str, code: int = 2) -> int:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; the console script exits with it)."""
     try:
-        _register_commands(argv)
+        if _needs_commands(argv):
+            _register_commands(argv)
         app(args=argv, prog_name="trimdock", standalone_mode=True)
     except SystemExit as exc:
         return _exit_code(exc.code)
