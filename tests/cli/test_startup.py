@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.engine import build_image
 from trimdock.cli import main
+from trimdock.cli.help import SHORT_HELP
 from trimdock.cli.main import run
 
 # What the probe runs: the console script's `run`, then the names of every loaded module.
@@ -125,6 +126,20 @@ def test_root_help_and_version_import_no_command(args: list[str], tmp_path: Path
     commands = {m for m in modules if m.startswith("trimdock.cli.")}
     assert commands <= {"trimdock.cli.main", "trimdock.cli.help", "trimdock.cli.signals"}
     assert loaded(modules, NOT_FOR_HELP) == []
+
+
+@pytest.mark.parametrize("command", sorted(SHORT_HELP))
+def test_a_command_imports_no_other_command(command: str, tmp_path: Path) -> None:
+    code, modules = probe([command, "--help"], tmp_path)
+    assert code == 0
+    commands = {m for m in modules if m.startswith("trimdock.cli.")} - {
+        "trimdock.cli.main",
+        "trimdock.cli.common",
+        "trimdock.cli.help",
+        "trimdock.cli.signals",
+        "trimdock.cli.completion",
+    }
+    assert len(commands) == 1, commands  # the command's own module only
 
 
 def test_root_help_lists_what_the_registered_commands_say(

@@ -178,7 +178,7 @@ def _register_commands(argv: list[str] | None = None) -> None:
     # bashlex, ...): when the command named on the line lives in the module of the same name,
     # register only that one.
     args = sys.argv[1:] if argv is None else argv
-    first = f"trimdock.cli.{args[0]}" if args else ""
+    first = _MODULE_OF.get(args[0], f"trimdock.cli.{args[0]}") if args else ""
     if first in COMMAND_MODULES and _register_module(first) and _has_command(args[0]):
         return
     for name in COMMAND_MODULES:
@@ -187,6 +187,8 @@ def _register_commands(argv: list[str] | None = None) -> None:
 
 
 _registered: set[str] = set()
+# The commands whose module is named otherwise (any other command costs every module's import).
+_MODULE_OF = {"df": "trimdock.cli.host", "prune": "trimdock.cli.host"}
 # Lines that need no command module: the root help (its list comes from SHORT_HELP, see
 # _Group.format_commands) and the version. Shell completion (typer's variable, named after the
 # program) needs every command.
@@ -218,7 +220,7 @@ def _has_command(command: str) -> bool:
     return any(
         (info.name or getattr(info.callback, "__name__", "").replace("_", "-")) == command
         for info in app.registered_commands
-    )
+    ) or any(group.name == command for group in app.registered_groups)
 
 
 def _fail(message: str, code: int = 2) -> int:
