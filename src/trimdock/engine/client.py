@@ -308,7 +308,7 @@ class EngineClient:
             image=image,
         )
         if client._socket is None:
-            client.connect_sdk()
+            client._connect_sdk()
         else:
             with engine_errors(host, "connect", client._connect_timeout, image=image):
                 client._socket.get("/_ping", client._connect_timeout)
@@ -318,10 +318,10 @@ class EngineClient:
     def api(self) -> docker.APIClient:
         """The Docker SDK's client, connected on first use."""
         if self._api is None:
-            self._api = self.connect_sdk()
+            self._api = self._connect_sdk()
         return self._api
 
-    def connect_sdk(self) -> docker.APIClient:
+    def _connect_sdk(self) -> docker.APIClient:
         """Connect the SDK's client: it asks /version and pings, with the connect timeout."""
         import docker  # 0.1 s of imports, only for the requests that need it (module docstring)
         import docker.errors
