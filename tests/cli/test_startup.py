@@ -142,6 +142,31 @@ def test_a_command_imports_no_other_command(command: str, tmp_path: Path) -> Non
     assert len(commands) == 1, commands  # the command's own module only
 
 
+@pytest.mark.parametrize(
+    ("variables", "loads_all"),
+    [
+        ({"COMP_WORDS": "trimdock layers --for", "COMP_CWORD": "2"}, False),  # bash
+        ({"_TYPER_COMPLETE_ARGS": "trimdock layers --for"}, False),  # zsh, fish, PowerShell
+        ({"COMP_WORDS": "trimdock df ", "COMP_CWORD": "2"}, False),
+        ({"COMP_WORDS": "trimdock la", "COMP_CWORD": "1"}, True),  # the command's name
+    ],
+)
+def test_completion_imports_the_command_being_completed(
+    variables: dict[str, str], loads_all: bool, tmp_path: Path
+) -> None:
+    shell = "bash" if "COMP_WORDS" in variables else "zsh"
+    code, modules = probe([], tmp_path, _TRIMDOCK_COMPLETE=f"complete_{shell}", **variables)
+    assert code == 0
+    commands = {m for m in modules if m.startswith("trimdock.cli.")} - {
+        "trimdock.cli.main",
+        "trimdock.cli.common",
+        "trimdock.cli.help",
+        "trimdock.cli.signals",
+        "trimdock.cli.completion",
+    }
+    assert (commands == set(main.COMMAND_MODULES)) if loads_all else (len(commands) == 1)
+
+
 def test_root_help_lists_what_the_registered_commands_say(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

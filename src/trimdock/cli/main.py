@@ -190,15 +190,25 @@ _registered: set[str] = set()
 # The commands whose module is named otherwise (any other command costs every module's import).
 _MODULE_OF = {"df": "trimdock.cli.host", "prune": "trimdock.cli.host"}
 # Lines that need no command module: the root help (its list comes from SHORT_HELP, see
-# _Group.format_commands) and the version. Shell completion (typer's variable, named after the
-# program) needs every command.
+# _Group.format_commands) and the version.
 _ROOT_ONLY: tuple[list[str], ...] = ([], ["-h"], ["--help"], ["--version"])
+# Set by the shell's completion script (typer names it after the program).
 COMPLETION_VARIABLE = "_TRIMDOCK_COMPLETE"
 
 
-def _needs_commands(argv: list[str] | None) -> bool:
-    args = sys.argv[1:] if argv is None else argv
-    return args not in _ROOT_ONLY or COMPLETION_VARIABLE in os.environ
+def _commands_for(argv: list[str] | None) -> list[str] | None:
+    """The words that name the command to register (see `_register_commands`): the line, or
+    under shell completion the command's name once it is typed in full; None for a line that
+    needs no command (the root help)."""
+    if COMPLETION_VARIABLE not in os.environ:
+        args = sys.argv[1:] if argv is None else argv
+        return None if args in _ROOT_ONLY else args
+    # Completion scripts pass the line in COMP_WORDS (bash) or _TYPER_COMPLETE_ARGS (zsh, fish,
+    # PowerShell). Once the command's name is followed by another word, only its module is
+    # needed (`trimdock layers --for<TAB>`); completing the name itself needs every command.
+    line = os.environ.get("COMP_WORDS") or os.environ.get("_TYPER_COMPLETE_ARGS") or ""
+    words = line.split()
+    return words[1:2] if len(words) > 2 or (len(words) == 2 and line.endswith(" ")) else []
 
 
 def _register_module(name: str) -> bool:
@@ -231,8 +241,9 @@ def _fail(message: str, code: int = 2) -> int:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; the console script exits with it)."""
     try:
-        if _needs_commands(argv):
-            _register_commands(argv)
+        words = _commands_for(argv)
+        if words is not None:
+            _register_commands(words)
         app(args=argv, prog_name="trimdock", standalone_mode=True)
     except SystemExit as exc:
         return _exit_code(exc.code)
