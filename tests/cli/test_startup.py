@@ -19,7 +19,6 @@ import pytest
 from tests.support.engine import build_image
 from trimdock.cli import main
 from trimdock.cli.help import SHORT_HELP
-from trimdock.cli.main import run
 
 # What the probe runs: the console script's `run`, then the names of every loaded module.
 PROBE = """
@@ -167,24 +166,25 @@ def test_completion_imports_the_command_being_completed(
     assert (commands == set(main.COMMAND_MODULES)) if loads_all else (len(commands) == 1)
 
 
-def test_root_help_lists_what_the_registered_commands_say(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_root_help_lists_what_the_registered_commands_say(tmp_path: Path) -> None:
     # The root help lists SHORT_HELP without importing the commands: the same text as click's
     # own list of every registered command (a command added without its line would show).
-    monkeypatch.setenv("COLUMNS", "80")
-    fresh = subprocess.run(
-        [sys.executable, "-m", "trimdock", "--help"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    main._register_commands([])
-    capsys.readouterr()
-    assert run(["--help"]) == 0
-    registered = capsys.readouterr().out
+    def root_help(code: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=tmp_path,
+            env={**os.environ, "COLUMNS": "80"},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+
+    run_help = "from trimdock.cli import main; main.run(['--help'])"
+    fresh = root_help(run_help)
+    registered = root_help(
+        f"from trimdock.cli import main; main._register_commands([]); {run_help}"
+    )
     assert "layers" in registered.split("Commands:", 1)[1]
     assert fresh == registered
 

@@ -7,8 +7,9 @@ whichever command met it.
 
 Requests go through the Docker SDK (`EngineClient.api`), created on first use: importing it
 (requests, urllib3) costs about 0.1 s, a fifth of a `layers NAME` run, and that run only needs
-three small JSON answers from a local engine (ping, `docker info`, the image's inspect). On a
-local socket those come through `http.client` (`_LocalSocket`); the error mapping is the same.
+three small JSON answers from a local engine (ping, `docker info`, the image's inspect; shell
+completion lists the images). On a local socket those come through `http.client`
+(`_LocalSocket`); the error mapping is the same.
 """
 
 from __future__ import annotations
@@ -279,7 +280,7 @@ def _message(body: bytes) -> str:
 class EngineClient:
     """One connection to the engine, with trimdock's timeouts: the Docker SDK's client (`api`,
     connected on first use) and, on a local socket, the requests of the image sources without
-    it (`inspect_image`, `storage`; module docstring).
+    it (`inspect_image`, `info`, `images`; module docstring).
 
     `image` is the reference an image source was asked for: errors then name it (see
     `engine_errors`).
@@ -351,12 +352,22 @@ class EngineClient:
         # Quoted as the SDK quotes it: a name keeps its `/` and `:`.
         return self._socket.get(f"/images/{urllib.parse.quote(name, safe='/:')}/json", self.timeout)
 
+    def info(self) -> Any:
+        """The engine's `docker info` answer (wrap the call in `errors`, as for `api`)."""
+        if self._socket is None:
+            return self.api.info()
+        return self._socket.get("/info", self.timeout)
+
+    def images(self) -> Any:
+        """The engine's list of tagged images, `docker images` (wrap the call in `errors`)."""
+        if self._socket is None:
+            return self.api.images()
+        return self._socket.get("/images/json", self.timeout)
+
     def storage(self) -> tuple[Path, str]:
         """The engine's data root and storage driver (`docker info`)."""
         with self.errors("engine info"):
-            info = (
-                self.api.info() if self._socket is None else self._socket.get("/info", self.timeout)
-            )
+            info = self.info()
         if not isinstance(info, dict):
             raise EngineError("unexpected answer from the engine to engine info", source=self.host)
         root, driver = info.get("DockerRootDir"), info.get("Driver")
