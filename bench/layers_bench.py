@@ -342,6 +342,12 @@ def series(runs: int) -> None:
         )
 
 
+def compile_sources() -> None:
+    # trimdock's modules as bytecode, as an installed wheel has them: an editable install run
+    # under PYTHONDONTWRITEBYTECODE=1 compiles them again on every run (about 0.18 s a run).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -355,6 +361,7 @@ def main() -> None:
         help="only the cost of the reclaim analysis (layers vs layers --no-reclaim)",
     )
     args = parser.parse_args()
+    compile_sources()
     big_tag, small_tag = "trimdock-bench/layers:80mb", "trimdock-bench/layers:8mb"
     build(big_tag, 80)
     archive = save(big_tag)

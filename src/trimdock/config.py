@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +149,8 @@ def _file_kind(mode: int) -> str:
 
 
 def _parse_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a settings file is found (most runs have none)
+
     text = read_config_file(path)
     try:
         return tomllib.loads(text)

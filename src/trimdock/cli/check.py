@@ -26,7 +26,6 @@ from trimdock.report.output import emit, to_json_text
 from trimdock.report.units import parse_size
 from trimdock.runtime import render
 from trimdock.runtime.check_rules import CHECK_RULES, check_rule_id
-from trimdock.runtime.runner import CheckRequest, check_image
 from trimdock.runtime.verdicts import CHECK_IDS, judge
 
 CONFIG_KEYS: Mapping[str, type | tuple[type, ...]] = {
@@ -193,6 +192,9 @@ def register(app: typer.Typer) -> None:
             grace=grace,
             health_timeout=health_timeout,
         )
+        # The runner brings the Docker SDK: imported when a check runs, not for its help.
+        from trimdock.runtime.runner import CheckRequest, check_image
+
         request = CheckRequest(
             image=image,
             args=tuple(args or ()),

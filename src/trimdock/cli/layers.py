@@ -61,15 +61,6 @@ from trimdock.layers.render import (
     render_gate,
     render_hidden,
 )
-from trimdock.layers.timetravel import (
-    check_layer_index,
-    export_at,
-    extract_path,
-    filesystem_at,
-    last_visible_layer,
-    normalise_request,
-    overlay_at,
-)
 from trimdock.report.output import OutputFormat
 from trimdock.report.progress import progress_for, terminal_progress, track
 
@@ -471,6 +462,9 @@ def _report(
 
 
 def _at(img: Image, at: int, export: Path | None, options: OutputOptions) -> None:
+    # Time travel is imported when asked for (--at, --extract): the layer report never needs it.
+    from trimdock.layers.timetravel import check_layer_index, export_at, filesystem_at, overlay_at
+
     index = check_layer_index(at, len(img.layers), source=img.reference)
     if export is not None:
         summary = export_at(img.layers, index, export, source=img.reference)
@@ -489,6 +483,13 @@ def _at(img: Image, at: int, export: Path | None, options: OutputOptions) -> Non
 
 
 def _extract(img: Image, path: str, to: Path, at: int | None, options: OutputOptions) -> None:
+    from trimdock.layers.timetravel import (  # see _at
+        check_layer_index,
+        extract_path,
+        last_visible_layer,
+        normalise_request,
+    )
+
     wanted = normalise_request(path)
     if at is not None:
         index = check_layer_index(at, len(img.layers), source=img.reference)

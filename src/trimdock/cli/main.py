@@ -14,6 +14,7 @@ Exit codes:
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import os
 import re
@@ -53,6 +54,15 @@ class _Group(TyperGroup):
             command.short_help = command.short_help or SHORT_HELP.get(cmd_name)
         return command
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        if self.commands:
+            super().format_commands(ctx, formatter)
+            return
+        # The root help, printed before any command module is imported (_register_commands):
+        # each command's one line is all it lists. tests/cli/test_startup.py compares the two.
+        with formatter.section("Commands"):
+            formatter.write_dl(list(SHORT_HELP.items()))
+
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
         try:
             return super().invoke(ctx)
@@ -68,20 +78,23 @@ class _Group(TyperGroup):
             raise
 
 
-# The parser's wording (pydantic-style) restated the way trimdock's own errors read.
-_WORDING = (
-    (re.compile(r"Value error, "), ""),
-    (re.compile(r"Input should be greater than or equal to (\S+)"), r"must be at least \1"),
-    (re.compile(r"Input should be less than or equal to (\S+)"), r"must be at most \1"),
-    (re.compile(r"Input should be a valid integer[^.]*"), "must be a whole number"),
-    (re.compile(r"Input should be a valid number[^.]*"), "must be a number"),
-)
+@functools.cache
+def _wording() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The parser's wording (pydantic-style) restated the way trimdock's own errors read;
+    compiled on the first usage error, not at every start-up."""
+    return (
+        (re.compile(r"Value error, "), ""),
+        (re.compile(r"Input should be greater than or equal to (\S+)"), r"must be at least \1"),
+        (re.compile(r"Input should be less than or equal to (\S+)"), r"must be at most \1"),
+        (re.compile(r"Input should be a valid integer[^.]*"), "must be a whole number"),
+        (re.compile(r"Input should be a valid number[^.]*"), "must be a number"),
+    )
 
 
 def _usage_message(exc: ClickUsageError) -> str:
     """One line: what was wrong, and where to read how to say it."""
     message = exc.format_message().rstrip(".")
-    for pattern, replacement in _WORDING:
+    for pattern, replacement in _wording():
         message = pattern.sub(replacement, message)
     command = exc.ctx.command_path if exc.ctx is not None else "trimdock"
     return f"{message[:1].lower()}{message[1:]} (see {command} -h)"
@@ -165,7 +178,7 @@ def _register_commands(argv: list[str] | None = None) -> None:
     # bashlex, ...): when the command named on the line lives in the module of the same name,
     # register only that one.
     args = sys.argv[1:] if argv is None else argv
-    first = f"trimdock.cli.{args[0]}" if args else ""
+    first = _MODULE_OF.get(args[0], f"trimdock.cli.{args[0]}") if args else ""
     if first in COMMAND_MODULES and _register_module(first) and _has_command(args[0]):
         return
     for name in COMMAND_MODULES:
@@ -174,6 +187,28 @@ def _register_commands(argv: list[str] | None = None) -> None:
 
 
 _registered: set[str] = set()
+# The commands whose module is named otherwise (any other command costs every module's import).
+_MODULE_OF = {"df": "trimdock.cli.host", "prune": "trimdock.cli.host"}
+# Lines that need no command module: the root help (its list comes from SHORT_HELP, see
+# _Group.format_commands) and the version.
+_ROOT_ONLY: tuple[list[str], ...] = ([], ["-h"], ["--help"], ["--version"])
+# Set by the shell's completion script (typer names it after the program).
+COMPLETION_VARIABLE = "_TRIMDOCK_COMPLETE"
+
+
+def _commands_for(argv: list[str] | None) -> list[str] | None:
+    """The words that name the command to register (see `_register_commands`): the line, or
+    under shell completion the command's name once it is typed in full; None for a line that
+    needs no command (the root help)."""
+    if COMPLETION_VARIABLE not in os.environ:
+        args = sys.argv[1:] if argv is None else argv
+        return None if args in _ROOT_ONLY else args
+    # Completion scripts pass the line in COMP_WORDS (bash) or _TYPER_COMPLETE_ARGS (zsh, fish,
+    # PowerShell). Once the command's name is followed by another word, only its module is
+    # needed (`trimdock layers --for<TAB>`); completing the name itself needs every command.
+    line = os.environ.get("COMP_WORDS") or os.environ.get("_TYPER_COMPLETE_ARGS") or ""
+    words = line.split()
+    return words[1:2] if len(words) > 2 or (len(words) == 2 and line.endswith(" ")) else []
 
 
 def _register_module(name: str) -> bool:
@@ -195,7 +230,7 @@ def _has_command(command: str) -> bool:
     return any(
         (info.name or getattr(info.callback, "__name__", "").replace("_", "-")) == command
         for info in app.registered_commands
-    )
+    ) or any(group.name == command for group in app.registered_groups)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -206,7 +241,9 @@ def _fail(message: str, code: int = 2) -> int:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; the console script exits with it)."""
     try:
-        _register_commands(argv)
+        words = _commands_for(argv)
+        if words is not None:
+            _register_commands(words)
         app(args=argv, prog_name="trimdock", standalone_mode=True)
     except SystemExit as exc:
         return _exit_code(exc.code)

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker.errors
-
 from trimdock.errors import EngineError
 from trimdock.host.engine import Engine
 from trimdock.image.model import LayerEntry
@@ -60,6 +58,8 @@ class Filesystem:
 def _refused_as_failed() -> Iterator[None]:
     """The engine answering 4xx to a build refuses the Dockerfile (a parse error, say): a
     failed build, not an engine fault."""
+    import docker.errors  # loaded with the engine connection (see trimdock.engine.client)
+
     try:
         yield
     except docker.errors.APIError as exc:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import docker.errors
+from typing import TYPE_CHECKING
 
 from trimdock.errors import EngineError
 from trimdock.host.accounting import bytes_of, freed_layers, removal_closure
@@ -18,6 +17,9 @@ from trimdock.host.engine import Engine
 from trimdock.host.model import HostState, Image, chain_ids
 from trimdock.host.planner import Plan
 from trimdock.host.storage import StorageSnapshot, Usage, readable, snapshot
+
+if TYPE_CHECKING:
+    import docker.errors
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import docker.errors
+from typing import TYPE_CHECKING
 
 from trimdock.engine.client import EngineClient
 from trimdock.engine.layerdb import LayerDb
@@ -33,6 +32,9 @@ from trimdock.host.model import (
     chain_ids,
 )
 from trimdock.host.storage import directory_usage
+
+if TYPE_CHECKING:
+    import docker
 
 _ZERO_TIME = "0001-01-01T00:00:00Z"
 # The engine computes disk usage for one caller at a time and refuses the others ("a disk usage
@@ -79,6 +81,8 @@ class ImageNow:
 def _refused(exc: EngineError) -> bool:
     """The engine answered with an error status (e.g. 404 for an object removed meanwhile), as
     opposed to not answering or answering nonsense, which end the run."""
+    import docker.errors  # loaded with the engine connection (see trimdock.engine.client)
+
     return isinstance(exc.__cause__, docker.errors.APIError)
 
 
@@ -92,18 +96,22 @@ class Engine:
 
     def __init__(self, client: EngineClient) -> None:
         self.client = client
-        self.api = client.api
         self.host = client.host
         self.answers = AnswerReader(client.host)
         self.timeout = client.timeout
         with self.errors("engine info"):
-            info = self.answers.obj(self.api.info(), "engine info")
+            info = self.answers.obj(client.info(), "engine info")
         self.data_root = Path(
             self.answers.text(info, "DockerRootDir", "engine info") or "/var/lib/docker"
         )
         self.driver = self.answers.text(info, "Driver", "engine info") or "overlay2"
         self.version = self.answers.text(info, "ServerVersion", "engine info")
         self.layer_store = LayerDb(self.data_root, self.driver)
+
+    @property
+    def api(self) -> docker.APIClient:
+        """The Docker SDK's client (`docker.APIClient`), connected on first use."""
+        return self.client.api
 
     @classmethod
     def connect(cls, budget: float | None = None) -> Engine:
@@ -140,7 +148,7 @@ class Engine:
         """Every `repository:tag` of the local images (no inspection: for shell completion)."""
         read = self.answers
         with self.errors("list images"):
-            listed = read.objects(self.api.images(), "list images")
+            listed = read.objects(self.client.images(), "list images")
         return sorted(
             {
                 tag
@@ -238,6 +246,8 @@ class Engine:
     def _disk_usage(self) -> Answer:
         """`/system/df`, waiting while another client's computation runs (`docker system df`
         or a second trimdock at the same time)."""
+        import docker.errors  # loaded with the engine connection (see trimdock.engine.client)
+
         deadline = time.monotonic() + DF_BUSY_WAIT_SECONDS
         while True:
             try:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from trimdock.errors import ImageSourceError
-from trimdock.image.digests import BlobOpener, Extent
-from trimdock.image.imageconfig import ParsedConfig
-from trimdock.image.layer import TarLayer
 from trimdock.image.model import Image, Layer, LayerContent, pair_history_with_layers
+
+if TYPE_CHECKING:
+    from trimdock.image.digests import BlobOpener, Extent
+    from trimdock.image.imageconfig import ParsedConfig
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -67,6 +69,10 @@ def assemble_image(
         if contents is not None:
             content = contents[index]
         else:
+            # Imported here: the engine's layer store passes its own contents, and skips the
+            # tar reader's decompressors and digest workers.
+            from trimdock.image.layer import TarLayer
+
             content = TarLayer(
                 source=reference,
                 label=layer_label(index, diff_id),

@@ -27,22 +27,22 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from trimdock.engine.client import EngineClient
 from trimdock.errors import ImageSourceError, UsageError
 from trimdock.image.assemble import BlobRef, assemble_image, layer_label
-from trimdock.image.files import load_store
 from trimdock.image.imageconfig import parse_image_config, sha256_digest
-from trimdock.image.kept import BodyRequest, Keeper, KeptLayer
-from trimdock.image.layer import TarLayer
 from trimdock.image.layerstore import StoreUnavailable, open_store_image, store_unavailable
 from trimdock.image.model import EntryType, Image, LayerContent, LayerEntry
 from trimdock.image.reference import ImageReference, Transport
-from trimdock.image.store import MAX_DOCUMENT, TarStore
 from trimdock.image.tarparse import FileReader, TarFormatError, Window, parse
 from trimdock.report.progress import current
 from trimdock.report.units import count, human_bytes
+
+if TYPE_CHECKING:
+    from trimdock.image.kept import BodyRequest, KeptLayer
+    from trimdock.image.layer import TarLayer
 
 SAVE_CHUNK = 1 << 20
 
@@ -109,6 +109,10 @@ class _Scan:
     """What one pass over the save stream found."""
 
     def __init__(self, source: str, request: BodyRequest[Any] | None = None) -> None:
+        # The save path's readers (tar layers, kept bodies) are imported when it runs: a
+        # `layers NAME` run that reads the engine's layer store never needs them.
+        from trimdock.image.kept import Keeper
+
         self.source = source
         self.keeper = Keeper(request)
         self.entries: dict[str, tuple[LayerEntry, ...]] = {}
@@ -126,6 +130,8 @@ class _Scan:
 
 
 def _scan_save_stream(stream: IO[bytes], scan: _Scan) -> None:
+    from trimdock.image.store import MAX_DOCUMENT  # the save path only (see _Scan)
+
     # The outer tar goes through the same header parser as the layers (tarfile's stream mode
     # copies every byte twice more); member bytes are read through the parser's window.
     outer = Window(stream=stream)
@@ -175,6 +181,9 @@ class _Prefixed(io.RawIOBase):
 
 def _scan_layer(reader: IO[bytes], name: str, scan: _Scan) -> None:
     """Parse one layer tar from the stream, keep its headers under the DiffID it hashes to."""
+    from trimdock.image.kept import KeptLayer  # the save path only (see _Scan)
+    from trimdock.image.layer import TarLayer
+
     current().step(f"layer {len(scan.entries)}")
     probe = TarLayer(
         source=scan.source,
@@ -229,7 +238,7 @@ def open_daemon_image(
         stack.callback(client.close)
         if reader != "save":
             with client.errors("inspect the image"):
-                attrs = client.api.inspect_image(ref.target)
+                attrs = client.inspect_image(ref.target)
             data_root, driver = client.storage()
             reason = store_unavailable(client, data_root, driver)
             if reason is None:
@@ -262,7 +271,7 @@ def open_saved_image(
     source = ref.text
     with ExitStack() as stack:
         with client.errors("inspect the image"):
-            attrs = client.api.inspect_image(ref.target)
+            attrs = client.inspect_image(ref.target)
         image_id = str(attrs.get("Id", ""))
         diff_ids = [str(d) for d in (attrs.get("RootFS") or {}).get("Layers") or []]
         scan = _Scan(source, keep)
@@ -362,6 +371,9 @@ class _LazyArchive:
         return self._layers[diff_id]
 
     def _save(self) -> dict[str, TarLayer]:
+        from trimdock.image.files import load_store  # the save path only (see _Scan)
+        from trimdock.image.store import TarStore
+
         # An anonymous temporary file (O_TMPFILE): no name to clean up, whatever interrupts
         # the save. It stays open for the `open_image` block; the store reads it by its
         # /proc path, which the hashing worker process can open too.
@@ -386,4 +398,4 @@ class _LazyArchive:
             platform=None,
             verify=self._verify,
         )
-        return {layer.diff_id: cast(TarLayer, layer.content) for layer in image.layers}
+        return {layer.diff_id: cast("TarLayer", layer.content) for layer in image.layers}

@@ -19,12 +19,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trimdock.image.files import open_file_image
-from trimdock.image.kept import BodyRequest
-from trimdock.image.model import Image
 from trimdock.image.reference import Transport, parse_reference
+
+if TYPE_CHECKING:
+    from trimdock.image.kept import BodyRequest
+    from trimdock.image.model import Image
 
 
 def note_on_stderr(message: str) -> None:
@@ -51,6 +52,8 @@ def open_image(
     the image twice to serve them (the engine's save stream, registries: they keep them from
     their one read, and registries cache them; `trimdock.image.kept`).
     """
+    # Each source is imported when a reference names it: their readers (decompressors, digest
+    # workers, HTTP) cost start-up that a run reading another source does not need.
     ref = parse_reference(reference)
     if ref.transport is Transport.DOCKER_DAEMON:
         from trimdock.image.daemon import open_daemon_image
@@ -62,4 +65,6 @@ def open_image(
         return open_registry_image(
             ref, platform=platform, verify=verify, insecure=insecure, keep=keep
         )
+    from trimdock.image.files import open_file_image
+
     return open_file_image(ref, platform, verify)

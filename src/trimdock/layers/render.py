@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
@@ -13,9 +13,11 @@ from trimdock.image.model import Image
 from trimdock.layers.analysis import WasteAnalysis, WastedPath
 from trimdock.layers.gate import GateResult
 from trimdock.layers.overlay import HiddenFile
-from trimdock.layers.timetravel import ExportSummary, FsEntry
 from trimdock.report.escaping import safe_terminal
 from trimdock.report.units import count, human_bytes
+
+if TYPE_CHECKING:
+    from trimdock.layers.timetravel import ExportSummary, FsEntry
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,17 +20,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
 
 DELAY_SECONDS = 1.0
 T = TypeVar("T")
@@ -62,6 +56,15 @@ class _RichReporter(Reporter):
     """A rich progress bar on `console`, started by a timer after `delay` seconds."""
 
     def __init__(self, console: Console, delay: float) -> None:
+        # Imported here: only a run watched on a terminal shows a bar, so only it pays for them.
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(bar_width=24),
@@ -159,6 +162,8 @@ def progress_for(
     if not enabled:
         yield _SILENT
         return
+    from rich.console import Console  # only on a terminal (see _RichReporter)
+
     reporter = _RichReporter(
         console or Console(stderr=True, no_color=no_color),
         DELAY_SECONDS if delay is None else delay,

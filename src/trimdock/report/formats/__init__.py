@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from trimdock.report.finding import Finding
-from trimdock.report.formats import checkstyle, gitlab, html, json_doc, junit, sarif, text
-from trimdock.report.formats.common import Context
-from trimdock.report.rules import RuleInfo
+if TYPE_CHECKING:
+    from trimdock.report.finding import Finding
+    from trimdock.report.rules import RuleInfo
 
 __all__ = ["FindingFormat", "render_findings"]
 
@@ -47,6 +47,8 @@ def render_findings(
     summary, JUnit, checkstyle, JSON summary) count clean files too. `color` only affects
     `text` and is ignored when the NO_COLOR environment variable is set.
     """
+    from trimdock.report.formats.common import Context  # with the renderers (see below)
+
     ctx = Context.build(
         findings,
         rules=rules,
@@ -55,17 +57,33 @@ def render_findings(
         files=files,
         information_uri=information_uri,
     )
+    # Each renderer is imported when chosen: every command's options name FindingFormat, and
+    # the XML and SARIF writers would cost start-up to commands that never print them.
     fmt = FindingFormat(fmt)
     if fmt is FindingFormat.TEXT:
+        from trimdock.report.formats import text
+
         return text.render(ctx, color=color and not os.environ.get("NO_COLOR"))
     if fmt is FindingFormat.JSON:
+        from trimdock.report.formats import json_doc
+
         return json_doc.render(ctx)
     if fmt is FindingFormat.SARIF:
+        from trimdock.report.formats import sarif
+
         return sarif.render(ctx)
     if fmt is FindingFormat.JUNIT:
+        from trimdock.report.formats import junit
+
         return junit.render(ctx)
     if fmt is FindingFormat.CHECKSTYLE:
+        from trimdock.report.formats import checkstyle
+
         return checkstyle.render(ctx)
     if fmt is FindingFormat.HTML:
+        from trimdock.report.formats import html
+
         return html.render(ctx)
+    from trimdock.report.formats import gitlab
+
     return gitlab.render(ctx)

@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trimdock.report.finding import Severity
 from trimdock.report.rules import RuleInfo
 from trimdock.rules.images import parse_image
 from trimdock.rules.security import secret_name, secret_value
-from trimdock.runtime.compose.load import ComposeFile, Path_
+
+if TYPE_CHECKING:  # the YAML loader is imported by the commands that read Compose files
+    from trimdock.runtime.compose.load import ComposeFile, Path_
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class ComposeHit:
     evidence: tuple[tuple[str, Any], ...] = ()
 
 
-Check = Callable[[ComposeFile, ComposeFacts], Iterator[ComposeHit]]
+Check = Callable[["ComposeFile", ComposeFacts], Iterator[ComposeHit]]
 
 
 @dataclass(frozen=True)
