@@ -121,6 +121,10 @@ class Sample:
     cpu_seconds: float  # user + system: less sensitive to other load on the machine
     peak_rss_mb: float
     code: int
+    # The most memory the process tree held at one time: the sum of every process's
+    # proportional set size (pages shared by a forked child and its parent counted once),
+    # sampled every 5 ms. peak_rss_mb, which adds up each process's own peak, is an upper bound.
+    peak_in_use_mb: float = 0.0
 
 
 def descendants(pid: int) -> list[int]:
@@ -151,15 +155,30 @@ def peak_kb(pid: int) -> int | None:
     return None
 
 
-def watch_helpers(pid: int, peaks: dict[int, int], done: threading.Event) -> None:
+def pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def watch_helpers(
+    pid: int, peaks: dict[int, int], in_use: list[int], done: threading.Event
+) -> None:
     """Peak RSS of every helper process (e.g. trimdock's digest worker), polled every 5 ms:
     wait4 reports the largest process of a tree, not the sum. The last reading counts, not
-    the largest: between fork and exec a child still shows its parent's memory."""
+    the largest: between fork and exec a child still shows its parent's memory. `in_use[0]`
+    becomes the largest sum of the tree's PSS seen."""
     while not done.wait(0.005):
-        for child in descendants(pid):
+        children = descendants(pid)
+        for child in children:
             kb = peak_kb(child)
             if kb:
                 peaks[child] = kb
+        in_use[0] = max(in_use[0], sum(pss_kb(one) for one in [pid, *children]))
 
 
 def measure(argv: list[str], env: dict[str, str] | None = None) -> Sample:
@@ -173,8 +192,9 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> Sample:
         env={**os.environ, **(env or {})},
     )
     peaks: dict[int, int] = {}
+    in_use = [0]
     done = threading.Event()
-    watcher = threading.Thread(target=watch_helpers, args=(proc.pid, peaks, done))
+    watcher = threading.Thread(target=watch_helpers, args=(proc.pid, peaks, in_use, done))
     watcher.start()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.monotonic() - started
@@ -183,7 +203,7 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> Sample:
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
     rss_kb = usage.ru_maxrss + sum(peaks.values())
-    return Sample(elapsed, cpu, rss_kb / 1024, proc.returncode)
+    return Sample(elapsed, cpu, rss_kb / 1024, proc.returncode, in_use[0] / 1024)
 
 
 Variant = tuple[list[str], dict[str, str]]  # argv, extra environment
@@ -206,19 +226,28 @@ def compare(
     t_dive = statistics.median(s.seconds for s in samples["dive"])
     c_dive = statistics.median(s.cpu_seconds for s in samples["dive"])
     m_dive = max(s.peak_rss_mb for s in samples["dive"])
-    print(f"\n{label} (median wall and cpu time of {runs} runs, max peak RSS)")
+    u_dive = max(s.peak_in_use_mb for s in samples["dive"])
+    print(
+        f"\n{label} (median wall and cpu time of {runs} runs; memory: the sum of each "
+        "process's peak RSS, then the most in use at once, PSS sampled every 5 ms)"
+    )
     print(f"  load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}")
     for name, got in samples.items():
         seconds = statistics.median(s.seconds for s in got)
         cpu = statistics.median(s.cpu_seconds for s in got)
         rss = max(s.peak_rss_mb for s in got)
+        used = max(s.peak_in_use_mb for s in got)
         ratio = (
             ""
             if name == "dive"
             else f"   vs dive: time {seconds / t_dive:.3f}x ({t_dive / seconds:.1f} times "
-            f"faster), cpu {cpu / c_dive:.2f}x, memory {rss / m_dive:.2f}x"
+            f"faster), cpu {cpu / c_dive:.2f}x, memory {rss / m_dive:.2f}x / "
+            f"{used / u_dive:.2f}x in use"
         )
-        print(f"  {name:<22} {seconds:6.2f} s wall {cpu:6.2f} s cpu {rss:7.1f} MB{ratio}")
+        print(
+            f"  {name:<22} {seconds:6.2f} s wall {cpu:6.2f} s cpu {rss:7.1f} MB "
+            f"{used:6.1f} MB in use{ratio}"
+        )
 
 
 def compare_reclaim(archive: Path, runs: int) -> None:
