@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from trimdock.engine.build import Build
 from trimdock.fix.compare import Comparison
-from trimdock.fix.engine import Build, Filesystem
+from trimdock.fix.engine import Filesystem
 from trimdock.fix.render import table, verdict
 from trimdock.fix.verify import Side, Verification
 

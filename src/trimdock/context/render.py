@@ -135,8 +135,9 @@ def _verification(console: Console, v: Verification) -> None:
         )
         return
     if v.failed is not None:
-        failure = escape(v.failed)
-        console.print(f"  not verified: the build with the suggested file fails: {failure}")
+        console.print("  not verified: the build with the suggested file fails:")
+        for line in v.failed.splitlines():  # the build's last output lines, then the error
+            console.print(f"    {escape(line)}")
     else:
         console.print(
             f"  not verified ({v.builder} build): {count(len(v.differences), 'path')} "

@@ -1,19 +1,18 @@
-"""Building a Dockerfile on the engine (legacy builder, through the Docker SDK) and reading
-the final filesystem of what was built. All of `fix --verify`'s I/O is here."""
+"""`fix --verify`'s engine I/O: building a Dockerfile text (through `trimdock.engine.build`,
+the legacy builder), reading the final filesystem of what was built, and the context copies
+the rebuild measure edits."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trimdock.engine.build import Build, ImageBuilder
 from trimdock.errors import EngineError
 from trimdock.host.engine import Engine
 from trimdock.image.model import LayerEntry
@@ -21,22 +20,9 @@ from trimdock.image.open import open_image
 from trimdock.layers.analysis import summarize
 from trimdock.layers.overlay import K_DIR, Overlay
 
-_STEP_RE = re.compile(r"^Step \d+/(\d+) : (\S+)")
 # dpkg's list of the files of each installed package: read to tell which lost paths belonged
 # to a package the fixed image no longer installs.
 DPKG_INFO = "var/lib/dpkg/info/"
-
-
-class BuildFailed(Exception):
-    """The engine refused the Dockerfile (a step failed): carries the builder's last words."""
-
-
-@dataclass(frozen=True)
-class Build:
-    tag: str
-    seconds: float
-    steps: int  # build steps, FROM excluded
-    cached: int  # steps the builder took from its cache
 
 
 @dataclass(frozen=True)
@@ -54,63 +40,21 @@ class Filesystem:
     steps: tuple[str, ...] = ()
 
 
-@contextmanager
-def _refused_as_failed() -> Iterator[None]:
-    """The engine answering 4xx to a build refuses the Dockerfile (a parse error, say): a
-    failed build, not an engine fault."""
-    import docker.errors  # loaded with the engine connection (see trimdock.engine.client)
-
-    try:
-        yield
-    except docker.errors.APIError as exc:
-        if not exc.is_client_error() or isinstance(exc, docker.errors.NotFound):
-            raise
-        raise BuildFailed(str(exc.explanation or exc)) from None
-
-
 class Builder:
-    """Builds on one engine connection; remembers every tag it made so they can be removed."""
+    """Builds on one engine connection (`trimdock.engine.build`) and reads what it built."""
 
     def __init__(self) -> None:
         self.engine = Engine.connect()
-        self.tags: list[str] = []
+        self.images = ImageBuilder(self.engine.client)
 
     def build(self, context: Path, dockerfile_text: str, tag: str, *, nocache: bool) -> Build:
-        """Build with the legacy builder; the Dockerfile is given outside the context (the SDK
-        sends it under a private name), so the user's files are never touched."""
-        api = self.engine.api
+        """Build `dockerfile_text` with `context`; the Dockerfile is written outside the
+        context (the SDK sends it under a private name), so the user's files are never
+        touched. `BuildFailed` when the engine refuses it."""
         with tempfile.TemporaryDirectory(prefix="trimdock-fix-") as scratch:
             dockerfile = Path(scratch) / "Dockerfile"
             dockerfile.write_text(dockerfile_text, encoding="utf-8")
-            started = time.monotonic()
-            steps = cached = 0
-            log: list[str] = []
-            with self.engine.errors("build"), _refused_as_failed():
-                stream = api.build(
-                    path=str(context),
-                    dockerfile=str(dockerfile),
-                    tag=tag,
-                    nocache=nocache,
-                    rm=True,
-                    forcerm=True,
-                    pull=False,
-                    decode=True,
-                )
-                self.tags.append(tag)
-                for chunk in _chunks(stream):
-                    if "error" in chunk:
-                        message = str(chunk.get("error", "")).strip()
-                        raise BuildFailed("\n".join([*log[-5:], message]))
-                    text = str(chunk.get("stream", ""))
-                    for line in text.splitlines():
-                        log.append(line)
-                        match = _STEP_RE.match(line)
-                        if match and match.group(2).upper() != "FROM":
-                            steps += 1
-                        if "Using cache" in line:
-                            cached += 1
-            seconds = time.monotonic() - started
-        return Build(tag, seconds, steps, cached)
+            return self.images.from_directory(context, dockerfile, tag, nocache=nocache)
 
     def filesystem(self, tag: str, *, dpkg: bool) -> Filesystem:
         """Every visible path of the image and its waste, from the image's own layers."""
@@ -146,18 +90,7 @@ class Builder:
 
     def remove(self) -> None:
         """Remove the images this builder tagged (never any other)."""
-        for tag in reversed(self.tags):
-            try:
-                self.engine.api.remove_image(tag, force=False, noprune=False)
-            except Exception:  # already gone, or in use: leave it, never fail the run here
-                continue
-        self.tags.clear()
-
-
-def _chunks(stream: Any) -> Iterator[dict[str, Any]]:
-    for chunk in stream:
-        if isinstance(chunk, dict):
-            yield chunk
+        self.images.remove()
 
 
 def _collect(

@@ -14,17 +14,11 @@ from pathlib import Path
 
 from trimdock.dockerfile import parse
 from trimdock.dockerfile.model import Dockerfile
+from trimdock.engine.build import Build, BuildFailed
 from trimdock.errors import DockerfileError
 from trimdock.fix.apply import FixOutcome
 from trimdock.fix.compare import DPKG_RECOMMENDS, STAGE_BUILD, Comparison, compare
-from trimdock.fix.engine import (
-    Build,
-    Builder,
-    BuildFailed,
-    Filesystem,
-    context_copy,
-    touched_copy,
-)
+from trimdock.fix.engine import Builder, Filesystem, context_copy, touched_copy
 from trimdock.rules.analysis import Analysis
 
 # Files people edit between builds (the same families the cache rule TD202 calls volatile).
@@ -145,7 +139,7 @@ def _verify(
         before = builder.build(context, outcome.original, f"{tag}-before", nocache=True)
     except BuildFailed as exc:
         raise DockerfileError(
-            f"the original does not build (legacy builder): {exc}", source=outcome.path
+            f"the original does not build (legacy builder): {exc.line}", source=outcome.path
         ) from None
     old = builder.filesystem(before.tag, dpkg=DPKG_RECOMMENDS in removes)
     try:
