@@ -157,8 +157,7 @@ class TarLayer:
             yield from iter_decode(encoded)
         except DecodeError:
             raise self._error("its cached headers do not decode (trimdock cache clear)") from None
-        if self._pending is not None and not self._deferred:
-            self._check_background_digest(self._pending)
+        self._after_read()
 
     @contextmanager
     def open(self) -> Iterator[Iterator[tuple[LayerEntry, IO[bytes] | None]]]:
@@ -259,7 +258,13 @@ class TarLayer:
             yield item[0], item[1], window
         if tar_hash is not None and blob_hash is not None:
             self._check_stream_digests(blob_hash, tar_hash)
-        elif self._pending is not None and not self._deferred:
+        else:
+            self._after_read()
+
+    def _after_read(self) -> None:
+        """The end of a read hashed on the digest worker: check its digest now, unless the
+        caller deferred the check (`defer_digest_check`)."""
+        if self._pending is not None and not self._deferred:
             self._check_background_digest(self._pending)
 
     def _check_background_digest(self, pending: PendingDigest) -> None:
