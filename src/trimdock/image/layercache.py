@@ -133,41 +133,7 @@ def iter_decode(data: bytes) -> Iterator[LayerEntry]:
     decoding (entries before that point have been yielded)."""
     if tar_size_of(data) is None:
         raise DecodeError("too short")
-    # Decompressed a piece at a time: the whole decompressed form is three times the
-    # compressed one and would double the memory a big layer costs while it is read.
-    unpacker = zlib.decompressobj()
-    compressed = memoryview(data)[8:]
-    pending = b""
-    at = 0
-    while True:
-        if len(pending) < 4 or len(pending) < 4 + int.from_bytes(pending[:4], "big"):
-            if unpacker.eof:  # the stream ended: nothing may follow, no frame may be cut
-                if (
-                    pending
-                    or unpacker.unused_data
-                    or unpacker.unconsumed_tail
-                    or at < len(compressed)
-                ):
-                    raise DecodeError("a chunk runs past the end, or data follows it")
-                return
-            try:
-                if at >= len(compressed) and not unpacker.unconsumed_tail:
-                    more = unpacker.flush()
-                    if not more:
-                        if pending or not unpacker.eof:
-                            raise DecodeError("a chunk runs past the end")
-                        return
-                elif unpacker.unconsumed_tail:
-                    more = unpacker.decompress(unpacker.unconsumed_tail, _PIECE)
-                else:
-                    more = unpacker.decompress(compressed[at : at + _PIECE], _PIECE)
-                    at += _PIECE
-            except zlib.error as exc:
-                raise DecodeError(str(exc)) from None
-            pending += more
-            continue
-        length = int.from_bytes(pending[:4], "big")
-        frame, pending = pending[4 : 4 + length], pending[4 + length :]
+    for frame in _frames(_pieces(memoryview(data)[8:])):
         try:
             chunk = [
                 _entry(LayerEntry, (path, _TYPES[kind], size, mode, uid, gid, mtime, link, a, b))
@@ -176,6 +142,49 @@ def iter_decode(data: bytes) -> Iterator[LayerEntry]:
         except (ValueError, TypeError, KeyError, EOFError) as exc:
             raise DecodeError(str(exc) or type(exc).__name__) from None
         yield from chunk
+
+
+def _pieces(compressed: memoryview) -> Iterator[bytes]:
+    """The decompressed stream, at most `_PIECE` bytes at a time: the whole decompressed form
+    is three times the compressed one and would double the memory a big layer costs while it
+    is read. `DecodeError` for a stream that does not inflate, is cut short or is followed
+    by anything."""
+    unpacker = zlib.decompressobj()
+    at = 0
+    while not unpacker.eof:
+        try:
+            if unpacker.unconsumed_tail:
+                more = unpacker.decompress(unpacker.unconsumed_tail, _PIECE)
+            elif at < len(compressed):
+                more = unpacker.decompress(compressed[at : at + _PIECE], _PIECE)
+                at += _PIECE
+            else:
+                more = unpacker.flush()
+                if not more and not unpacker.eof:
+                    raise DecodeError("a chunk runs past the end")
+        except zlib.error as exc:
+            raise DecodeError(str(exc)) from None
+        if more:
+            yield more
+    if unpacker.unused_data or unpacker.unconsumed_tail or at < len(compressed):
+        raise DecodeError("a chunk runs past the end, or data follows it")
+
+
+def _frames(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """The frames (4-byte big-endian length, then that many bytes) of the decompressed
+    stream, each as soon as its last piece came: at most one frame and one piece are held.
+    `DecodeError` when the stream ends inside a frame."""
+    pending = b""
+    for piece in pieces:
+        pending += piece
+        while len(pending) >= 4:
+            end = 4 + int.from_bytes(pending[:4], "big")
+            if len(pending) < end:
+                break
+            frame, pending = pending[4:end], pending[end:]
+            yield frame
+    if pending:
+        raise DecodeError("a chunk runs past the end, or data follows it")
 
 
 def decode(data: bytes) -> tuple[tuple[LayerEntry, ...], int] | None:
