@@ -133,7 +133,9 @@ def test_a_build_that_breaks_is_reported_not_verified(engine: None, tmp_path: Pa
     plan = BuildPlan(root, root / "Dockerfile", root / ".dockerignore", {})
     result = verify(plan, None, "app\n")
     assert not result.identical and result.failed is not None
-    assert "main.py" in result.failed
+    *log, message = result.failed.splitlines()
+    assert "main.py" in message
+    assert "Step 2/2 : COPY app/main.py /x/" in log  # the build's last output lines come first
 
 
 def test_heredoc_cannot_be_built_by_the_legacy_builder(
