@@ -98,7 +98,7 @@ class TarLayer:
             return
         # A seekable layer whose DiffID this read proves goes to the per-layer cache: the next
         # analysis of any image with this layer decodes its headers instead of parsing them.
-        saver = HeaderEncoder() if self._cacheable() else None
+        saver = HeaderEncoder() if self._cacheable() and LayerCache().enabled else None
         with self._members() as members:
             for entry, _offset, _window in members:
                 if saver is not None:

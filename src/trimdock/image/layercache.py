@@ -203,6 +203,10 @@ class LayerCache:
     def __init__(self, cache: ResultCache | None = None) -> None:
         self._cache = cache if cache is not None else ResultCache.default()
 
+    @property
+    def enabled(self) -> bool:
+        return self._cache.enabled
+
     def load(self, diff_id: str) -> tuple[tuple[LayerEntry, ...], int] | None:
         data = self.load_encoded(diff_id)
         return None if data is None else decode(data)
