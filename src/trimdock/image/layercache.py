@@ -31,19 +31,13 @@ _TYPES = {kind.value: kind for kind in EntryType}
 _entry = tuple.__new__
 
 
+_VALUES = {kind: kind.value for kind in EntryType}
+
+
 def row(e: LayerEntry) -> Row:
-    return (
-        e.path,
-        e.type.value,
-        e.size,
-        e.mode,
-        e.uid,
-        e.gid,
-        e.mtime,
-        e.link,
-        e.devmajor,
-        e.devminor,
-    )
+    """The entry as a cache row: its fields, with the type's value (marshal stores plain
+    strings only). Slices of the tuple, not ten attribute reads: this runs once an entry."""
+    return (e[0], _VALUES[e[1]], *e[2:])
 
 
 CHUNK = 4096
