@@ -36,7 +36,7 @@ _VALUES = {kind: kind.value for kind in EntryType}
 
 def row(e: LayerEntry) -> Row:
     """The entry as a cache row: its fields, with the type's value (marshal stores plain
-    strings only). Slices of the tuple, not ten attribute reads: this runs once an entry."""
+    strings only). The tuple unpacked, not ten attribute reads: this runs once an entry."""
     return (e[0], _VALUES[e[1]], *e[2:])
 
 
