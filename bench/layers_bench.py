@@ -123,9 +123,10 @@ class Sample:
     cpu_seconds: float  # user + system: less sensitive to other load on the machine
     peak_rss_mb: float
     code: int
-    # The most memory the process tree held at one time: the sum of every process's
-    # proportional set size (pages shared by a forked child and its parent counted once),
-    # sampled every 5 ms. peak_rss_mb, which adds up each process's own peak, is an upper bound.
+    # The most memory the process tree held at one time: the process's own peak RSS, or the
+    # sum of every process's proportional set size (pages shared by a forked child and its
+    # parent counted once) sampled every 5 ms while it has helpers, whichever is larger.
+    # peak_rss_mb, which adds up each process's own peak, is an upper bound.
     peak_in_use_mb: float = 0.0
 
 
@@ -173,14 +174,16 @@ def watch_helpers(
     """Peak RSS of every helper process (e.g. trimdock's digest worker), polled every 5 ms:
     wait4 reports the largest process of a tree, not the sum. The last reading counts, not
     the largest: between fork and exec a child still shows its parent's memory. `in_use[0]`
-    becomes the largest sum of the tree's PSS seen."""
+    becomes the largest sum of the tree's PSS seen while it has helpers (reading PSS walks a
+    process's page tables: done only then, so a lone process is not slowed by the watching)."""
     while not done.wait(0.005):
         children = descendants(pid)
         for child in children:
             kb = peak_kb(child)
             if kb:
                 peaks[child] = kb
-        in_use[0] = max(in_use[0], sum(pss_kb(one) for one in [pid, *children]))
+        if children:
+            in_use[0] = max(in_use[0], sum(pss_kb(one) for one in [pid, *children]))
 
 
 def measure(argv: list[str], env: dict[str, str] | None = None) -> Sample:
@@ -218,7 +221,9 @@ def _measure(argv: list[str], env: dict[str, str]) -> Sample:
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
     rss_kb = usage.ru_maxrss + sum(peaks.values())
-    return Sample(elapsed, cpu, rss_kb / 1024, proc.returncode, in_use[0] / 1024)
+    # Alone, the process's own peak is what is in use (wait4's exact RSS peak).
+    in_use_kb = max(usage.ru_maxrss, in_use[0])
+    return Sample(elapsed, cpu, rss_kb / 1024, proc.returncode, in_use_kb / 1024)
 
 
 Variant = tuple[list[str], dict[str, str]]  # argv, extra environment
@@ -244,7 +249,8 @@ def compare(
     u_dive = max(s.peak_in_use_mb for s in samples["dive"])
     print(
         f"\n{label} (median wall and cpu time of {runs} runs; memory: the sum of each "
-        "process's peak RSS, then the most in use at once, PSS sampled every 5 ms)"
+        "process's peak RSS, then the most in use at once: the process's own peak, or the "
+        "tree's PSS sampled every 5 ms while it has helpers)"
     )
     print(f"  load average before: {load:.2f}, after: {os.getloadavg()[0]:.2f}")
     for name, got in samples.items():
