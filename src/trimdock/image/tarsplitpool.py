@@ -23,7 +23,7 @@ import signal
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import IO, cast
@@ -180,15 +180,14 @@ def _join(
             head = read_head(paths[index], cut)
         except (OSError, TarFormatError, EOFError, ValueError) as exc:
             raise TarSplitError(index, exc) from exc
-    theirs = child.results() if child is not None else {}
+    reply = child.reply() if child is not None else _Reply()
     for index in layout.theirs:
-        read = theirs.get(index)
-        results[index] = read if isinstance(read, bytes) else _encoded(paths, index)
+        read = reply.layers.get(index)
+        results[index] = read if read is not None else _encoded(paths, index)
         done(index)
     if layout.cut is not None and head is not None:
         index, _ = layout.cut
-        tail = theirs.get(-1, _MISSING)
-        joined = join(head, tail) if not isinstance(tail, bytes) else None
+        joined = join(head, reply.tail) if reply.tail_read else None
         results[index] = joined if joined is not None else _encoded(paths, index)
         done(index)
     return [results[index] for index in range(len(paths))]
@@ -228,7 +227,15 @@ def join(head: _Head, tail: _Tail | None) -> bytes | None:
     return head.encoder.finish(rows.size + tail.size)
 
 
-_MISSING = b""  # a reply without the cut layer's part: the child could not read it
+@dataclass(frozen=True)
+class _Reply:
+    """What the child read: whole layers by index, and the cut layer's part (`tail_read`: it
+    was read; `tail` None then means nothing follows the cut). A layer or part it could not
+    read is left out; an empty reply is a child that failed."""
+
+    layers: dict[int, bytes] = field(default_factory=dict)
+    tail_read: bool = False
+    tail: _Tail | None = None
 
 
 class _Child:
@@ -261,28 +268,25 @@ class _Child:
         os.close(write_end)
         return cls(pid, read_end)
 
-    def results(self) -> dict[int, bytes | _Tail | None]:
-        """The child's layers by index (the cut layer's part under -1: None when nothing
-        follows the cut); empty when it failed (the caller then reads its share itself)."""
+    def reply(self) -> _Reply:
+        """What the child read; an empty reply when it failed (the caller then reads its
+        share itself)."""
         chunks = []
         with open(self._reply, "rb", closefd=False) as reply:
             while chunk := reply.read(1 << 20):
                 chunks.append(chunk)
         status = self._wait()
         if status != 0 or not chunks:
-            return {}
+            return _Reply()
         try:
-            answer = marshal.loads(b"".join(chunks))
+            layers, tail_read, tail = marshal.loads(b"".join(chunks))
+            return _Reply(
+                {int(index): bytes(data) for index, data in layers.items()},
+                bool(tail_read),
+                None if tail is None else _Tail(*tail),
+            )
         except (EOFError, ValueError, TypeError):
-            return {}
-        results: dict[int, bytes | _Tail | None] = {}
-        for index, value in answer:
-            if isinstance(value, tuple):
-                frames, size, offset = value
-                results[index] = _Tail(frames, size, offset)
-            elif isinstance(value, bytes) or value is None:
-                results[index] = value
-        return results
+            return _Reply()
 
     def _wait(self) -> int:
         if self._pid is None:
@@ -303,20 +307,23 @@ class _Child:
 def _serve(paths: Sequence[Path], layout: _Plan, reply: int) -> None:
     """The child's work: its whole layers, then the cut layer's second part (a layer that fails
     is left out of the reply: the parent reads it again and reports the problem)."""
-    answer: list[tuple[int, bytes | tuple[bytes, int, int] | None]] = []
+    layers: dict[int, bytes] = {}
     for index in layout.theirs:
         try:
-            answer.append((index, encode_layer(paths[index])))
+            layers[index] = encode_layer(paths[index])
         except Exception:  # the parent re-reads it and reports
             continue
+    tail_read = False
+    tail: tuple[bytes, int, int] | None = None
     if layout.cut is not None:
         index, cut = layout.cut
         try:
-            tail = read_tail(paths[index], cut)
+            part = read_tail(paths[index], cut)
         except Exception:  # the parent re-reads the layer and reports
             pass
         else:
-            answer.append((-1, None if tail is None else (tail.frames, tail.size, tail.offset)))
-    data = marshal.dumps(answer)
+            tail_read = True
+            tail = None if part is None else (part.frames, part.size, part.offset)
+    data = marshal.dumps((layers, tail_read, tail))
     with open(reply, "wb") as out:
         out.write(data)
