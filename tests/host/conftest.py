@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.host.fake_engine import socket_path  # noqa: F401 - a fixture, for the tests here
 from tests.host.family import Family, cleanup, make_family
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socketserver
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,6 +19,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+from trimdock.cli.main import run
 
 # The answers of a small, healthy engine; a test replaces one path at a time.
 HEALTHY: dict[str, Any] = {
@@ -119,3 +125,30 @@ def fake_engine(
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def socket_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A socket path for `fake_engine` that trimdock's engine client is pointed at (DOCKER_HOST),
+    in a working folder with no settings file above it."""
+    # Unix socket paths are limited to 108 bytes; pytest's tmp_path can be longer.
+    directory = Path(tempfile.mkdtemp(prefix="tdfe-", dir="/tmp"))
+    path = directory / "engine.sock"
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    monkeypatch.delenv("TRIMDOCK_ENGINE_TIMEOUT", raising=False)
+    monkeypatch.delenv("TRIMDOCK_ENGINE_READER", raising=False)
+    monkeypatch.chdir(directory)  # no settings file found upwards
+    yield path
+    shutil.rmtree(directory)
+
+
+def one_line(capsys: pytest.CaptureFixture[str], args: list[str]) -> str:
+    """The one stderr line of a run that exits 2 with nothing on stdout (no traceback)."""
+    capsys.readouterr()
+    assert run(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert "internal error" not in lines[0]
+    return lines[0]

@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.host.fake_engine import Raw, fake_engine
+from tests.host.fake_engine import Raw, fake_engine, one_line
 from trimdock.cli.main import run
 from trimdock.engine import client as engine_module
 
 IMAGE_ID = "sha256:" + "ab" * 32
-
-
-@pytest.fixture
-def socket_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    # Unix socket paths are limited to 108 bytes; pytest's tmp_path can be longer.
-    directory = Path(tempfile.mkdtemp(prefix="tdfe-", dir="/tmp"))
-    path = directory / "engine.sock"
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
-    monkeypatch.delenv("TRIMDOCK_ENGINE_TIMEOUT", raising=False)
-    monkeypatch.chdir(directory)  # no config file found upwards
-    yield path
-    shutil.rmtree(directory)
-
-
-def one_line(capsys: pytest.CaptureFixture[str], args: list[str]) -> str:
-    capsys.readouterr()
-    assert run(args) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    assert "internal error" not in lines[0]
-    return lines[0]
 
 
 WRONG_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.host.fake_engine import socket_path  # noqa: F401 - a fixture, for the tests here
 from tests.support.engine import REPO, build_image, docker, save_image
 
 from .craft import engine25_archive

@@ -9,9 +9,7 @@ does not speak HTTP.
 
 from __future__ import annotations
 
-import shutil
 import socket
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,35 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.host.fake_engine import Raw, fake_engine
-from trimdock.cli.main import run
+from tests.host.fake_engine import Raw, fake_engine, one_line
 
 IMAGE = "trimdock-test/anything:1"
 INSPECT = f"/images/{IMAGE}/json"
-
-
-@pytest.fixture
-def socket_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    # Unix socket paths are limited to 108 bytes; pytest's tmp_path can be longer.
-    directory = Path(tempfile.mkdtemp(prefix="tdes-", dir="/tmp"))
-    path = directory / "engine.sock"
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
-    monkeypatch.delenv("TRIMDOCK_ENGINE_TIMEOUT", raising=False)
-    monkeypatch.delenv("TRIMDOCK_ENGINE_READER", raising=False)
-    monkeypatch.chdir(directory)  # no settings file found upwards
-    yield path
-    shutil.rmtree(directory)
-
-
-def one_line(capsys: pytest.CaptureFixture[str], args: list[str]) -> str:
-    capsys.readouterr()
-    assert run(args) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    assert "internal error" not in lines[0]
-    return lines[0]
 
 
 def test_an_unknown_image_says_how_to_get_it(
