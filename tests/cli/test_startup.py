@@ -127,17 +127,22 @@ def test_root_help_and_version_import_no_command(args: list[str], tmp_path: Path
     assert loaded(modules, NOT_FOR_HELP) == []
 
 
-@pytest.mark.parametrize("command", sorted(SHORT_HELP))
-def test_a_command_imports_no_other_command(command: str, tmp_path: Path) -> None:
-    code, modules = probe([command, "--help"], tmp_path)
-    assert code == 0
-    commands = {m for m in modules if m.startswith("trimdock.cli.")} - {
+def command_modules(modules: set[str]) -> set[str]:
+    """The command modules among `modules` (the CLI's shared modules left out)."""
+    return {m for m in modules if m.startswith("trimdock.cli.")} - {
         "trimdock.cli.main",
         "trimdock.cli.common",
         "trimdock.cli.help",
         "trimdock.cli.signals",
         "trimdock.cli.completion",
     }
+
+
+@pytest.mark.parametrize("command", sorted(SHORT_HELP))
+def test_a_command_imports_no_other_command(command: str, tmp_path: Path) -> None:
+    code, modules = probe([command, "--help"], tmp_path)
+    assert code == 0
+    commands = command_modules(modules)
     assert len(commands) == 1, commands  # the command's own module only
 
 
@@ -156,13 +161,7 @@ def test_completion_imports_the_command_being_completed(
     shell = "bash" if "COMP_WORDS" in variables else "zsh"
     code, modules = probe([], tmp_path, _TRIMDOCK_COMPLETE=f"complete_{shell}", **variables)
     assert code == 0
-    commands = {m for m in modules if m.startswith("trimdock.cli.")} - {
-        "trimdock.cli.main",
-        "trimdock.cli.common",
-        "trimdock.cli.help",
-        "trimdock.cli.signals",
-        "trimdock.cli.completion",
-    }
+    commands = command_modules(modules)
     assert (commands == set(main.COMMAND_MODULES)) if loads_all else (len(commands) == 1)
 
 

@@ -67,6 +67,20 @@ def test_no_verify_neither_reads_nor_writes_the_cache(
     assert _cached(cache_dir, diff_ids) == [False] * len(diff_ids)
 
 
+def _tampered_copy(image: BuiltImage, folder: Path) -> Path:
+    """A copy of the image's archive with layer 3's bytes changed: same size, headers still
+    valid, the same claimed DiffID."""
+    data = bytearray(image.archive.read_bytes())
+    with tarfile.open(image.archive) as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))  # type: ignore[arg-type]
+        member = outer.getmember(manifest[0]["Layers"][3])
+    at = data.index(b"two two\n", member.offset_data, member.offset_data + member.size)
+    data[at : at + 8] = b"TWO TWO\n"
+    tampered = folder / "tampered.tar"
+    tampered.write_bytes(bytes(data))
+    return tampered
+
+
 def test_cached_headers_do_not_skip_the_digest_check(
     basic_image: BuiltImage,
     cache_dir: Path,
@@ -77,14 +91,7 @@ def test_cached_headers_do_not_skip_the_digest_check(
     # The genuine archive fills the cache; a copy with one layer's bytes changed (same size,
     # same claimed DiffID) must still fail, though its headers now come from the cache.
     _report(capsys, f"docker-archive:{basic_image.archive}", "--no-reclaim")
-    data = bytearray(basic_image.archive.read_bytes())
-    with tarfile.open(basic_image.archive) as outer:
-        manifest = json.load(outer.extractfile("manifest.json"))  # type: ignore[arg-type]
-        member = outer.getmember(manifest[0]["Layers"][3])
-    at = data.index(b"two two\n", member.offset_data, member.offset_data + member.size)
-    data[at : at + 8] = b"TWO TWO\n"
-    tampered = tmp_path / "tampered.tar"
-    tampered.write_bytes(bytes(data))
+    tampered = _tampered_copy(basic_image, tmp_path)
     _no_parsing(monkeypatch)
     expected = basic_image.inspect["RootFS"]["Layers"][3]
     with (
@@ -107,14 +114,7 @@ def test_layers_reports_nothing_from_a_tampered_archive_when_its_checks_are_defe
     # the report: a changed layer must still end the run with the mismatch and no output.
     if warm:
         _report(capsys, f"docker-archive:{basic_image.archive}")
-    data = bytearray(basic_image.archive.read_bytes())
-    with tarfile.open(basic_image.archive) as outer:
-        manifest = json.load(outer.extractfile("manifest.json"))  # type: ignore[arg-type]
-        member = outer.getmember(manifest[0]["Layers"][3])
-    at = data.index(b"two two\n", member.offset_data, member.offset_data + member.size)
-    data[at : at + 8] = b"TWO TWO\n"
-    tampered = tmp_path / "tampered.tar"
-    tampered.write_bytes(bytes(data))
+    tampered = _tampered_copy(basic_image, tmp_path)
     capsys.readouterr()
     for fmt in ("json", "text"):
         assert run(["layers", f"docker-archive:{tampered}", "--format", fmt]) == 2
