@@ -117,6 +117,15 @@ def tar_size_of(data: bytes) -> int | None:
     return struct.unpack(">Q", data[:8])[0] if len(data) >= 8 else None
 
 
+def entries_of(rows: Iterable[Row]) -> list[LayerEntry]:
+    """The entries of cache rows (`row`'s inverse); KeyError for an unknown type, ValueError or
+    TypeError for a row of another shape."""
+    return [
+        _entry(LayerEntry, (path, _TYPES[kind], size, mode, uid, gid, mtime, link, a, b))
+        for path, kind, size, mode, uid, gid, mtime, link, a, b in rows
+    ]
+
+
 class DecodeError(ValueError):
     """Encoded headers that do not decode (a damaged or foreign cache file)."""
 
@@ -129,10 +138,7 @@ def iter_decode(data: bytes) -> Iterator[LayerEntry]:
         raise DecodeError("too short")
     for frame in _frames(_pieces(memoryview(data)[8:])):
         try:
-            chunk = [
-                _entry(LayerEntry, (path, _TYPES[kind], size, mode, uid, gid, mtime, link, a, b))
-                for path, kind, size, mode, uid, gid, mtime, link, a, b in marshal.loads(frame)
-            ]
+            chunk = entries_of(marshal.loads(frame))
         except (ValueError, TypeError, KeyError, EOFError) as exc:
             raise DecodeError(str(exc) or type(exc).__name__) from None
         yield from chunk

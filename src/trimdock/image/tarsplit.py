@@ -31,7 +31,7 @@ from typing import IO
 
 import pybase64
 
-from trimdock.image.layercache import row
+from trimdock.image.layercache import entries_of, row
 from trimdock.image.model import EntryRow, EntryType, LayerEntry
 from trimdock.image.tarparse import BLOCK, TarFormatError, Window, parse, plain_row
 
@@ -255,8 +255,5 @@ class TarSplitRows:
 def read_tar_split(lines: Iterable[bytes]) -> tuple[tuple[LayerEntry, ...], int]:
     """Every entry of the layer's tar, in tar order, and the tar's byte size."""
     reader = TarSplitRows(lines)
-    entries = tuple(
-        LayerEntry(path, EntryType(kind), size, mode, uid, gid, mtime, link, major, minor)
-        for path, kind, size, mode, uid, gid, mtime, link, major, minor in reader
-    )
+    entries = tuple(entries_of(reader))
     return entries, reader.size
