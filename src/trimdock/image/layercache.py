@@ -45,6 +45,12 @@ CHUNK = 4096
 _PIECE = 1 << 18
 
 
+def _frame(rows: list[Row]) -> bytes:
+    """One frame: the marshal'ed rows after their length (4 bytes, big-endian)."""
+    data = marshal.dumps(rows)
+    return struct.pack(">I", len(data)) + data
+
+
 class HeaderEncoder:
     """Encodes headers as they are added: only `CHUNK` of them are ever held as rows at once
     (for sources that learn a layer's headers while they read it for something else)."""
@@ -63,18 +69,14 @@ class HeaderEncoder:
             self._pack()
 
     def add_frames(self, frames: bytes) -> None:
-        """Rows another `HeaderEncoder` packed (`frames()`), after the ones added so far."""
+        """Rows packed elsewhere (`pack_frames`), after the ones added so far."""
         if self._chunk:
             self._pack()
         self._parts.append(self._packer.compress(frames))
 
     def _pack(self) -> None:
-        self._parts.append(self._packer.compress(self._frame()))
-
-    def _frame(self) -> bytes:
-        frame = marshal.dumps(self._chunk)
+        self._parts.append(self._packer.compress(_frame(self._chunk)))
         self._chunk = []
-        return struct.pack(">I", len(frame)) + frame
 
     def finish(self, tar_size: int) -> bytes:
         self._pack()
@@ -82,34 +84,33 @@ class HeaderEncoder:
         return struct.pack(">Q", tar_size) + b"".join(self._parts)
 
 
-class FrameEncoder(HeaderEncoder):
-    """Packs rows into frames without compressing them: the part of a layer read elsewhere,
-    handed to the `HeaderEncoder` of the whole layer (`add_frames`)."""
-
-    def _pack(self) -> None:
-        self._parts.append(self._frame())
-
-    def frames(self) -> bytes:
-        if self._chunk:
-            self._pack()
-        return b"".join(self._parts)
+def pack_frames(rows: Iterable[Row]) -> bytes:
+    """Rows as uncompressed frames of `CHUNK`: the part of a layer read elsewhere, for the
+    `HeaderEncoder` of the whole layer (`add_frames`)."""
+    frames: list[bytes] = []
+    chunk: list[Row] = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) == CHUNK:
+            frames.append(_frame(chunk))
+            chunk = []
+    if chunk:
+        frames.append(_frame(chunk))
+    return b"".join(frames)
 
 
 def encode(entries: Iterable[LayerEntry], tar_size: int | Callable[[], int]) -> bytes:
     """Encode headers as they come (`tar_size`: the size, or a function giving it once the
     entries are exhausted)."""
-    encoder = HeaderEncoder()
-    for entry in entries:
-        encoder.add(entry)
-    return encoder.finish(tar_size if isinstance(tar_size, int) else tar_size())
+    return encode_rows(map(row, entries), tar_size)
 
 
-def encode_rows(rows: Iterable[Row], tar_size: Callable[[], int]) -> bytes:
-    """`encode` for rows (`tar_size` gives the size once the rows are exhausted)."""
+def encode_rows(rows: Iterable[Row], tar_size: int | Callable[[], int]) -> bytes:
+    """`encode` for rows."""
     encoder = HeaderEncoder()
     for item in rows:
         encoder.add_row(item)
-    return encoder.finish(tar_size())
+    return encoder.finish(tar_size if isinstance(tar_size, int) else tar_size())
 
 
 def tar_size_of(data: bytes) -> int | None:

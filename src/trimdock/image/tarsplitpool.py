@@ -4,7 +4,7 @@ Reading tar-split records is the cost of a first `trimdock layers NAME` (9 µs a
 base64, the header fields); the analysis waits for all of it, and the second core idles. So
 the work is cut in two halves by decompressed bytes (the gzip trailer gives each file's size
 without reading it): this process reads the first half, a forked child the second, and the
-child's rows come back as packed frames (`layercache.FrameEncoder`).
+child's rows come back as packed frames (`layercache.pack_frames`).
 
 A layer that straddles the middle is cut at a file line (the content of one entry): the engine's
 disassembler writes one segment per entry, so from a file line on, the rest can be read without
@@ -30,7 +30,7 @@ from typing import IO, cast
 
 from isal import igzip
 
-from trimdock.image.layercache import FrameEncoder, HeaderEncoder, encode_rows
+from trimdock.image.layercache import HeaderEncoder, encode_rows, pack_frames
 from trimdock.image.tarparse import BLOCK, TarFormatError
 from trimdock.image.tarsplit import (
     TarSplitRows,
@@ -108,10 +108,8 @@ def read_tail(path: Path, cut: int) -> _Tail | None:
         content = file_size(first)
         offset = (content + BLOCK - 1) & ~(BLOCK - 1)
         rows = TarSplitRows(chain((first,), lines), offset=offset)
-        encoder = FrameEncoder()
-        for item in rows:
-            encoder.add_row(item)
-        return _Tail(encoder.frames(), rows.size, offset)
+        frames = pack_frames(rows)
+        return _Tail(frames, rows.size, offset)
 
 
 @dataclass(frozen=True)
