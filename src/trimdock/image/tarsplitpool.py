@@ -66,10 +66,15 @@ def _records(path: Path) -> Iterator[IO[bytes]]:
         yield stream
 
 
+# What reading a tar-split can raise: the file (OSError), its records (TarFormatError), its gzip
+# stream (EOFError cut short, ValueError damaged).
+_READ_ERRORS = (OSError, TarFormatError, EOFError, ValueError)
+
+
 class TarSplitError(Exception):
     """Layer `index` (of the paths given) cannot be read; `cause` says why."""
 
-    def __init__(self, index: int, cause: OSError | TarFormatError | EOFError | ValueError):
+    def __init__(self, index: int, cause: Exception):
         super().__init__(str(cause))
         self.index = index
         self.cause = cause
@@ -78,7 +83,7 @@ class TarSplitError(Exception):
 def _encoded(paths: Sequence[Path], index: int) -> bytes:
     try:
         return encode_layer(paths[index])
-    except (OSError, TarFormatError, EOFError, ValueError) as exc:
+    except _READ_ERRORS as exc:
         raise TarSplitError(index, exc) from exc
 
 
@@ -176,7 +181,7 @@ def _join(
         index, cut = layout.cut
         try:
             head = read_head(paths[index], cut)
-        except (OSError, TarFormatError, EOFError, ValueError) as exc:
+        except _READ_ERRORS as exc:
             raise TarSplitError(index, exc) from exc
     reply = child.reply() if child is not None else _Reply()
     for index in layout.theirs:
